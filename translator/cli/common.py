@@ -1,0 +1,80 @@
+"""What every command shares: exit codes, error reporting, atomic output."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+
+from translator.errors import ClusterError, Diagnostic, InputError, NP2CalicoError, UsageError
+
+# Exit codes like diff(1).
+EXIT_OK = 0
+EXIT_NO = 1  # differences found, invalid input under `validate`, diagnostics under --strict
+EXIT_ERROR = 2  # could not answer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report(diagnostics: Iterable[Diagnostic]) -> None:
+    """Diagnostics go to stderr as `FILE:DOC:FIELD.PATH: level: message`."""
+    for d in diagnostics:
+        print(str(d), file=sys.stderr)
+
+
+def die(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    print(f"np2calico: error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn np2calico's own errors into a clear message and exit code 2, never a traceback.
+
+    An unexpected exception is an internal error: also exit 2, so that a crash can never look like
+    "no differences" (exit 0) or "differences" (exit 1).
+    """
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except InputError as exc:
+            report(exc.diagnostics)
+            raise typer.Exit(EXIT_ERROR) from None
+        except (UsageError, ClusterError, NP2CalicoError) as exc:
+            die(str(exc))
+        except KeyboardInterrupt:
+            die("interrupted")
+        except BrokenPipeError:
+            raise typer.Exit(EXIT_ERROR) from None
+        except Exception as exc:  # an internal error must still exit 2, with a short message
+            if os.environ.get("NP2CALICO_DEBUG"):
+                raise
+            die(f"internal error: {type(exc).__name__}: {exc} (set NP2CALICO_DEBUG=1 for a traceback)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def write_output(text: str, output_file: Path | None) -> None:
+    """Write to stdout, or to a file through a temporary file and a rename (never half a file)."""
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = output_file.resolve().parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{output_file.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output_file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""The `convert` command(s)."""

@@ -1,0 +1,1 @@
+"""The `diff` command(s)."""

@@ -1,0 +1,1 @@
+"""The semantics ring: pure functions (policies, cluster, connection) -> Verdict."""

@@ -1,0 +1,1 @@
+"""The model ring: frozen dataclasses and enums, no I/O."""

@@ -1,0 +1,174 @@
+"""The cluster a verdict is computed on: namespaces, pods, host endpoints, and connections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Union
+
+from translator.model.common import IPAddress, Labels, Protocol
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    labels: Labels = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def create(cls, name: str, labels: Mapping[str, str] | None = None) -> Namespace:
+        """A namespace with the label the API server sets on every namespace since 1.21."""
+        return cls(name, {**(labels or {}), NAMESPACE_NAME_LABEL: name})
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    port: int
+    protocol: Protocol = Protocol.TCP
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    name: str
+    labels: Labels = field(default_factory=dict, hash=False)
+    ips: tuple[IPAddress, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    service_account: str = "default"
+    host_network: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def named_port(self, name: str, protocol: Protocol) -> int | None:
+        """The number of the container port called `name` for `protocol`, if any."""
+        for p in self.ports:
+            if p.name == name and p.protocol is protocol:
+                return p.port
+        return None
+
+    def __str__(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True)
+class HostEndpoint:
+    """A Calico HostEndpoint (projectcalico.org/v3) from the cluster state."""
+
+    name: str
+    node: str = ""
+    interface: str | None = None
+    labels: Labels = field(default_factory=dict, hash=False)
+    expected_ips: tuple[IPAddress, ...] = ()
+    profiles: tuple[str, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"hep:{self.name}"
+
+    @property
+    def ips(self) -> tuple[IPAddress, ...]:
+        return self.expected_ips
+
+    def named_port(self, name: str, protocol: Protocol) -> int | None:
+        for p in self.ports:
+            if p.name == name and p.protocol is protocol:
+                return p.port
+        return None
+
+    def __str__(self) -> str:
+        return self.key
+
+
+# An IP address not owned by any pod or host endpoint of the state: outside the cluster.
+Endpoint = Union[Pod, HostEndpoint, IPAddress]
+
+
+def endpoint_label(endpoint: Endpoint) -> str:
+    """How an endpoint is written on the command line and in reports: `ns/pod`, `hep:name` or an IP."""
+    return endpoint.key if isinstance(endpoint, (Pod, HostEndpoint)) else str(endpoint)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A connection attempt: `port` is a number, or a name resolved on the destination endpoint."""
+
+    source: Endpoint
+    destination: Endpoint
+    protocol: Protocol
+    port: int | str
+
+    def port_number(self) -> int | None:
+        """The numeric destination port; a named port resolves on the destination pod (or HEP)."""
+        if isinstance(self.port, int):
+            return self.port
+        if isinstance(self.destination, (Pod, HostEndpoint)):
+            return self.destination.named_port(self.port, self.protocol)
+        return None
+
+    def __str__(self) -> str:
+        return (
+            f"{endpoint_label(self.source)} -> {endpoint_label(self.destination)} "
+            f"{self.protocol.value}/{self.port}"
+        )
+
+
+@dataclass(frozen=True)
+class Cluster:
+    namespaces: Mapping[str, Namespace] = field(default_factory=dict, hash=False)
+    pods: tuple[Pod, ...] = ()
+    host_endpoints: tuple[HostEndpoint, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        namespaces: Iterable[Namespace] = (),
+        pods: Iterable[Pod] = (),
+        host_endpoints: Iterable[HostEndpoint] = (),
+    ) -> Cluster:
+        """A cluster in which every namespace a pod uses exists (with its automatic label)."""
+        by_name = {ns.name: ns for ns in namespaces}
+        pods = tuple(pods)
+        for pod in pods:
+            by_name.setdefault(pod.namespace, Namespace.create(pod.namespace))
+        return cls(dict(sorted(by_name.items())), pods, tuple(host_endpoints))
+
+    def namespace(self, name: str) -> Namespace:
+        """The namespace called `name`; one absent from the state has only its automatic label."""
+        return self.namespaces.get(name) or Namespace.create(name)
+
+    @cached_property
+    def _pods_by_key(self) -> dict[str, Pod]:
+        return {p.key: p for p in self.pods}
+
+    @cached_property
+    def _heps_by_name(self) -> dict[str, HostEndpoint]:
+        return {h.name: h for h in self.host_endpoints}
+
+    @cached_property
+    def _endpoints_by_ip(self) -> dict[IPAddress, Pod | HostEndpoint]:
+        owners: dict[IPAddress, Pod | HostEndpoint] = {}
+        for hep in self.host_endpoints:
+            for ip in hep.expected_ips:
+                owners.setdefault(ip, hep)
+        for pod in self.pods:
+            if not pod.host_network:
+                for ip in pod.ips:
+                    owners[ip] = pod
+        return owners
+
+    def pod(self, key: str) -> Pod | None:
+        return self._pods_by_key.get(key)
+
+    def host_endpoint(self, name: str) -> HostEndpoint | None:
+        return self._heps_by_name.get(name)
+
+    def endpoint_for_ip(self, ip: IPAddress) -> Endpoint:
+        """The pod or host endpoint owning `ip`, or the IP itself when it is outside the cluster."""
+        return self._endpoints_by_ip.get(ip, ip)
