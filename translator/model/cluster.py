@@ -103,6 +103,24 @@ class Connection:
     destination: Endpoint
     protocol: Protocol
     port: int | str
+    # The address actually used on each side, when the endpoint was named by one of its several IPs
+    # (dual-stack pods). None: the endpoint's address of the connection's family (see `addresses`).
+    source_ip: IPAddress | None = None
+    destination_ip: IPAddress | None = None
+
+    def addresses(self) -> tuple[IPAddress | None, IPAddress | None]:
+        """The (source, destination) addresses this connection uses, for ipBlock/nets matching.
+
+        The family is that of the first address known for sure: an explicit `source_ip` /
+        `destination_ip`, an IP endpoint, else the source's (then the destination's) first IP,
+        i.e. its primary `status.podIP`. Each side then uses its first address of that family;
+        None when it has none (then no CIDR can match that side).
+        """
+        family = _connection_family(self)
+        return (
+            _address_of(self.source, self.source_ip, family),
+            _address_of(self.destination, self.destination_ip, family),
+        )
 
     def port_number(self) -> int | None:
         """The numeric destination port; a named port resolves on the destination pod (or HEP)."""
@@ -117,6 +135,27 @@ class Connection:
             f"{endpoint_label(self.source)} -> {endpoint_label(self.destination)} "
             f"{self.protocol.value}/{self.port}"
         )
+
+
+def _connection_family(conn: Connection) -> int | None:
+    sides = (conn.source, conn.destination)
+    candidates = (
+        conn.source_ip,
+        conn.destination_ip,
+        *(e for e in sides if not isinstance(e, (Pod, HostEndpoint))),
+        *(e.ips[0] for e in sides if isinstance(e, (Pod, HostEndpoint)) and e.ips),
+    )
+    return next((ip.version for ip in candidates if ip is not None), None)
+
+
+def _address_of(
+    endpoint: Endpoint, explicit: IPAddress | None, family: int | None
+) -> IPAddress | None:
+    if explicit is not None:
+        return explicit
+    if not isinstance(endpoint, (Pod, HostEndpoint)):
+        return endpoint
+    return next((ip for ip in endpoint.ips if ip.version == family), None)
 
 
 @dataclass(frozen=True)
