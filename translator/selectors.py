@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from translator.model.common import LabelSelector, LabelSelectorRequirement, Labels, SelectorOperator
+from translator.model.common import Labels, LabelSelector, LabelSelectorRequirement, SelectorOperator
 
 # Labels Calico adds: on namespaces (their name) and on workload endpoints (their namespace).
 NAMESPACE_NAME_LABEL = "projectcalico.org/name"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Union
 
 from translator.errors import Location
 from translator.model import k8s
@@ -37,9 +36,9 @@ class StagedAction(str, Enum):
 
 
 # A rule protocol: a name (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite) or a number 1-255.
-CalicoProtocol = Union[str, int]
+CalicoProtocol = str | int
 # A rule port: a numeric range (a single port is a one-port range) or a named port.
-PortSpec = Union[PortRange, str]
+PortSpec = PortRange | str
 
 
 @dataclass(frozen=True)
@@ -171,8 +170,8 @@ class Tier:
         return DEFAULT_TIER_ORDER if self.order is None else self.order
 
 
-CalicoPolicy = Union[NetworkPolicy, GlobalNetworkPolicy]
-StagedPolicy = Union[NetworkPolicy, GlobalNetworkPolicy, StagedKubernetesNetworkPolicy]
+CalicoPolicy = NetworkPolicy | GlobalNetworkPolicy
+StagedPolicy = NetworkPolicy | GlobalNetworkPolicy | StagedKubernetesNetworkPolicy
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Union
 
 from translator.model.common import IPAddress, Labels, Protocol
 
@@ -87,7 +86,7 @@ class HostEndpoint:
 
 
 # An IP address not owned by any pod or host endpoint of the state: outside the cluster.
-Endpoint = Union[Pod, HostEndpoint, IPAddress]
+Endpoint = Pod | HostEndpoint | IPAddress
 
 
 def endpoint_label(endpoint: Endpoint) -> str:
