@@ -92,9 +92,7 @@ class K8sEvaluator:
         isolating = self.isolating_policies(pod, direction)
         if not isolating:
             return Decision(direction, True, (_not_isolated(pod, direction),))
-        side = ConnectionSide(
-            pod.namespace, peer, peer_address, conn.protocol, port, conn.destination
-        )
+        side = ConnectionSide(pod.namespace, peer, peer_address, conn.protocol, port, conn.destination)
         for policy in isolating:
             for index, rule in enumerate(policy.rules(direction)):
                 found = match_rule(rule, side, self._selectors)

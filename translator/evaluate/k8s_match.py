@@ -165,9 +165,7 @@ def _matching_peer(
     return False, None
 
 
-def match_rule(
-    rule: NetworkPolicyRule, side: ConnectionSide, selectors: SelectorCache
-) -> RuleMatch | None:
+def match_rule(rule: NetworkPolicyRule, side: ConnectionSide, selectors: SelectorCache) -> RuleMatch | None:
     """The first matching (peer, port) of `rule`, or None when the rule does not match."""
     port_ok, port_index = _matching_port(rule, side)
     if not port_ok:

@@ -1,0 +1,166 @@
+"""Connections as users write them: `NS/POD`, an IP literal or `hep:NAME`, a port number or name.
+
+Pure functions over already-parsed data (the CLI reads the file): every problem is reported with
+its location (`file:1:[3].port`), all of them at once.
+
+An IP literal owned by a pod or host endpoint of the cluster state denotes that endpoint, reached
+at that address (recorded as the connection's `source_ip`/`destination_ip`, which matters for a
+dual-stack pod); any other IP is outside the cluster. `NS/POD` and `hep:NAME` use the endpoint's
+address of the connection's family (its primary IP unless the other side fixes the family).
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from translator.errors import Diagnostics, InputError, Location
+from translator.model.cluster import Cluster, Connection, Endpoint, HostEndpoint, Pod
+from translator.model.common import MAX_PORT, MIN_PORT, IPAddress, Protocol
+
+HEP_PREFIX = "hep:"
+# IANA service name, as Kubernetes validates named ports: 1-15 lower-case alphanumerics and '-',
+# at least one letter, no leading, trailing or double '-'.
+_PORT_NAME = re.compile(r"^(?=.*[a-z])(?!-)(?!.*--)[a-z0-9-]{1,15}(?<!-)$")
+
+
+@dataclass(frozen=True)
+class EndpointRef:
+    """A resolved endpoint and, when it was written as an IP literal, the address used."""
+
+    endpoint: Endpoint
+    address: IPAddress | None = None
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def _resolve_pod(text: str, cluster: Cluster, location: Location) -> EndpointRef:
+    pod = cluster.pod(text)
+    if pod is None:
+        known = [p.key for p in cluster.pods]
+        hint = _suggest(text, known)
+        raise InputError.at(location, f"no pod {text} in the cluster state{hint}")
+    return EndpointRef(pod)
+
+
+def _resolve_hep(name: str, cluster: Cluster, location: Location) -> EndpointRef:
+    hep = cluster.host_endpoint(name)
+    if hep is None:
+        hint = _suggest(name, [h.name for h in cluster.host_endpoints])
+        raise InputError.at(location, f"no host endpoint {name} in the cluster state{hint}")
+    return EndpointRef(hep)
+
+
+def resolve_endpoint(text: object, cluster: Cluster, location: Location) -> EndpointRef:
+    """Resolve `NS/POD`, `hep:NAME` or an IP literal against the cluster state."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError.at(location, "expected an endpoint: NS/POD, an IP address or hep:NAME")
+    text = text.strip()
+    if text.startswith(HEP_PREFIX):
+        return _resolve_hep(text[len(HEP_PREFIX) :], cluster, location)
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        return EndpointRef(cluster.endpoint_for_ip(ip), ip)
+    if text.count("/") == 1 and all(text.split("/")):
+        return _resolve_pod(text, cluster, location)
+    raise InputError.at(location, f"{text!r} is not an endpoint: expected NS/POD, an IP address or hep:NAME")
+
+
+def parse_protocol(value: object, location: Location) -> Protocol:
+    """TCP, UDP or SCTP; a connection (unlike a policy) may spell it in any case."""
+    if isinstance(value, str) and value.upper() in Protocol.__members__:
+        return Protocol[value.upper()]
+    shown = repr(value) if isinstance(value, (str, int, float)) else type(value).__name__
+    raise InputError.at(location, f"protocol {shown} is not one of TCP, UDP, SCTP")
+
+
+def parse_port(value: object, location: Location) -> int | str:
+    """A port number 1-65535 (also written as a string of digits) or an IANA port name."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        if MIN_PORT <= value <= MAX_PORT:
+            return value
+        raise InputError.at(location, f"port {value} is out of range {MIN_PORT}-{MAX_PORT}")
+    if isinstance(value, str) and _PORT_NAME.match(value):
+        return value
+    shown = repr(value) if isinstance(value, (str, float)) else type(value).__name__
+    raise InputError.at(location, f"port {shown} is neither a number 1-65535 nor a port name")
+
+
+def _declared_ports(endpoint: Pod | HostEndpoint) -> str:
+    named = [f"{p.name} ({p.protocol.value}/{p.port})" for p in endpoint.ports if p.name]
+    return ", ".join(named) if named else "no named ports"
+
+
+def check_named_port(destination: Endpoint, name: str, protocol: Protocol, location: Location) -> None:
+    """A connection's named port must resolve on its destination, for its protocol."""
+    if not isinstance(destination, (Pod, HostEndpoint)):
+        raise InputError.at(
+            location, f"named port {name!r} needs a pod or host endpoint destination, not {destination}"
+        )
+    if destination.named_port(name, protocol) is None:
+        raise InputError.at(
+            location,
+            f"{destination} declares no {protocol.value} port named {name!r} "
+            f"(it declares {_declared_ports(destination)})",
+        )
+
+
+def make_connection(
+    source: EndpointRef, destination: EndpointRef, port: int | str, protocol: Protocol, location: Location
+) -> Connection:
+    """A Connection from resolved parts; a named port is checked against the destination."""
+    if isinstance(port, str):
+        check_named_port(destination.endpoint, port, protocol, location)
+    return Connection(
+        source.endpoint,
+        destination.endpoint,
+        protocol,
+        port,
+        source_ip=source.address,
+        destination_ip=destination.address,
+    )
+
+
+def _field(item: Mapping[str, Any], key: str, location: Location) -> Any:
+    if key not in item or item[key] is None:
+        raise InputError.at(location.child(key), f"missing field {key!r}")
+    return item[key]
+
+
+def connection_from_item(item: object, cluster: Cluster, location: Location) -> Connection:
+    """One `{from, to, port, protocol}` item; other keys (e.g. an expected `verdict`) are ignored."""
+    if not isinstance(item, Mapping):
+        raise InputError.at(location, "expected a mapping with from, to, port and protocol")
+    source = resolve_endpoint(_field(item, "from", location), cluster, location.child("from"))
+    destination = resolve_endpoint(_field(item, "to", location), cluster, location.child("to"))
+    port = parse_port(_field(item, "port", location), location.child("port"))
+    protocol = parse_protocol(item.get("protocol", "TCP"), location.child("protocol"))
+    return make_connection(source, destination, port, protocol, location.child("port"))
+
+
+def parse_connections(data: object, cluster: Cluster, file: str = "<connections>") -> list[Connection]:
+    """A batch: a list of connection items. Reports every bad item, not only the first."""
+    top = Location(file, 1)
+    if not isinstance(data, list):
+        raise InputError.at(top, "expected a list of {from, to, port, protocol} items")
+    diagnostics = Diagnostics()
+    connections: list[Connection] = []
+    for index, item in enumerate(data):
+        try:
+            connections.append(connection_from_item(item, cluster, top.child(index)))
+        except InputError as exc:
+            diagnostics.items.extend(exc.diagnostics)
+    diagnostics.raise_if_errors()
+    return connections
