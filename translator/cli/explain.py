@@ -1,1 +1,194 @@
-"""The `explain` command(s)."""
+"""`np2calico explain`: the verdict of one connection, or of a batch, and why."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+import typer
+import yaml
+
+from translator.cli import app
+from translator.cli.common import EXIT_OK, handle_errors, report, write_output
+from translator.errors import InputError, Level, Location, UsageError
+from translator.evaluate.connections import (
+    make_connection,
+    parse_connections,
+    parse_port,
+    parse_protocol,
+    resolve_endpoint,
+)
+from translator.evaluate.k8s import K8sEvaluator
+from translator.evaluate.verdict import Verdict
+from translator.model.calico import PolicySet
+from translator.model.cluster import Cluster, Connection
+from translator.render.verdicts import RENDERERS
+
+# A connections batch larger than this is refused rather than read into memory.
+MAX_BATCH_BYTES = 64 * 1024 * 1024
+
+EXAMPLES = """\b
+Examples (from the repository root):
+  np2calico explain samples/lab/policies --cluster samples/lab/cluster.yaml \\
+      --from default/curl --to default/color-api-7b9d7c9c7b-lx8tm --port 80
+  np2calico explain samples/lab/policies --cluster samples/lab/cluster.yaml \\
+      --from default/curl --to kube-system/coredns-5dd5756b68-7xk2p --port dns --protocol UDP
+  np2calico explain samples/lab/policies --cluster samples/lab/cluster.yaml \\
+      --connections samples/lab/connections.yaml -o json
+"""
+
+
+class Semantics(str, Enum):
+    K8S = "k8s"
+    CALICO = "calico"
+
+
+class TieBreak(str, Enum):
+    V3_32 = "v3.32"
+    V3_31 = "v3.31"
+
+
+class OutputFormat(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Evaluator(Protocol):
+    def evaluate(self, conn: Connection) -> Verdict: ...
+
+
+def _load(paths: Sequence[str], namespace: str) -> Any:
+    # The loader is imported here so that `--help` stays fast and independent of it.
+    from translator.load import load
+    from translator.load.registry import LoadContext
+
+    loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
+    loaded.diagnostics.raise_if_errors()
+    report(d for d in loaded.diagnostics.items if d.level is not Level.ERROR)
+    return loaded
+
+
+def _read_batch(path: str) -> Any:
+    """The batch file's data: JSON for `*.json`, YAML otherwise; `-` reads stdin."""
+    where = Location("<stdin>" if path == "-" else path)
+    try:
+        text = sys.stdin.read(MAX_BATCH_BYTES + 1) if path == "-" else _read_text(Path(path))
+    except OSError as exc:
+        raise InputError.at(where, f"cannot read: {exc.strerror or exc}") from None
+    if len(text) > MAX_BATCH_BYTES:
+        raise InputError.at(where, f"larger than {MAX_BATCH_BYTES // (1024 * 1024)} MiB")
+    try:
+        return json.loads(text) if path.endswith(".json") else yaml.load(text, Loader=_SAFE_LOADER)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError.at(
+            where, f"not valid {'JSON' if path.endswith('.json') else 'YAML'}: {exc}"
+        ) from None
+
+
+def _read_text(path: Path) -> str:
+    with path.open(encoding="utf-8") as handle:
+        return handle.read(MAX_BATCH_BYTES + 1)
+
+
+# libyaml's safe loader when present: it parses large batches several times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _one_connection(cluster: Cluster, source: str, destination: str, port: str, protocol: str) -> Connection:
+    src = resolve_endpoint(source, cluster, Location("--from"))
+    dst = resolve_endpoint(destination, cluster, Location("--to"))
+    number = parse_port(port, Location("--port"))
+    proto = parse_protocol(protocol, Location("--protocol"))
+    return make_connection(src, dst, number, proto, Location("--port"))
+
+
+def _pick_semantics(requested: Semantics | None, policies: PolicySet) -> Semantics:
+    if requested is not None:
+        return requested
+    return Semantics.K8S if policies.is_k8s_only else Semantics.CALICO
+
+
+def _evaluator(
+    semantics: Semantics, policies: PolicySet, cluster: Cluster, tie_break: TieBreak | None, staged: bool
+) -> Evaluator:
+    if semantics is Semantics.K8S:
+        if tie_break is not None or staged:
+            raise UsageError("--tie-break and --preview-staged apply only to --semantics calico")
+        if not policies.is_k8s_only:
+            print(
+                "np2calico: warning: Kubernetes semantics ignore the Calico policies of the input",
+                file=sys.stderr,
+            )
+        return K8sEvaluator(policies.k8s_policies, cluster)
+    from translator.evaluate.calico import CalicoEvaluator  # lazily: only Calico semantics need it
+
+    return CalicoEvaluator(
+        policies, cluster, tie_break=(tie_break or TieBreak.V3_32).value, preview_staged=staged
+    )
+
+
+def _check_mode(connections: str | None, single: dict[str, str | None]) -> None:
+    """Either a batch, or one connection given by --from, --to, --port (and maybe --protocol)."""
+    given = [name for name, value in single.items() if value is not None]
+    if connections is not None and given:
+        raise UsageError(f"give either --connections or --from/--to/--port, not both ({', '.join(given)})")
+    missing = [name for name in ("--from", "--to", "--port") if single[name] is None]
+    if connections is None and missing:
+        raise UsageError(f"missing {', '.join(missing)} (or give a batch with --connections FILE)")
+
+
+@app.command(epilog=EXAMPLES)
+@handle_errors
+def explain(
+    policies: list[str] = typer.Argument(
+        ..., help="Policy files or folders; - reads stdin.", metavar="POLICIES"
+    ),
+    cluster_state: str = typer.Option(
+        ..., "--cluster", help="Cluster state: Namespaces and Pods as `kubectl get -o yaml` prints them."
+    ),
+    source: str | None = typer.Option(None, "--from", help="NS/POD, an IP address or hep:NAME."),
+    destination: str | None = typer.Option(None, "--to", help="NS/POD, an IP address or hep:NAME."),
+    port: str | None = typer.Option(None, "--port", help="Destination port: a number or a port name."),
+    protocol: str | None = typer.Option(None, "--protocol", help="TCP (default), UDP or SCTP."),
+    connections: str | None = typer.Option(
+        None, "--connections", help="A YAML or JSON list of {from, to, port, protocol}; - reads stdin."
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
+    semantics: Semantics | None = typer.Option(
+        None, "--semantics", help="Default: k8s when the input holds only Kubernetes policies, else calico."
+    ),
+    tie_break: TieBreak | None = typer.Option(
+        None, "--tie-break", help="Calico order tie-break of this version (default v3.32)."
+    ),
+    preview_staged: bool = typer.Option(
+        False, "--preview-staged", help="Evaluate staged Calico policies as if enforced."
+    ),
+    namespace: str = typer.Option(
+        "default", "-n", "--namespace", help="Namespace of policies whose file names none."
+    ),
+) -> None:
+    """Print whether a connection is allowed, per direction, and which policy and rule decided.
+
+    Egress is judged at the source, ingress at the destination; both must allow. Exit 0 with the
+    verdicts printed; 2 when the input is invalid.
+    """
+    single = {"--from": source, "--to": destination, "--port": port, "--protocol": protocol}
+    _check_mode(connections, single)
+    if connections == "-" and "-" in policies:
+        raise UsageError("only one of POLICIES and --connections can read stdin")
+    loaded = _load(policies, namespace)
+    cluster = _load([cluster_state], namespace).cluster()
+    if connections is not None:
+        batch = parse_connections(_read_batch(connections), cluster, connections)
+    else:
+        assert source is not None and destination is not None and port is not None  # _check_mode
+        batch = [_one_connection(cluster, source, destination, port, protocol or "TCP")]
+    chosen = _pick_semantics(semantics, loaded.policies)
+    evaluator = _evaluator(chosen, loaded.policies, cluster, tie_break, preview_staged)
+    verdicts = [evaluator.evaluate(conn) for conn in batch]
+    write_output(RENDERERS[output.value](verdicts), None)
+    raise typer.Exit(EXIT_OK)

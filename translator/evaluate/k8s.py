@@ -164,7 +164,7 @@ def _allowed(
         f"match {_traffic(conn, direction)}"
     )
     reasons = (first, _isolated_by(pod, direction, isolating))
-    return Decision(direction, True, reasons, policy=policy.key, rule=index, action="Allow")
+    return Decision(direction, True, reasons, policy=policy.key, rule=index)
 
 
 def _no_rule_allows(
