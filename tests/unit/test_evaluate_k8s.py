@@ -904,6 +904,19 @@ def test_refuses_port_without_defaulted_protocol() -> None:
         K8sEvaluator([raw], CLUSTER)
 
 
+@pytest.mark.parametrize(
+    "peer",
+    [
+        NetworkPolicyPeer(),
+        NetworkPolicyPeer(pod_selector=LabelSelector(), ip_block=block("10.0.0.0/8").ip_block),
+    ],
+    ids=["empty-peer", "ipblock-with-selector"],
+)
+def test_refuses_invalid_peer(peer: NetworkPolicyPeer) -> None:
+    with pytest.raises(ValueError, match="a peer needs"):
+        K8sEvaluator([normalise(web_ingress(rule(peer)))], CLUSTER)
+
+
 def test_normalise_is_idempotent_for_the_evaluator() -> None:
     once = normalise(pol("out", WEB, egress=(rule(),)))
     c = conn("default/client", "default/web", 80)

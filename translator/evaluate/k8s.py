@@ -35,11 +35,20 @@ from translator.model.k8s import NetworkPolicy, NetworkPolicyPeer, NetworkPolicy
 
 
 def require_normalised(policy: NetworkPolicy) -> NetworkPolicy:
-    """Reject a policy that skipped `normalise()`: defaulting happens once, in the loader."""
-    ports = [p for rule in (*policy.ingress, *policy.egress) for p in rule.ports]
+    """Reject a policy that skipped `normalise()` (defaulting happens once, in the loader) or
+    validation (a peer with no field would otherwise read as "every pod of the namespace")."""
+    rules = (*policy.ingress, *policy.egress)
+    ports = [p for rule in rules for p in rule.ports]
     if policy.policy_types is None or any(p.protocol is None for p in ports):
         raise ValueError(f"{policy.key}: NetworkPolicy is not normalised (use k8s.normalise)")
+    if any(_invalid_peer(peer) for rule in rules for peer in rule.peers):
+        raise ValueError(f"{policy.key}: a peer needs podSelector/namespaceSelector or ipBlock alone")
     return policy
+
+
+def _invalid_peer(peer: NetworkPolicyPeer) -> bool:
+    selectors = peer.pod_selector is not None or peer.namespace_selector is not None
+    return selectors == (peer.ip_block is not None)
 
 
 class K8sEvaluator:
