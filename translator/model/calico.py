@@ -7,7 +7,7 @@ policy "as if enforced" by ignoring that one field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from translator.errors import Location
@@ -82,6 +82,24 @@ class PolicySpec:
 
     def rules(self, direction: Direction) -> tuple[Rule, ...]:
         return self.ingress if direction is Direction.INGRESS else self.egress
+
+
+def default_types(spec: PolicySpec) -> PolicySpec:
+    """Calico's defaulting of an absent `types` (semantics.md §2.3), done once by the loader.
+
+    As libcalico-go's clientv3 does on create: no egress rules -> [Ingress] (also when there are
+    no rules at all); egress rules only -> [Egress]; both -> [Ingress, Egress]. Explicit `types`
+    are kept as written.
+    """
+    if spec.types:
+        return spec
+    if not spec.egress:
+        types: tuple[Direction, ...] = (Direction.INGRESS,)
+    elif not spec.ingress:
+        types = (Direction.EGRESS,)
+    else:
+        types = (Direction.INGRESS, Direction.EGRESS)
+    return replace(spec, types=types)
 
 
 @dataclass(frozen=True)
