@@ -1,1 +1,156 @@
-"""The `convert` command(s)."""
+"""`np2calico convert`: Kubernetes NetworkPolicies → equivalent Calico policies (projectcalico.org/v3)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from translator.cli import app
+from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report, write_output
+from translator.errors import Diagnostic, Level, UsageError
+
+EXAMPLES = """\b
+Examples (from the repository root):
+  np2calico convert samples/lab/policies
+  np2calico convert samples/lab/policies --target global --tier np2calico -o json
+  np2calico convert samples/lab/policies --default-deny global --dns-ip 169.254.20.10 \\
+      --allow-apiserver 10.96.0.1/32:443 --output-file calico.yaml
+  kubectl get networkpolicies -A -o yaml | np2calico convert - --staged
+"""
+
+
+class TargetChoice(str, Enum):
+    NAMESPACED = "namespaced"
+    GLOBAL = "global"
+
+
+class DefaultDenyChoice(str, Enum):
+    GLOBAL = "global"
+
+
+class TierAction(str, Enum):
+    PASS = "Pass"
+    DENY = "Deny"
+
+
+class OutputFormat(str, Enum):
+    YAML = "yaml"
+    JSON = "json"
+
+
+@app.command(epilog=EXAMPLES)
+@handle_errors
+def convert(
+    paths: list[str] = typer.Argument(..., help="Kubernetes NetworkPolicy files or folders; '-' is stdin."),
+    target: TargetChoice = typer.Option(
+        TargetChoice.NAMESPACED, help="Calico NetworkPolicy per namespace, or GlobalNetworkPolicy."
+    ),
+    tier: str | None = typer.Option(
+        None, help="Put the policies in this tier and emit the Tier (default: Calico's default tier)."
+    ),
+    tier_order: float = typer.Option(
+        100_000, help="Order of the emitted Tier (after kube-admin at 1000, before default at 1,000,000)."
+    ),
+    tier_default_action: TierAction = typer.Option(
+        TierAction.PASS, help="What the emitted Tier does with traffic no policy decided."
+    ),
+    staged: bool = typer.Option(False, help="Emit the Staged kinds, for a preview."),
+    default_deny: DefaultDenyChoice | None = typer.Option(
+        None, help="Add one global default deny, with a DNS exception, for every non-system namespace."
+    ),
+    exclude_namespace: list[str] = typer.Option([], help="Keep this namespace out of the default deny too."),
+    include_namespace: list[str] = typer.Option(
+        [], help="Bring this namespace under the default deny, even a system one."
+    ),
+    dns_selector: str = typer.Option("k8s-app == 'kube-dns'", help="Calico selector of the DNS pods."),
+    dns_namespace: str = typer.Option("kube-system", help="Namespace of the cluster DNS pods."),
+    dns_ip: list[str] = typer.Option(
+        [], help="Also allow DNS to this address or CIDR (e.g. NodeLocal DNSCache 169.254.20.10)."
+    ),
+    allow_apiserver: list[str] = typer.Option(
+        [], help="Allow TCP egress to the API server: CIDR[:PORT] (default ports 443 and 6443)."
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.YAML, "-o", "--output", help="Output format."),
+    output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
+    namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
+    strict: bool = typer.Option(False, help="Treat every diagnostic as fatal (exit 1, nothing written)."),
+) -> None:
+    """Convert Kubernetes NetworkPolicies into Calico policies that allow exactly the same traffic.
+
+    Output is one multi-document stream in apply order (Tier, then allows, then denies), valid for
+    Calico v3.31 and v3.32. Diagnostics and the report go to stderr as FILE:DOC:PATH: level: msg.
+    """
+    from translator.convert import ConvertOptions
+    from translator.convert import convert as run_conversion
+    from translator.convert.options import Target
+    from translator.model.calico import Action
+    from translator.render.calico import RENDERERS, manifests
+
+    policies, load_diagnostics = _load(paths, namespace)
+    options = ConvertOptions(
+        target=Target(target.value),
+        tier=tier,
+        tier_order=tier_order,
+        tier_default_action=Action(tier_default_action.value),
+        staged=staged,
+        default_deny=_default_deny_options(
+            default_deny,
+            (exclude_namespace, include_namespace),
+            (dns_selector, dns_namespace, dns_ip),
+            allow_apiserver,
+        ),
+    )
+    result = run_conversion(policies, options)
+    diagnostics = [*load_diagnostics, *result.diagnostics.items]
+    report(diagnostics)
+    for line in result.report:
+        typer.echo(f"np2calico: {line}", err=True)
+    if strict and diagnostics:
+        raise typer.Exit(EXIT_NO)
+    text = RENDERERS[output.value](manifests(result.tiers, result.policies))
+    write_output(text, output_file)
+    raise typer.Exit(EXIT_OK)
+
+
+def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
+    """The normalised Kubernetes policies; invalid input raises (exit 2, nothing written)."""
+    # Imported here so that `--help` stays fast and independent of the loader.
+    from translator.load import load
+    from translator.load.registry import LoadContext
+
+    loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
+    loaded.diagnostics.raise_if_errors()
+    if loaded.policies.calico_policies or loaded.policies.staged_k8s_policies:
+        raise UsageError("convert reads Kubernetes NetworkPolicies only; the input holds Calico policies")
+    kept = [d for d in loaded.diagnostics.items if d.level is not Level.ERROR]
+    return loaded.policies.k8s_policies, kept
+
+
+def _default_deny_options(
+    choice: DefaultDenyChoice | None,
+    scope: tuple[list[str], list[str]],
+    dns: tuple[str, str, list[str]],
+    apiservers: list[str],
+) -> Any:
+    from translator.convert.options import DefaultDenyOptions, parse_apiserver, parse_dns_ip
+
+    exclude, include = scope
+    dns_selector, dns_namespace, dns_ips = dns
+    if choice is None:
+        if exclude or include or dns_ips or apiservers:
+            raise UsageError(
+                "--exclude-namespace, --include-namespace, --dns-ip and --allow-apiserver "
+                "need --default-deny global"
+            )
+        return None
+    return DefaultDenyOptions.build(
+        exclude=tuple(exclude),
+        include=tuple(include),
+        dns_selector=dns_selector,
+        dns_namespace=dns_namespace,
+        dns_ips=tuple(parse_dns_ip(t) for t in dns_ips),
+        allow_apiserver=tuple(parse_apiserver(t) for t in apiservers),
+    )

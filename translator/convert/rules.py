@@ -1,0 +1,195 @@
+"""One Kubernetes rule → Calico Allow rules, the way Calico's own converter does it (semantics.md §2.8).
+
+`libcalico-go/lib/backend/k8s/conversion/conversion.go` emits one Allow rule per (protocol × peer),
+protocol-major (no protocol first, then SCTP < TCP < UDP), peers in input order; ports are
+destination ports merged per protocol. We follow it, with three deliberate differences that keep
+the meaning exact on every cluster:
+
+- every namespaceSelector we emit is *positive* (cannot match an entity without labels): Felix
+  evaluates it over the endpoint's inherited namespace labels, which host endpoints and global
+  network sets lack, so `k != 'v'` alone would also match them;
+- a "same namespace" peer of a GlobalNetworkPolicy names its namespace, because a bare rule
+  `selector` in a GNP matches every namespace (and host endpoints, and network sets);
+- named egress ports towards an ipBlock or "every peer" get their own rule restricted to pods
+  (`namespaceSelector: all()`): Calico resolves a named port on every endpoint that declares it,
+  host endpoints included, while Kubernetes resolves it on the destination pod only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from translator.model.calico import Action, EntityRule, PortSpec, Rule
+from translator.model.common import Direction, LabelSelector, PortRange, Protocol
+from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule
+from translator.selectors import (
+    NAMESPACE_NAME_LABEL,
+    ORCHESTRATOR_LABEL,
+    All,
+    Equals,
+    Has,
+    In,
+    Selector,
+    and_,
+    from_label_selector,
+)
+
+# Every pod Calico learns from Kubernetes carries this label; Calico's converter adds the term to
+# every pod selector, which also keeps (namespaced) network sets out of pod peers.
+K8S_PODS = Equals(ORCHESTRATOR_LABEL, "k8s")
+# A namespaceSelector matching every namespace and nothing else (no host endpoint, no global set).
+ANY_NAMESPACE = All()
+
+# (protocol or None for "every protocol") → ports (None for "every port").
+ProtocolPorts = dict[Protocol | None, tuple[PortSpec, ...] | None]
+
+
+@dataclass(frozen=True)
+class PeerScope:
+    """Where the rules are written: `explicit` when "own namespace" must be spelt out (GNPs)."""
+
+    namespace: str
+    explicit: bool = False
+
+
+def pod_selector(selector: LabelSelector) -> Selector:
+    """A Kubernetes pod selector as Calico writes it: `projectcalico.org/orchestrator == 'k8s' && …`."""
+    return and_([K8S_PODS, from_label_selector(selector)])
+
+
+def namespace_selector(selector: LabelSelector) -> Selector:
+    """A Kubernetes namespaceSelector as a positive Calico one (`{}` is `all()`)."""
+    translated = from_label_selector(selector)
+    if isinstance(translated, All):
+        return ANY_NAMESPACE
+    return positive(translated)
+
+
+def positive(selector: Selector) -> Selector:
+    """The same selection of namespaces, guaranteed not to match an entity without labels.
+
+    Every namespace carries `projectcalico.org/name`, so adding `has(…)` changes nothing for
+    namespaces and excludes host endpoints and global network sets.
+    """
+    if isinstance(selector, All) or not selector.matches({}):
+        return selector
+    return and_([Has(NAMESPACE_NAME_LABEL), selector])
+
+
+def namespaces_selector(namespaces: Sequence[str]) -> Selector:
+    """`projectcalico.org/name == 'ns'`, or `… in {…}` for several namespaces."""
+    names = tuple(sorted(set(namespaces)))
+    return Equals(NAMESPACE_NAME_LABEL, names[0]) if len(names) == 1 else In(NAMESPACE_NAME_LABEL, names)
+
+
+def peer_entity(peer: NetworkPolicyPeer, scope: PeerScope) -> EntityRule:
+    """The endpoint half of an EntityRule (selectors or nets) for one Kubernetes peer."""
+    if peer.ip_block is not None:
+        return EntityRule(nets=(peer.ip_block.cidr,), not_nets=tuple(peer.ip_block.except_))
+    selector = pod_selector(peer.pod_selector or LabelSelector())
+    if peer.namespace_selector is not None:
+        return EntityRule(selector=selector, namespace_selector=namespace_selector(peer.namespace_selector))
+    if scope.explicit:
+        return EntityRule(selector=selector, namespace_selector=namespaces_selector([scope.namespace]))
+    return EntityRule(selector=selector)
+
+
+def depends_on_namespace(rule: NetworkPolicyRule) -> bool:
+    """True when the rule has a podSelector-only peer, whose meaning is "pods of my namespace"."""
+    return any(p.ip_block is None and p.namespace_selector is None for p in rule.peers)
+
+
+# --- ports ------------------------------------------------------------------------------------
+
+
+def _port_spec(port: NetworkPolicyPort) -> PortSpec | None:
+    if port.port is None:
+        return None
+    if isinstance(port.port, str):
+        return port.port
+    return PortRange(port.port, port.end_port if port.end_port is not None else port.port)
+
+
+def protocol_ports(ports: Sequence[NetworkPolicyPort]) -> ProtocolPorts:
+    """Ports grouped by protocol; an entry without a port opens every port of its protocol."""
+    if not ports:
+        return {None: None}
+    groups: ProtocolPorts = {}
+    for port in ports:
+        assert port.protocol is not None, "rule used before normalise()"
+        spec = _port_spec(port)
+        if spec is None:
+            groups[port.protocol] = None
+        elif port.protocol not in groups or groups[port.protocol] is not None:
+            groups[port.protocol] = (*(groups.get(port.protocol) or ()), spec)
+    return {p: None if s is None else merge_ports(s) for p, s in sorted(groups.items(), key=_protocol_key)}
+
+
+def _protocol_key(item: tuple[Protocol | None, object]) -> str:
+    return "" if item[0] is None else item[0].value
+
+
+def merge_ports(specs: Iterable[PortSpec]) -> tuple[PortSpec, ...]:
+    """Named ports first (input order, no repeats), then sorted, coalesced numeric ranges."""
+    named = tuple(dict.fromkeys(s for s in specs if isinstance(s, str)))
+    return named + coalesce(s for s in specs if isinstance(s, PortRange))
+
+
+def coalesce(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
+    """The fewest ranges covering the same ports: overlapping and adjacent ranges join."""
+    merged: list[PortRange] = []
+    for current in sorted(ranges):
+        if merged and current.start <= merged[-1].end + 1:
+            last = merged[-1]
+            merged[-1] = PortRange(last.start, max(last.end, current.end))
+        else:
+            merged.append(current)
+    return tuple(merged)
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def convert_rule(rule: NetworkPolicyRule, direction: Direction, scope: PeerScope) -> tuple[Rule, ...]:
+    """One Kubernetes ingress/egress rule → Calico Allow rules (protocol-major, peers in order)."""
+    peers: Sequence[NetworkPolicyPeer | None] = rule.peers or (None,)
+    rules: list[Rule] = []
+    for protocol, ports in protocol_ports(rule.ports).items():
+        for peer in peers:
+            entity = EntityRule() if peer is None else peer_entity(peer, scope)
+            rules.extend(_rules_for(direction, protocol, ports or (), entity))
+    return tuple(rules)
+
+
+def _rules_for(
+    direction: Direction, protocol: Protocol | None, ports: tuple[PortSpec, ...], peer: EntityRule
+) -> tuple[Rule, ...]:
+    proto = None if protocol is None else protocol.value
+    if direction is Direction.INGRESS:
+        return (Rule(Action.ALLOW, protocol=proto, source=peer, destination=EntityRule(ports=ports)),)
+    named = tuple(p for p in ports if isinstance(p, str))
+    if not named or peer.has_endpoint_constraint:
+        return (Rule(Action.ALLOW, protocol=proto, destination=_with_ports(peer, ports)),)
+    numeric = tuple(p for p in ports if not isinstance(p, str))
+    pods_only = _with_ports(peer, named, namespace_selector=ANY_NAMESPACE)
+    split = [_with_ports(peer, numeric)] if numeric else []
+    return tuple(Rule(Action.ALLOW, protocol=proto, destination=d) for d in (*split, pods_only))
+
+
+def _with_ports(
+    peer: EntityRule, ports: tuple[PortSpec, ...], namespace_selector: Selector | None = None
+) -> EntityRule:
+    return EntityRule(
+        selector=peer.selector,
+        namespace_selector=namespace_selector or peer.namespace_selector,
+        nets=peer.nets,
+        not_nets=peer.not_nets,
+        ports=ports,
+    )
+
+
+def convert_rules(
+    rules: Sequence[NetworkPolicyRule], direction: Direction, scope: PeerScope
+) -> tuple[Rule, ...]:
+    return tuple(r for rule in rules for r in convert_rule(rule, direction, scope))

@@ -1,0 +1,149 @@
+"""Calico model → projectcalico.org/v3 manifests (dicts, YAML, JSON), canonical and deterministic.
+
+Only fields that are set are written; mapping keys are sorted (their order means nothing), list
+order is kept (rules run in order; the stream is in apply order). Selectors are printed in their
+canonical form, orders as integers when they are whole, ports as numbers, `"a:b"` or names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Union
+
+import yaml
+
+from translator.model.calico import (
+    CalicoPolicy,
+    EntityRule,
+    GlobalNetworkPolicy,
+    Metadata,
+    PolicySpec,
+    PortSpec,
+    Rule,
+    Tier,
+)
+from translator.model.common import PortRange
+from translator.selectors import Selector
+
+API_VERSION = "projectcalico.org/v3"
+Resource = Union[Tier, CalicoPolicy]  # noqa: UP007 - a runtime alias, kept for Python 3.10 tools
+Manifest = dict[str, Any]
+
+try:  # the C emitter when PyYAML was built with libyaml: same output, much faster
+    _Dumper: type = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Dumper = yaml.SafeDumper
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _port(port: PortSpec) -> int | str:
+    if isinstance(port, PortRange):
+        return port.start if port.is_single else str(port)
+    return port
+
+
+def _selector(selector: Selector | None) -> str | None:
+    return None if selector is None else selector.render()
+
+
+def entity_manifest(entity: EntityRule) -> Manifest:
+    fields: Manifest = {
+        "selector": _selector(entity.selector),
+        "notSelector": _selector(entity.not_selector),
+        "namespaceSelector": _selector(entity.namespace_selector),
+        "nets": [str(n) for n in entity.nets],
+        "notNets": [str(n) for n in entity.not_nets],
+        "ports": [_port(p) for p in entity.ports],
+        "notPorts": [_port(p) for p in entity.not_ports],
+    }
+    return _present(fields)
+
+
+def rule_manifest(rule: Rule) -> Manifest:
+    fields: Manifest = {
+        "action": rule.action.value,
+        "protocol": rule.protocol,
+        "notProtocol": rule.not_protocol,
+        "ipVersion": rule.ip_version,
+        "source": entity_manifest(rule.source),
+        "destination": entity_manifest(rule.destination),
+    }
+    return _present(fields)
+
+
+def _present(fields: Mapping[str, Any]) -> Manifest:
+    """Drop absent values (None, empty lists and mappings): Calico reads them as unset."""
+    return {k: v for k, v in fields.items() if v is not None and v != [] and v != {}}
+
+
+def metadata_manifest(metadata: Metadata) -> Manifest:
+    return _present(
+        {
+            "name": metadata.name,
+            "namespace": metadata.namespace,
+            "labels": dict(metadata.labels),
+            "annotations": dict(metadata.annotations),
+        }
+    )
+
+
+def spec_manifest(spec: PolicySpec) -> Manifest:
+    return _present(
+        {
+            "tier": spec.tier,
+            "order": None if spec.order is None else _number(spec.order),
+            "selector": None if spec.selector is None else spec.selector.render(),
+            "types": [t.value for t in spec.types],
+            "ingress": [rule_manifest(r) for r in spec.ingress],
+            "egress": [rule_manifest(r) for r in spec.egress],
+        }
+    )
+
+
+def policy_manifest(policy: CalicoPolicy) -> Manifest:
+    spec = spec_manifest(policy.spec)
+    if isinstance(policy, GlobalNetworkPolicy) and policy.namespace_selector is not None:
+        spec["namespaceSelector"] = policy.namespace_selector.render()
+    if policy.staged_action is not None:
+        spec["stagedAction"] = policy.staged_action.value
+    return {
+        "apiVersion": API_VERSION,
+        "kind": policy.kind,
+        "metadata": metadata_manifest(policy.metadata),
+        "spec": spec,
+    }
+
+
+def tier_manifest(tier: Tier) -> Manifest:
+    order = None if tier.order is None else _number(tier.order)
+    spec = _present({"order": order, "defaultAction": tier.default_action.value})
+    return {"apiVersion": API_VERSION, "kind": "Tier", "metadata": {"name": tier.name}, "spec": spec}
+
+
+def manifest(resource: Resource) -> Manifest:
+    return tier_manifest(resource) if isinstance(resource, Tier) else policy_manifest(resource)
+
+
+def manifests(tiers: Sequence[Tier], policies: Sequence[CalicoPolicy]) -> list[Manifest]:
+    """The whole stream in apply order: Tier(s) first, then the policies as given."""
+    return [manifest(r) for r in (*tiers, *policies)]
+
+
+def render_yaml(documents: Iterable[Manifest]) -> str:
+    """A multi-document YAML stream, `---` before each document, ready for `calicoctl apply -f`."""
+    return yaml.dump_all(
+        list(documents), Dumper=_Dumper, sort_keys=True, default_flow_style=False, explicit_start=True
+    )
+
+
+def render_json(documents: Iterable[Manifest]) -> str:
+    """One `kind: List` object (what `kubectl apply -f` takes), keys sorted, two-space indent."""
+    wrapper = {"apiVersion": "v1", "kind": "List", "items": list(documents)}
+    return json.dumps(wrapper, indent=2, sort_keys=True) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Iterable[Manifest]], str]] = {"yaml": render_yaml, "json": render_json}
