@@ -1,0 +1,378 @@
+"""Text → documents: files, folders, stdin; multi-document YAML, JSON, and `*List` kinds.
+
+Locations. A document's index is the 1-based position of the YAML document in its file (JSON
+files hold one document, index 1); empty YAML documents count but produce nothing. The items of
+a `List` (or any `*List` kind, as `kubectl get -o yaml` or the API prints them) become documents
+of their own that keep the list's index and carry the path prefix `items[i]`, so an error in the
+third item of the first document reads `file:1:items[2].spec.podSelector`.
+
+Safety. Only safe loading (libyaml's C loader when present). Before anything is composed, the
+YAML event stream is walked once to refuse alias bombs ("billion laughs": more than
+`MAX_ALIAS_EXPANSION` nodes reached through aliases), recursive aliases, and nesting deeper than
+`MAX_NESTING_DEPTH` (libyaml's composer recurses in C and would crash the interpreter).
+Files larger than `MAX_INPUT_BYTES` are refused without being read in full.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from translator.errors import Diagnostic, InputError, Level, Location
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+MAX_ALIAS_EXPANSION = 1_000_000
+# Kubernetes objects nest about 15 levels deep; this leaves ample room and keeps libyaml fast.
+MAX_NESTING_DEPTH = 200
+STDIN_NAME = "<stdin>"
+YAML_SUFFIXES = (".yaml", ".yml", ".json")
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One object to load: its file, 1-based document index, `items[i]` prefix, and parsed body."""
+
+    file: str
+    index: int
+    path_prefix: str
+    body: Any
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.index, self.path_prefix)
+
+
+def read_documents(paths: Sequence[str], stdin: TextIO | None = None) -> list[Document]:
+    """Every document of every path, in order (folders recursively, sorted); `-` reads stdin.
+
+    Raises InputError naming every unreadable path (missing file, syntax error, alias bomb, …),
+    after trying all of them.
+    """
+    documents: list[Document] = []
+    problems: list[Diagnostic] = []
+    for name in _expand(paths, problems):
+        try:
+            text = _read_text(name, stdin)
+            documents.extend(_documents_of(name, text))
+        except InputError as exc:
+            problems.extend(exc.diagnostics)
+    if problems:
+        raise InputError(problems)
+    return documents
+
+
+def parse_text(file: str, text: str) -> list[Document]:
+    """The documents of one text (what `read_documents` does after reading a file)."""
+    return list(_documents_of(file, text))
+
+
+# --- paths and reading ------------------------------------------------------------------------
+
+
+def _expand(paths: Sequence[str], problems: list[Diagnostic]) -> Iterator[str]:
+    """Files to read: `-`, files as named, and folders expanded to their YAML/JSON files."""
+    for name in paths:
+        if name == "-":
+            yield name
+        elif os.path.isdir(name):
+            yield from _files_under(name)
+        elif os.path.exists(name):
+            yield name
+        else:
+            problems.append(_problem(Location(name), "no such file or directory"))
+
+
+def _files_under(folder: str) -> list[str]:
+    found = [
+        os.path.join(root, file)
+        for root, _dirs, files in os.walk(folder)
+        for file in files
+        if file.endswith(YAML_SUFFIXES)
+    ]
+    # Sort on path components so that `a/b.yaml` and `a-b.yaml` order the same everywhere.
+    return sorted(found, key=lambda p: Path(p).parts)
+
+
+def _read_text(name: str, stdin: TextIO | None) -> str:
+    if name == "-":
+        return _read_stdin(stdin if stdin is not None else sys.stdin)
+    try:
+        with open(name, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_INPUT_BYTES:
+                raise _too_large(name, size)
+            data = handle.read(MAX_INPUT_BYTES + 1)  # special files may report size 0
+    except OSError as exc:
+        raise InputError.at(Location(name), f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise _too_large(name, len(data))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError.at(Location(name), f"not UTF-8 text (byte {exc.start})") from None
+
+
+def _read_stdin(stream: TextIO) -> str:
+    text = stream.read(MAX_INPUT_BYTES + 1)
+    if len(text) > MAX_INPUT_BYTES:
+        raise _too_large(STDIN_NAME, len(text))
+    return text
+
+
+def _too_large(name: str, size: int) -> InputError:
+    limit = MAX_INPUT_BYTES // (1024 * 1024)
+    return InputError.at(Location(name), f"input is {size} bytes, more than the {limit} MiB limit")
+
+
+def _problem(location: Location, message: str) -> Diagnostic:
+    return Diagnostic(location, Level.ERROR, message)
+
+
+# --- text to documents ------------------------------------------------------------------------
+
+
+def _documents_of(name: str, text: str) -> Iterator[Document]:
+    file = STDIN_NAME if name == "-" else name
+    for index, body in enumerate(_bodies(file, text), start=1):
+        if body is not None:
+            yield from _flatten(file, index, Location(file, index), _plain(body))
+
+
+def _bodies(file: str, text: str) -> list[Any]:
+    if file.endswith(".json") or (file == STDIN_NAME and _looks_like_json(text)):
+        return [_parse_json(file, text)]
+    return _parse_yaml(file, text)
+
+
+def _looks_like_json(text: str) -> bool:
+    """Stdin has no file name: JSON if it starts like JSON and parses as such."""
+    if not text.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _parse_json(file: str, text: str) -> Any:
+    try:
+        body = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError.at(
+            Location(file), f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:
+        raise InputError.at(Location(file), f"JSON error: {exc}") from None
+    except RecursionError:
+        raise _too_deep(file) from None
+    if _nesting_depth(body) > MAX_NESTING_DEPTH:
+        raise _too_deep(file)
+    return body
+
+
+def _too_deep(file: str) -> InputError:
+    return InputError.at(Location(file), f"JSON nested deeper than {MAX_NESTING_DEPTH} levels; refused")
+
+
+def _nesting_depth(value: Any) -> int:
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_yaml(file: str, text: str) -> list[Any]:
+    _check_event_stream(file, text)
+    bodies: list[Any] = []
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            _check_duplicate_keys(file, len(bodies) + 1, node)
+            bodies.append(loader.construct_document(node))
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(file, len(bodies) + 1, exc) from None
+    except yaml.YAMLError as exc:
+        raise InputError.at(Location(file, len(bodies) + 1), f"YAML error: {exc}") from None
+    finally:
+        loader.dispose()
+    return bodies
+
+
+def _yaml_error(file: str, document: int, exc: yaml.MarkedYAMLError) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    what = "; ".join(part for part in (exc.context, exc.problem) if part)
+    return InputError.at(Location(file, document), f"YAML syntax error{where}: {what}")
+
+
+class _ShapeWatch:
+    """Counts what composing the event stream would build, to refuse it before it is built."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.document = 0
+        self.open: list[list[Any]] = []  # [anchor, expanded node count] per open collection
+        self.anchor_sizes: dict[str, int] = {}
+        self.through_aliases = 0
+
+    def fail(self, event: yaml.Event, message: str) -> InputError:
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        return InputError.at(Location(self.file, self.document), f"{message} (line {line}); refused")
+
+    def add(self, count: int) -> None:
+        if self.open:
+            self.open[-1][1] += count
+
+    def on_event(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.document += 1
+            self.anchor_sizes.clear()
+        elif isinstance(event, yaml.CollectionStartEvent):
+            self.open.append([event.anchor, 1])
+            if len(self.open) > MAX_NESTING_DEPTH:
+                raise self.fail(event, f"nesting deeper than {MAX_NESTING_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, count = self.open.pop()
+            self.close(anchor, count)
+        elif isinstance(event, yaml.ScalarEvent):
+            self.close(event.anchor, 1)
+        elif isinstance(event, yaml.AliasEvent):
+            self.on_alias(event)
+
+    def close(self, anchor: str | None, count: int) -> None:
+        self.add(count)
+        if anchor is not None:
+            self.anchor_sizes[anchor] = count
+
+    def on_alias(self, event: yaml.AliasEvent) -> None:
+        if any(anchor == event.anchor for anchor, _ in self.open):
+            raise self.fail(event, f"recursive alias *{event.anchor}")
+        # An undefined alias counts as one node here; the composer reports it properly.
+        count = self.anchor_sizes.get(event.anchor, 1)
+        self.through_aliases += count
+        if self.through_aliases > MAX_ALIAS_EXPANSION:
+            raise self.fail(
+                event, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (alias bomb?)"
+            )
+        self.add(count)
+
+
+def _check_event_stream(file: str, text: str) -> None:
+    watch = _ShapeWatch(file)
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            watch.on_event(event)
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(file, max(watch.document, 1), exc) from None
+    except yaml.YAMLError as exc:
+        raise InputError.at(Location(file, max(watch.document, 1)), f"YAML error: {exc}") from None
+
+
+def _check_duplicate_keys(file: str, document: int, root: yaml.Node) -> None:
+    """A key written twice in one mapping is an error (kubectl refuses it too), not last-wins."""
+    seen_nodes: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            _check_mapping_keys(file, document, node)
+            pending.extend(child for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+
+
+def _check_mapping_keys(file: str, document: int, node: yaml.MappingNode) -> None:
+    first_line: dict[tuple[str, str], int] = {}
+    for key, _value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+            continue
+        line = key.start_mark.line + 1
+        previous = first_line.setdefault((key.tag, key.value), line)
+        if previous != line:
+            raise InputError.at(
+                Location(file, document),
+                f"YAML mapping key {key.value!r} at line {line} already defined at line {previous}",
+            )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-like values, as Kubernetes' YAML decoder gives them: string keys, timestamps as text."""
+    if isinstance(value, dict):
+        return {_key_text(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return key if isinstance(key, str) else str(key)
+
+
+# --- List kinds -------------------------------------------------------------------------------
+
+
+def _is_list(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("kind"), str) and body["kind"].endswith("List")
+
+
+def _flatten(file: str, index: int, location: Location, body: Any) -> Iterator[Document]:
+    if not _is_list(body):
+        yield Document(file, index, location.path, body)
+        return
+    items = body.get("items")
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise InputError.at(location.child("items"), f"{body['kind']}.items must be a list")
+    for i, item in enumerate(items):
+        yield from _flatten(file, index, location.child("items").child(i), _typed_item(body, item))
+
+
+def _typed_item(list_body: dict[str, Any], item: Any) -> Any:
+    """Items of a typed list (`NetworkPolicyList` from the API) may omit their kind: fill it in."""
+    kind = list_body["kind"][: -len("List")]
+    if not kind or not isinstance(item, dict) or "kind" in item:
+        return item
+    filled = {"apiVersion": list_body.get("apiVersion"), "kind": kind}
+    filled.update(item)
+    return filled

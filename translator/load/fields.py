@@ -1,0 +1,123 @@
+"""Small helpers the kind parsers share: tolerant field access, name checks, CIDRs and IPs.
+
+Parsers run after the JSON Schema check, which already reported every wrong type. So the getters
+here quietly treat a wrongly typed value as absent instead of reporting it a second time, and
+the parser goes on to find the remaining (value-level) problems of the same document.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from translator.errors import Diagnostics, Location
+from translator.load.names import label_value_errors, qualified_name_errors
+from translator.load.registry import LoadContext
+from translator.model.common import IPAddress, IPNetwork
+
+# Go's ParseCIDR wants `address/prefix-length`; Python would also take a bare address or a netmask.
+_CIDR_SHAPE = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def integer(value: Any) -> int | None:
+    """An integer, also from an integral float (`80.0`); booleans are not numbers here."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def report(diags: Diagnostics, location: Location, what: str, problems: list[str]) -> None:
+    """One diagnostic per invalid value, listing every reason, like `invalid name 'X': a; b`."""
+    if problems:
+        diags.error(location, f"invalid {what}: {'; '.join(problems)}")
+
+
+NameRule = Callable[[str], list[str]]
+
+
+def object_name(
+    meta: Mapping[str, Any], location: Location, diags: Diagnostics, rule: NameRule
+) -> str | None:
+    """`metadata.name` checked with `rule`; None when absent or mistyped (the schema said so)."""
+    return check_name(meta.get("name"), location.child("metadata").child("name"), diags, rule)
+
+
+def check_name(value: Any, location: Location, diags: Diagnostics, rule: NameRule) -> str | None:
+    """A required name checked with `rule`; None when absent or mistyped."""
+    name = text(value)
+    if name is None:
+        return None
+    if not name:
+        diags.error(location, "required value")
+        return None
+    report(diags, location, f"name {name!r}", rule(name))
+    return name
+
+
+def object_namespace(
+    meta: Mapping[str, Any], location: Location, diags: Diagnostics, ctx: LoadContext, rule: NameRule
+) -> str:
+    """`metadata.namespace`, or the context's default namespace with an info saying so."""
+    here = location.child("metadata").child("namespace")
+    namespace = text(meta.get("namespace"))
+    if namespace:
+        report(diags, here, f"namespace {namespace!r}", rule(namespace))
+        return namespace
+    diags.info(here, f"not set: using namespace {ctx.default_namespace!r}")
+    return ctx.default_namespace
+
+
+def labels(value: Any, location: Location, diags: Diagnostics) -> dict[str, str]:
+    """A label map (metadata.labels or matchLabels) with every key and value checked."""
+    result: dict[str, str] = {}
+    for key, label_value in mapping(value).items():
+        here = location.child(key)
+        report(diags, here, f"label key {key!r}", qualified_name_errors(key))
+        if isinstance(label_value, str):
+            report(diags, here, f"label value {label_value!r}", label_value_errors(label_value))
+            result[key] = label_value
+    return result
+
+
+def parse_cidr(value: str, location: Location, diags: Diagnostics) -> IPNetwork | None:
+    """A CIDR as Kubernetes reads it; host bits are masked with a warning (`10.0.0.1/24`)."""
+    if not value:
+        diags.error(location, "required value")
+        return None
+    if not _CIDR_SHAPE.match(value):
+        diags.error(location, f"invalid CIDR {value!r}: must be an address/prefix length, e.g. 10.0.0.0/16")
+        return None
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        diags.error(location, f"invalid CIDR {value!r}: {exc}")
+        return None
+    if network.network_address != ipaddress.ip_address(value.split("/")[0]):
+        diags.warning(location, f"CIDR {value!r} has host bits set: it means {network}")
+    return network
+
+
+def parse_ip(value: str, location: Location, diags: Diagnostics) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        diags.error(location, f"invalid IP address {value!r}")
+        return None

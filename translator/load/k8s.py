@@ -1,0 +1,304 @@
+"""Parsers of Kubernetes kinds: networking.k8s.io/v1 NetworkPolicy, v1 Namespace and v1 Pod.
+
+Validation follows `pkg/apis/networking/validation/validation.go` and apimachinery's name and
+label rules (semantics.md §1.6): the JSON Schema checks structure and types, the code below the
+value rules. Every problem is reported at its field path, and a policy with any error is
+dropped (the loader then refuses the whole input). Valid policies leave through
+`translator.model.k8s.normalise`, the one place Kubernetes defaulting happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from translator.errors import Diagnostics, Location
+from translator.load import fields
+from translator.load.fields import integer, items, mapping, report, text
+from translator.load.names import (
+    dns1123_label_errors,
+    dns1123_subdomain_errors,
+    label_value_errors,
+    port_name_errors,
+    qualified_name_errors,
+)
+from translator.load.registry import LoadContext, Parser
+from translator.load.schema import check_schema
+from translator.model.cluster import NAMESPACE_NAME_LABEL, ContainerPort, Namespace, Pod
+from translator.model.common import (
+    Direction,
+    IPAddress,
+    LabelSelector,
+    LabelSelectorRequirement,
+    Protocol,
+    SelectorOperator,
+)
+from translator.model.k8s import (
+    IPBlock,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    NetworkPolicyRule,
+    normalise,
+)
+
+NETWORK_POLICY_SCHEMA = "networkpolicy.schema.json"
+NAMESPACE_SCHEMA = "namespace.schema.json"
+POD_SCHEMA = "pod.schema.json"
+
+_OPERATORS = {op.value: op for op in SelectorOperator}
+_PROTOCOLS = {p.value: p for p in Protocol}
+_DIRECTIONS = {d.value: d for d in Direction}
+_PEER_FIELDS = ("podSelector", "namespaceSelector", "ipBlock")
+
+
+# --- NetworkPolicy ----------------------------------------------------------------------------
+
+
+def parse_network_policy(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
+) -> NetworkPolicy | None:
+    """A normalised NetworkPolicy, or None when the document has any error."""
+    errors_before = len(diags.errors)
+    check_schema(body, NETWORK_POLICY_SCHEMA, loc, diags)
+    meta = mapping(body.get("metadata"))
+    name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
+    namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
+    fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    policy = network_policy_from_spec(namespace, name or "", body.get("spec"), loc.child("spec"), diags, loc)
+    return policy if len(diags.errors) == errors_before else None
+
+
+def network_policy_from_spec(
+    namespace: str, name: str, spec: Any, loc: Location, diags: Diagnostics, origin: Location | None = None
+) -> NetworkPolicy:
+    """Check and build a NetworkPolicy from its `spec` (also used for StagedKubernetesNetworkPolicy).
+
+    Problems go to `diags`; the returned policy is normalised but only meaningful when none was
+    an error.
+    """
+    body = mapping(spec)
+    policy = NetworkPolicy(
+        namespace=namespace,
+        name=name,
+        pod_selector=parse_label_selector(body.get("podSelector"), loc.child("podSelector"), diags),
+        policy_types=_policy_types(body.get("policyTypes")),
+        ingress=_rules(body.get("ingress"), "from", loc.child("ingress"), diags),
+        egress=_rules(body.get("egress"), "to", loc.child("egress"), diags),
+        origin=origin,
+    )
+    return normalise(policy)
+
+
+def _policy_types(value: Any) -> tuple[Direction, ...]:
+    # Enum and length are schema checks; upstream accepts a repeated type, which means nothing more.
+    known = [_DIRECTIONS[v] for v in items(value) if isinstance(v, str) and v in _DIRECTIONS]
+    return tuple(dict.fromkeys(known))
+
+
+def _rules(value: Any, peers_field: str, loc: Location, diags: Diagnostics) -> tuple[NetworkPolicyRule, ...]:
+    return tuple(_rule(rule, peers_field, loc.child(i), diags) for i, rule in enumerate(items(value)))
+
+
+def _rule(value: Any, peers_field: str, loc: Location, diags: Diagnostics) -> NetworkPolicyRule:
+    body = mapping(value)  # `null` decodes to the zero rule, as in Go
+    ports = tuple(
+        _port(p, loc.child("ports").child(i), diags) for i, p in enumerate(items(body.get("ports")))
+    )
+    peers = tuple(
+        _peer(p, loc.child(peers_field).child(i), diags) for i, p in enumerate(items(body.get(peers_field)))
+    )
+    return NetworkPolicyRule(ports=ports, peers=peers)
+
+
+def _port(value: Any, loc: Location, diags: Diagnostics) -> NetworkPolicyPort:
+    body = mapping(value)
+    protocol = _PROTOCOLS.get(body.get("protocol")) if isinstance(body.get("protocol"), str) else None
+    end_port = integer(body.get("endPort"))
+    raw_port = body.get("port")
+    port: int | str | None = text(raw_port) if isinstance(raw_port, str) else integer(raw_port)
+    if isinstance(port, str):
+        _check_port_name(port, loc.child("port"), diags)
+        if end_port is not None:
+            diags.error(loc.child("endPort"), "may not be specified when `port` is non-numeric")
+    elif port is None and end_port is not None and raw_port is None:
+        diags.error(loc.child("endPort"), "may not be specified when `port` is not specified")
+    elif port is not None and end_port is not None and end_port < port:
+        diags.error(loc.child("endPort"), f"{end_port} must be greater than or equal to `port` ({port})")
+    return NetworkPolicyPort(protocol=protocol, port=port, end_port=end_port)
+
+
+def _check_port_name(name: str, loc: Location, diags: Diagnostics) -> None:
+    problems = port_name_errors(name)
+    if problems and name.isdigit():
+        problems.append(f"write {name} without quotes for a port number")
+    report(diags, loc, f"port name {name!r}", problems)
+
+
+def _peer(value: Any, loc: Location, diags: Diagnostics) -> NetworkPolicyPeer:
+    body = mapping(value)
+    present = [f for f in _PEER_FIELDS if body.get(f) is not None]
+    if not present:
+        diags.error(loc, "must specify a peer: podSelector, namespaceSelector or ipBlock")
+    elif "ipBlock" in present and len(present) > 1:
+        diags.error(loc, "may not specify both ipBlock and another peer")
+    return NetworkPolicyPeer(
+        pod_selector=_optional_selector(body.get("podSelector"), loc.child("podSelector"), diags),
+        namespace_selector=_optional_selector(
+            body.get("namespaceSelector"), loc.child("namespaceSelector"), diags
+        ),
+        ip_block=_ip_block(body.get("ipBlock"), loc.child("ipBlock"), diags),
+    )
+
+
+def _optional_selector(value: Any, loc: Location, diags: Diagnostics) -> LabelSelector | None:
+    return None if value is None else parse_label_selector(value, loc, diags)
+
+
+def _ip_block(value: Any, loc: Location, diags: Diagnostics) -> IPBlock | None:
+    body = mapping(value)
+    cidr_text = text(body.get("cidr"))
+    if value is None or cidr_text is None:
+        return None  # absent, or a missing/mistyped cidr the schema reported
+    cidr = fields.parse_cidr(cidr_text, loc.child("cidr"), diags)
+    excepts = []
+    for i, entry in enumerate(items(body.get("except"))):
+        if not isinstance(entry, str):
+            continue
+        here = loc.child("except").child(i)
+        excluded = fields.parse_cidr(entry, here, diags)
+        if cidr is None or excluded is None:
+            continue
+        if excluded.version != cidr.version:
+            diags.error(here, f"{entry!r} is not of the same IP family as `cidr` {cidr}")
+        elif not (excluded.subnet_of(cidr) and excluded.prefixlen > cidr.prefixlen):  # type: ignore[arg-type]
+            diags.error(here, f"{entry!r} must be a strict subset of `cidr` {cidr}")
+        else:
+            excepts.append(excluded)
+    return IPBlock(cidr, tuple(excepts)) if cidr is not None else None
+
+
+# --- label selectors --------------------------------------------------------------------------
+
+
+def parse_label_selector(value: Any, loc: Location, diags: Diagnostics) -> LabelSelector:
+    """A Kubernetes LabelSelector; `None` and `{}` both mean "everything"."""
+    body = mapping(value)
+    match_labels = fields.labels(body.get("matchLabels"), loc.child("matchLabels"), diags)
+    expressions = [
+        _requirement(e, loc.child("matchExpressions").child(i), diags)
+        for i, e in enumerate(items(body.get("matchExpressions")))
+    ]
+    return LabelSelector.of(match_labels, *(e for e in expressions if e is not None))
+
+
+def _requirement(value: Any, loc: Location, diags: Diagnostics) -> LabelSelectorRequirement | None:
+    body = mapping(value)
+    key = text(body.get("key"))
+    if key is not None:
+        report(diags, loc.child("key"), f"label key {key!r}", qualified_name_errors(key))
+    values = [v for v in items(body.get("values")) if isinstance(v, str)]
+    for i, v in enumerate(values):
+        report(diags, loc.child("values").child(i), f"label value {v!r}", label_value_errors(v))
+    operator = _OPERATORS.get(body.get("operator")) if isinstance(body.get("operator"), str) else None
+    if operator in (SelectorOperator.IN, SelectorOperator.NOT_IN) and not values:
+        diags.error(loc.child("values"), f"must be specified when `operator` is '{operator.value}'")
+    if operator in (SelectorOperator.EXISTS, SelectorOperator.DOES_NOT_EXIST) and body.get("values"):
+        diags.error(loc.child("values"), f"may not be specified when `operator` is '{operator.value}'")
+    if key is None or operator is None:
+        return None
+    return LabelSelectorRequirement(key, operator, tuple(values))
+
+
+# --- Namespace and Pod ------------------------------------------------------------------------
+
+
+def parse_namespace(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
+) -> Namespace | None:
+    """A Namespace with its labels, plus the `kubernetes.io/metadata.name` label the API server sets."""
+    errors_before = len(diags.errors)
+    check_schema(body, NAMESPACE_SCHEMA, loc, diags)
+    meta = mapping(body.get("metadata"))
+    name = fields.object_name(meta, loc, diags, dns1123_label_errors)
+    labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    written = labels.get(NAMESPACE_NAME_LABEL)
+    if name and written is not None and written != name:
+        diags.warning(
+            loc.child("metadata").child("labels").child(NAMESPACE_NAME_LABEL),
+            f"the API server sets this label to the namespace name: using {name!r}, not {written!r}",
+        )
+    if name is None or len(diags.errors) != errors_before:
+        return None
+    return Namespace.create(name, labels)
+
+
+def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext) -> Pod | None:
+    """A Pod: namespace, labels, IPs, host network, service account and container ports."""
+    errors_before = len(diags.errors)
+    check_schema(body, POD_SCHEMA, loc, diags)
+    meta = mapping(body.get("metadata"))
+    name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
+    namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
+    labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    spec = mapping(body.get("spec"))
+    pod = Pod(
+        namespace=namespace,
+        name=name or "",
+        labels=labels,
+        ips=_pod_ips(mapping(body.get("status")), loc.child("status"), diags),
+        ports=_container_ports(spec, loc.child("spec"), diags),
+        service_account=text(spec.get("serviceAccountName")) or text(spec.get("serviceAccount")) or "default",
+        host_network=spec.get("hostNetwork") is True,
+    )
+    return pod if name and len(diags.errors) == errors_before else None
+
+
+def _pod_ips(status: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[IPAddress, ...]:
+    """`status.podIPs` (dual stack), and `status.podIP` for older servers that print only that."""
+    found: list[IPAddress] = []
+    for i, entry in enumerate(items(status.get("podIPs"))):
+        value = text(mapping(entry).get("ip"))
+        ip = fields.parse_ip(value, loc.child("podIPs").child(i).child("ip"), diags) if value else None
+        if ip is not None:
+            found.append(ip)
+    single = text(status.get("podIP"))
+    ip = fields.parse_ip(single, loc.child("podIP"), diags) if single else None
+    if ip is not None:
+        found.append(ip)
+    return tuple(dict.fromkeys(found))
+
+
+def _container_ports(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[ContainerPort, ...]:
+    """Ports of every container, and of sidecars (init containers with `restartPolicy: Always`)."""
+    ports: list[ContainerPort] = []
+    for group in ("containers", "initContainers"):
+        for i, container in enumerate(items(spec.get(group))):
+            body = mapping(container)
+            if group == "initContainers" and body.get("restartPolicy") != "Always":
+                continue  # a plain init container has exited before any traffic to the pod
+            ports_loc = loc.child(group).child(i).child("ports")
+            for j, port in enumerate(items(body.get("ports"))):
+                parsed = _container_port(mapping(port), ports_loc.child(j), diags)
+                if parsed is not None:
+                    ports.append(parsed)
+    return tuple(ports)
+
+
+def _container_port(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> ContainerPort | None:
+    number = integer(body.get("containerPort"))
+    name = text(body.get("name")) or None
+    if name is not None:
+        report(diags, loc.child("name"), f"port name {name!r}", port_name_errors(name))
+    raw_protocol = body.get("protocol") or "TCP"
+    protocol = _PROTOCOLS.get(raw_protocol) if isinstance(raw_protocol, str) else None
+    if number is None or protocol is None:
+        return None
+    return ContainerPort(port=number, protocol=protocol, name=name)
+
+
+PARSERS: dict[tuple[str, str], Parser] = {
+    ("networking.k8s.io/v1", "NetworkPolicy"): parse_network_policy,
+    ("v1", "Namespace"): parse_namespace,
+    ("v1", "Pod"): parse_pod,
+}
