@@ -1,0 +1,1170 @@
+"""A table of cases for semantics.md §2.1–§2.5 (Calico evaluation), on model objects built directly.
+
+Each case is a policy set, one connection and the expected egress and ingress outcome; where the
+deciding policy, rule or action matters, the case names it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from translator.errors import InputError, UsageError
+from translator.evaluate.calico import CalicoEvaluator, evaluate_calico
+from translator.model import k8s
+from translator.model.calico import (
+    Action,
+    EntityRule,
+    GlobalNetworkPolicy,
+    Metadata,
+    NetworkPolicy,
+    PolicySet,
+    PolicySpec,
+    Rule,
+    StagedAction,
+    StagedKubernetesNetworkPolicy,
+    Tier,
+)
+from translator.model.cluster import (
+    DEFAULT_ALLOW_PROFILE,
+    Cluster,
+    Connection,
+    ContainerPort,
+    Endpoint,
+    HostEndpoint,
+    Namespace,
+    Pod,
+)
+from translator.model.common import Direction, LabelSelector, PortRange, Protocol, parse_ip, parse_network
+from translator.selectors import parse
+
+INGRESS = (Direction.INGRESS,)
+EGRESS = (Direction.EGRESS,)
+BOTH = (Direction.INGRESS, Direction.EGRESS)
+TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
+ALLOW, DENY, PASS, LOG = Action.ALLOW, Action.DENY, Action.PASS, Action.LOG
+
+
+def _pod(ns: str, name: str, labels: dict[str, str], *ips: str, **extra: object) -> Pod:
+    return Pod(ns, name, labels, tuple(parse_ip(i) for i in ips), **extra)  # type: ignore[arg-type]
+
+
+CLUSTER = Cluster.build(
+    namespaces=[
+        Namespace.create("default", {"team": "a"}),
+        Namespace.create("dev", {"env": "dev"}),
+        Namespace.create("kube-system"),
+    ],
+    pods=[
+        _pod(
+            "default",
+            "web",
+            {"app": "web"},
+            "10.0.0.1",
+            "fd00::1",
+            ports=(ContainerPort(80, TCP, "http"), ContainerPort(53, UDP, "dns")),
+        ),
+        _pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
+        _pod("dev", "client", {"app": "client"}, "10.0.1.2"),
+        _pod("dev", "other", {"app": "other"}, "10.0.1.3"),
+        _pod("kube-system", "dns", {"k8s-app": "kube-dns"}, "10.0.2.2"),
+        _pod("default", "hostpod", {"app": "client"}, "192.168.0.1", host_network=True),
+    ],
+    host_endpoints=[
+        HostEndpoint("node1", "node1", "eth0", {"role": "node"}, (parse_ip("192.168.0.1"),)),
+        HostEndpoint(
+            "node2", "node2", "eth0", {"role": "node"}, (parse_ip("192.168.0.2"),), (DEFAULT_ALLOW_PROFILE,)
+        ),
+    ],
+)
+OUTSIDE = parse_ip("203.0.113.5")
+
+
+def ep(text: str) -> Endpoint:
+    if text.startswith("hep:"):
+        found = CLUSTER.host_endpoint(text[4:])
+    elif "/" in text:
+        found = CLUSTER.pod(text)
+    else:
+        return parse_ip(text)
+    assert found is not None, text
+    return found
+
+
+def conn(src: str, dst: str, protocol: Protocol = TCP, port: int | str = 80, **ips: str) -> Connection:
+    addresses = {k: parse_ip(v) for k, v in ips.items()}
+    return Connection(ep(src), ep(dst), protocol, port, **addresses)  # type: ignore[arg-type]
+
+
+def ent(
+    selector: str | None = None,
+    *,
+    not_selector: str | None = None,
+    ns: str | None = None,
+    nets: tuple[str, ...] = (),
+    not_nets: tuple[str, ...] = (),
+    ports: tuple[int | str | tuple[int, int], ...] = (),
+    not_ports: tuple[int | str | tuple[int, int], ...] = (),
+) -> EntityRule:
+    def port(p: int | str | tuple[int, int]) -> PortRange | str:
+        if isinstance(p, tuple):
+            return PortRange(*p)
+        return PortRange.single(p) if isinstance(p, int) else p
+
+    return EntityRule(
+        selector=parse(selector) if selector is not None else None,
+        not_selector=parse(not_selector) if not_selector is not None else None,
+        namespace_selector=parse(ns) if ns is not None else None,
+        nets=tuple(parse_network(n) for n in nets),
+        not_nets=tuple(parse_network(n) for n in not_nets),
+        ports=tuple(port(p) for p in ports),
+        not_ports=tuple(port(p) for p in not_ports),
+    )
+
+
+def rule(action: Action, protocol: str | int | None = None, **fields: object) -> Rule:
+    return Rule(action, protocol=protocol, **fields)  # type: ignore[arg-type]
+
+
+def spec(
+    selector: str | None,
+    *,
+    tier: str = "default",
+    order: float | None = None,
+    types: tuple[Direction, ...] = BOTH,
+    ingress: tuple[Rule, ...] = (),
+    egress: tuple[Rule, ...] = (),
+) -> PolicySpec:
+    return PolicySpec(tier, order, parse(selector) if selector is not None else None, types, ingress, egress)
+
+
+def np(
+    name: str,
+    ns: str = "default",
+    selector: str | None = "all()",
+    staged: StagedAction | None = None,
+    **kw: object,
+) -> NetworkPolicy:
+    return NetworkPolicy(Metadata(name, ns), spec(selector, **kw), staged)  # type: ignore[arg-type]
+
+
+def gnp(
+    name: str, selector: str | None = "all()", namespace_selector: str | None = None, **kw: object
+) -> GlobalNetworkPolicy:
+    ns_sel = parse(namespace_selector) if namespace_selector is not None else None
+    return GlobalNetworkPolicy(Metadata(name), spec(selector, **kw), ns_sel)  # type: ignore[arg-type]
+
+
+def knp(name: str, ns: str, pod_labels: dict[str, str], *rules: k8s.NetworkPolicyRule) -> k8s.NetworkPolicy:
+    return k8s.normalise(
+        k8s.NetworkPolicy(ns, name, LabelSelector.of(pod_labels), (Direction.INGRESS,), rules)
+    )
+
+
+def from_pods(labels: dict[str, str], port: int = 80) -> k8s.NetworkPolicyRule:
+    return k8s.NetworkPolicyRule(
+        (k8s.NetworkPolicyPort(TCP, port),), (k8s.NetworkPolicyPeer(pod_selector=LabelSelector.of(labels)),)
+    )
+
+
+def policies(
+    *items: object, tiers: tuple[Tier, ...] = (), k8s_policies: tuple[k8s.NetworkPolicy, ...] = ()
+) -> PolicySet:
+    return PolicySet(k8s_policies, tuple(items), (), tiers)  # type: ignore[arg-type]
+
+
+IMPLICIT_LABELS = (
+    "projectcalico.org/orchestrator == 'k8s' && projectcalico.org/serviceaccount == 'default' "
+    "&& projectcalico.org/namespace == 'dev'"
+)
+SECURITY = Tier("security", 100.0)
+SECURITY_PASS = Tier("security", 100.0, Action.PASS)
+WEB = "app == 'web'"
+ALLOW_ALL = rule(ALLOW)
+DENY_ALL = rule(DENY)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    policies: PolicySet
+    connection: Connection
+    egress: bool
+    ingress: bool
+    action: str | None = None  # the ingress decision's action, when it matters
+    policy: str | None = None  # the ingress decision's policy key, when it matters
+    options: tuple[tuple[str, object], ...] = ()
+
+
+CASES = [
+    # --- order within a tier (§2.1) ---
+    Case(
+        "explicit-deny-in-earlier-policy-hides-later-allow",
+        policies(
+            np("deny", selector=WEB, order=10, types=INGRESS, ingress=(DENY_ALL,)),
+            np("allow", selector=WEB, order=20, types=INGRESS, ingress=(ALLOW_ALL,)),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "Deny",
+        "NetworkPolicy/default/deny",
+    ),
+    Case(
+        "allow-ordered-before-deny-wins",
+        policies(
+            np("deny", selector=WEB, order=20, types=INGRESS, ingress=(DENY_ALL,)),
+            np("allow", selector=WEB, order=10, types=INGRESS, ingress=(ALLOW_ALL,)),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+        "NetworkPolicy/default/allow",
+    ),
+    Case(
+        "unset-order-runs-last",
+        policies(
+            np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
+            np("allow", selector=WEB, order=99999, types=INGRESS, ingress=(ALLOW_ALL,)),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "first-matching-rule-of-a-policy-decides",
+        policies(
+            np("p", selector=WEB, types=INGRESS, ingress=(rule(DENY, "UDP"), rule(ALLOW, "TCP"), DENY_ALL))
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "log-rule-continues",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(LOG), ALLOW_ALL))),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    # --- tiers (§2.1, §2.2) ---
+    Case(
+        "pass-skips-to-next-tier-which-denies",
+        policies(
+            np("sec", selector=WEB, tier="security", types=INGRESS, ingress=(rule(PASS),)),
+            np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
+            tiers=(SECURITY,),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "Deny",
+        "NetworkPolicy/default/deny",
+    ),
+    Case(
+        "earlier-tier-allow-is-final",
+        policies(
+            np("sec", selector=WEB, tier="security", types=INGRESS, ingress=(ALLOW_ALL,)),
+            np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
+            tiers=(SECURITY,),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+        "NetworkPolicy/default/sec",
+    ),
+    Case(
+        "pass-out-of-last-tier-allowed-for-pod-by-kns-profile",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(PASS),))),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "profile kns.default",
+    ),
+    Case(
+        "pass-out-of-last-tier-denied-for-host-endpoint",
+        policies(gnp("p", "role == 'node'", types=INGRESS, ingress=(rule(PASS),))),
+        conn("default/client", "hep:node1"),
+        True,
+        False,
+        "no profile allows",
+    ),
+    Case(
+        "pass-out-of-last-tier-allowed-for-hep-with-default-allow-profile",
+        policies(gnp("p", "role == 'node'", types=INGRESS, ingress=(rule(PASS),))),
+        conn("default/client", "hep:node2"),
+        True,
+        True,
+        f"profile {DEFAULT_ALLOW_PROFILE}",
+    ),
+    Case(
+        "host-endpoint-without-policy-or-profile-denied",
+        policies(),
+        conn("default/client", "hep:node1"),
+        True,
+        False,
+        "no policy applies",
+    ),
+    Case(
+        "no-end-of-tier-deny-when-no-policy-selects-endpoint",
+        policies(
+            np("other", selector="app == 'client'", tier="security", types=INGRESS, ingress=(DENY_ALL,)),
+            tiers=(SECURITY,),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "no policy applies",
+    ),
+    Case(
+        "no-end-of-tier-deny-when-policy-governs-other-direction",
+        policies(np("egress-only", selector=WEB, tier="security", types=EGRESS), tiers=(SECURITY,)),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "no policy applies",
+    ),
+    Case(
+        "end-of-tier-deny-when-a-policy-selects-and-no-rule-matches",
+        policies(
+            np("p", selector=WEB, tier="security", types=INGRESS, ingress=(rule(ALLOW, "UDP"),)),
+            tiers=(SECURITY,),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier security",
+    ),
+    Case(
+        "tier-default-action-pass-goes-on",
+        policies(
+            np("p", selector=WEB, tier="security", types=INGRESS, ingress=(rule(ALLOW, "UDP"),)),
+            tiers=(SECURITY_PASS,),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "profile kns.default",
+    ),
+    Case(
+        "tier-without-order-sorts-with-default-by-name",
+        # `aaa` has no order: stored as 1,000,000 like `default`, and "aaa" < "default".
+        policies(
+            np("p", selector=WEB, tier="aaa", types=INGRESS, ingress=(DENY_ALL,)),
+            np("q", selector=WEB, types=INGRESS, ingress=(ALLOW_ALL,)),
+            tiers=(Tier("aaa"),),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "Deny",
+    ),
+    # --- selector scopes (§2.4) ---
+    Case(
+        "gnp-all-selects-host-endpoints",
+        policies(gnp("p", "all()", types=INGRESS)),
+        conn("default/client", "hep:node2"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "gnp-empty-selector-selects-host-endpoints",
+        policies(gnp("p", None, types=INGRESS)),
+        conn("default/client", "hep:node2"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "gnp-positive-namespace-selector-excludes-host-endpoints",
+        policies(gnp("p", "all()", "has(projectcalico.org/name)", types=INGRESS)),
+        conn("default/client", "hep:node2"),
+        True,
+        True,
+        f"profile {DEFAULT_ALLOW_PROFILE}",
+    ),
+    Case(
+        "gnp-not-equal-only-namespace-selector-selects-host-endpoints",
+        policies(gnp("p", None, "projectcalico.org/name != 'kube-system'", types=INGRESS)),
+        conn("default/client", "hep:node2"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        # globalnetworkpolicyprocessor.go replaces all() in the whole combined selector.
+        "gnp-all-selector-with-namespace-selector-means-pods-only",
+        policies(gnp("p", "all()", "projectcalico.org/name != 'kube-system'", types=INGRESS)),
+        conn("default/client", "hep:node2"),
+        True,
+        True,
+        f"profile {DEFAULT_ALLOW_PROFILE}",
+    ),
+    Case(
+        "gnp-namespace-selector-selects-pods-of-matching-namespaces",
+        policies(gnp("p", "all()", "env == 'dev'", types=INGRESS)),
+        conn("default/client", "dev/other"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "gnp-namespace-selector-skips-pods-of-other-namespaces",
+        policies(gnp("p", "all()", "env == 'dev'", types=INGRESS)),
+        conn("dev/client", "default/web"),
+        True,
+        True,
+        "no policy applies",
+    ),
+    Case(
+        "networkpolicy-selects-only-its-own-namespace",
+        policies(np("p", "dev", "app == 'client'", types=INGRESS)),
+        conn("dev/other", "default/client"),
+        True,
+        True,
+        "no policy applies",
+    ),
+    Case(
+        "networkpolicy-never-selects-host-endpoints",
+        policies(np("p", "default", "all()", types=INGRESS)),
+        conn("default/client", "hep:node2"),
+        True,
+        True,
+        f"profile {DEFAULT_ALLOW_PROFILE}",
+    ),
+    Case(
+        "np-rule-selector-is-own-namespace-other-namespace-denied",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
+        conn("dev/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "np-rule-selector-is-own-namespace-same-namespace-allowed",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "gnp-rule-selector-is-cluster-wide",
+        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
+        conn("dev/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "gnp-rule-selector-matches-host-endpoints",
+        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("role == 'node'")),))),
+        conn("hep:node1", "default/web"),
+        False,  # node1 has no policy and no profile: its own egress is denied
+        True,
+        "Allow",
+    ),
+    Case(
+        "rule-namespace-selector-global-matches-host-endpoints",
+        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="global()")),))),
+        conn("hep:node2", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "rule-namespace-selector-global-excludes-pods",
+        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="global()")),))),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "rule-namespace-selector-all-matches-pods-of-every-namespace",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="all()")),))),
+        conn("dev/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "rule-namespace-selector-all-excludes-host-endpoints",
+        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="all()")),))),
+        conn("hep:node2", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "rule-namespace-selector-uses-calico-name-label",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, source=ent(ns="projectcalico.org/name == 'dev'")),),
+            )
+        ),
+        conn("dev/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "rule-selector-sees-implicit-pod-labels",
+        policies(
+            gnp(
+                "p",
+                WEB,
+                types=INGRESS,
+                ingress=(
+                    rule(
+                        ALLOW,
+                        source=ent(IMPLICIT_LABELS),
+                    ),
+                ),
+            )
+        ),
+        conn("dev/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "np-not-selector-alone-is-still-own-namespace",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, source=ent(not_selector="app == 'x'")),),
+            )
+        ),
+        conn("dev/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "gnp-not-selector-alone-matches-outside-addresses",
+        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(not_selector="app == 'x'")),))),
+        conn("203.0.113.5", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "not-selector-excludes-matching-endpoint",
+        policies(
+            gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(not_selector="app == 'client'")),))
+        ),
+        conn("dev/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "rule-without-selector-fields-matches-outside-address",
+        policies(
+            np(
+                "p",
+                selector="app == 'client'",
+                types=EGRESS,
+                egress=(rule(ALLOW, destination=ent(ports=(443,))),),
+            )
+        ),
+        conn("default/client", "203.0.113.5", port=443),
+        True,
+        True,
+    ),
+    Case(
+        "selector-all-never-matches-outside-address",
+        policies(gnp("p", "app == 'client'", types=EGRESS, egress=(rule(ALLOW, destination=ent("all()")),))),
+        conn("default/client", "203.0.113.5", port=443),
+        False,
+        True,
+    ),
+    Case(
+        "not-equal-selects-pod-missing-the-label",
+        policies(np("p", selector="tier != 'backend'", types=INGRESS)),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "not-in-selects-pod-missing-the-label",
+        policies(np("p", selector="tier not in {'a', 'b'}", types=INGRESS)),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "equals-does-not-select-pod-missing-the-label",
+        policies(np("p", selector="tier == 'backend'", types=INGRESS)),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "no policy applies",
+    ),
+    Case(
+        "host-network-pod-is-not-a-workload-endpoint",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
+        conn("default/hostpod", "default/web"),
+        False,  # hostpod's IP is node1's: judged as hep:node1, which no profile allows
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "outside-address-is-not-judged",
+        policies(gnp("deny-all", "all()", types=BOTH)),
+        conn("203.0.113.5", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    # --- types (§2.3) ---
+    Case(
+        "types-default-egress-rules-only-governs-egress-only",
+        policies(np("p", selector=WEB, types=(), egress=(ALLOW_ALL,))),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "no policy applies",
+    ),
+    Case(
+        "types-default-no-rules-governs-ingress",
+        policies(np("p", selector=WEB, types=())),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "types-default-both-rules-governs-both",
+        policies(
+            np("p", selector="app == 'client'", types=(), ingress=(ALLOW_ALL,), egress=(rule(ALLOW, "UDP"),))
+        ),
+        conn("default/client", "default/web"),
+        False,
+        True,
+        "no policy applies",
+    ),
+    # --- match fields (§2.5) ---
+    Case(
+        "protocol-number-matches-name",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, 6),))),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "protocol-number-17-is-udp",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, 17),))),
+        conn("default/client", "default/web", UDP, 53),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "protocol-number-string-132-is-sctp",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, "132"),))),
+        conn("default/client", "default/web", SCTP, 80),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "udp-rule-never-opens-tcp",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, "UDP"),))),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "not-protocol-excludes",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, not_protocol="TCP"),))),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "not-protocol-number-lets-other-protocols-through",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, not_protocol=17),))),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "port-range-inclusive",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, "TCP", destination=ent(ports=((70, 80),))),),
+            )
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "not-ports-exclude",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, "TCP", destination=ent(not_ports=(80,))),),
+            )
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "named-port-matches-declaring-destination",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
+            )
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "named-port-connection-by-name",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
+            )
+        ),
+        conn("default/client", "default/web", port="http"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "named-port-other-number-does-not-match",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
+            )
+        ),
+        conn("default/client", "default/web", port=8080),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "named-port-of-another-protocol-does-not-match",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("dns",))),),
+            )
+        ),
+        conn("default/client", "default/web", TCP, 53),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "named-port-never-matches-outside-address",
+        policies(
+            np(
+                "p",
+                selector="app == 'client'",
+                types=EGRESS,
+                egress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
+            )
+        ),
+        conn("default/client", "203.0.113.5"),
+        False,
+        True,
+    ),
+    Case(
+        "source-ports-never-match-unknown-source-port",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, "TCP", source=ent(ports=((1, 65535),))),),
+            )
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "nets-match-pod-ip",
+        policies(
+            np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(nets=("10.0.0.0/24",))),))
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "nets-host-bits-masked",
+        policies(
+            np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(nets=("10.0.0.77/24",))),))
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "not-nets-exclude",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(ALLOW, source=ent(not_nets=("10.0.0.0/24",))),),
+            )
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "ipv4-nets-deny-exists-for-ipv4",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(DENY, source=ent(nets=("10.0.0.0/8",))), ALLOW_ALL),
+            )
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "Deny",
+    ),
+    Case(
+        "ipv4-nets-deny-does-not-exist-for-ipv6",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(DENY, source=ent(nets=("10.0.0.0/8",))), ALLOW_ALL),
+            )
+        ),
+        conn("default/client", "default/web", source_ip="fd00::2", destination_ip="fd00::1"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "ipv4-not-nets-deny-matches-other-ipv4",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(DENY, source=ent(not_nets=("192.168.0.0/16",))), ALLOW_ALL),
+            )
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "Deny",
+    ),
+    Case(
+        "ipv4-not-nets-deny-does-not-exist-for-ipv6",
+        policies(
+            np(
+                "p",
+                selector=WEB,
+                types=INGRESS,
+                ingress=(rule(DENY, source=ent(not_nets=("192.168.0.0/16",))), ALLOW_ALL),
+            )
+        ),
+        conn("default/client", "default/web", source_ip="fd00::2", destination_ip="fd00::1"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "ipv6-nets-allow-does-not-exist-for-ipv4",
+        policies(
+            np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(nets=("fd00::/64",))),))
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "ip-version-6-rule-does-not-exist-for-ipv4",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(DENY, ip_version=6), ALLOW_ALL))),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+    ),
+    Case(
+        "ip-version-6-rule-exists-for-ipv6",
+        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(DENY, ip_version=6), ALLOW_ALL))),
+        conn("default/client", "default/web", source_ip="fd00::2", destination_ip="fd00::1"),
+        True,
+        False,
+        "Deny",
+    ),
+    # --- Kubernetes policies next to Calico policies (tier default, order 1000) ---
+    Case(
+        "calico-deny-at-order-500-runs-before-k8s-policy",
+        policies(
+            np("deny", selector=WEB, order=500, types=INGRESS, ingress=(DENY_ALL,)),
+            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        False,
+        "Deny",
+        "NetworkPolicy/default/deny",
+    ),
+    Case(
+        "k8s-policy-at-order-1000-runs-before-calico-deny-at-2000",
+        policies(
+            np("deny", selector=WEB, order=2000, types=INGRESS, ingress=(DENY_ALL,)),
+            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+        "KubernetesNetworkPolicy/default/allow",
+    ),
+    Case(
+        "k8s-policy-isolates-and-ends-the-default-tier",
+        policies(k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),)),
+        conn("dev/client", "default/web"),
+        True,
+        False,
+        "end of tier default",
+    ),
+    Case(
+        "k8s-policy-after-calico-pass-tier",
+        policies(
+            np("sec", selector="all()", tier="security", types=INGRESS, ingress=(rule(PASS),)),
+            tiers=(SECURITY,),
+            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+        ),
+        conn("default/client", "default/web"),
+        True,
+        True,
+        "Allow",
+        "KubernetesNetworkPolicy/default/allow",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_calico_semantics(case: Case) -> None:
+    verdict = evaluate_calico(case.policies, CLUSTER, case.connection, **dict(case.options))
+    assert (verdict.egress.allowed, verdict.ingress.allowed) == (case.egress, case.ingress), verdict
+    if case.action is not None:
+        assert verdict.ingress.action == case.action, verdict.ingress
+    if case.policy is not None:
+        assert verdict.ingress.policy == case.policy, verdict.ingress
+    assert verdict.ingress.reasons and verdict.egress.reasons
+
+
+# --- order ties under both tie-break keys (§2.1) -------------------------------------------------
+
+TIE_CASES = [
+    # v3.32 compares name/namespace/kind: "aa/dev/NetworkPolicy" < "zz//GlobalNetworkPolicy".
+    # v3.31 compares v1 names: "default.zz" < "dev/default.aa".
+    pytest.param(
+        policies(
+            np("aa", "dev", "all()", order=100, types=INGRESS, ingress=(ALLOW_ALL,)),
+            gnp("zz", "all()", order=100, types=INGRESS, ingress=(DENY_ALL,)),
+        ),
+        {"v3.32": "NetworkPolicy/dev/aa", "v3.31": "GlobalNetworkPolicy/zz"},
+        id="networkpolicy-vs-globalnetworkpolicy",
+    ),
+    # v3.32: "allow/default/KubernetesNetworkPolicy" < "zz/default/NetworkPolicy";
+    # v3.31: "default/default.zz" < "default/knp.default.allow".
+    pytest.param(
+        policies(
+            np("zz", selector=WEB, order=1000, types=INGRESS, ingress=(DENY_ALL,)),
+            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+        ),
+        {"v3.32": "KubernetesNetworkPolicy/default/allow", "v3.31": "NetworkPolicy/default/zz"},
+        id="kubernetes-policy-vs-calico-policy-at-1000",
+    ),
+    # Both unset orders tie at +inf and the key decides.
+    pytest.param(
+        policies(
+            np("b", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
+            np("a", selector=WEB, types=INGRESS, ingress=(ALLOW_ALL,)),
+        ),
+        {"v3.32": "NetworkPolicy/default/a", "v3.31": "NetworkPolicy/default/a"},
+        id="unset-orders-tie",
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy_set", "winners"), TIE_CASES)
+@pytest.mark.parametrize("tie_break", ["v3.32", "v3.31"])
+def test_order_ties(policy_set: PolicySet, winners: dict[str, str], tie_break: str) -> None:
+    target = "dev/other" if any(p.name == "aa" for p in policy_set.calico_policies) else "default/web"
+    verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", target), tie_break=tie_break)
+    assert verdict.ingress.policy == winners[tie_break]
+
+
+def test_unknown_tie_break_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"v3\.30"):
+        CalicoEvaluator(policies(), CLUSTER, tie_break="v3.30")
+
+
+# --- staged policies (§2.9) ----------------------------------------------------------------------
+
+STAGED_DENY = np("deny", selector=WEB, staged=StagedAction.SET, types=INGRESS, ingress=(DENY_ALL,))
+STAGED_DELETE = np("deny", selector=WEB, staged=StagedAction.DELETE, types=INGRESS, ingress=(DENY_ALL,))
+STAGED_K8S = StagedKubernetesNetworkPolicy(knp("iso", "default", {"app": "web"}))
+
+
+@pytest.mark.parametrize(
+    ("policy_set", "preview", "allowed"),
+    [
+        pytest.param(policies(STAGED_DENY), False, True, id="staged-set-ignored-when-enforcing"),
+        pytest.param(policies(STAGED_DENY), True, False, id="staged-set-evaluated-in-preview"),
+        pytest.param(policies(STAGED_DELETE), True, True, id="staged-delete-not-previewed"),
+        pytest.param(PolicySet(staged_k8s_policies=(STAGED_K8S,)), False, True, id="staged-k8s-ignored"),
+        pytest.param(PolicySet(staged_k8s_policies=(STAGED_K8S,)), True, False, id="staged-k8s-previewed"),
+    ],
+)
+def test_staged(policy_set: PolicySet, preview: bool, allowed: bool) -> None:
+    verdict = evaluate_calico(
+        policy_set, CLUSTER, conn("default/client", "default/web"), preview_staged=preview
+    )
+    assert verdict.ingress.allowed is allowed
+
+
+def test_staged_policy_key_names_the_staged_kind() -> None:
+    verdict = evaluate_calico(
+        policies(STAGED_DENY), CLUSTER, conn("default/client", "default/web"), preview_staged=True
+    )
+    assert verdict.ingress.policy == "StagedNetworkPolicy/default/deny"
+
+
+# --- tiers must exist ----------------------------------------------------------------------------
+
+
+def test_policy_in_missing_tier_is_an_error_naming_it() -> None:
+    with pytest.raises(InputError, match=r"NetworkPolicy/default/p: tier 'nope' does not exist"):
+        CalicoEvaluator(policies(np("p", tier="nope")), CLUSTER)
+
+
+@pytest.mark.parametrize("tier", ["default", "kube-admin", "kube-baseline", "adminnetworkpolicy"])
+def test_builtin_tiers_need_no_tier_object(tier: str) -> None:
+    CalicoEvaluator(policies(np("p", tier=tier)), CLUSTER)
+
+
+def test_kube_admin_tier_runs_before_default_and_passes_by_default() -> None:
+    policy_set = policies(
+        np("admin", selector=WEB, tier="kube-admin", types=INGRESS, ingress=(rule(ALLOW, "UDP"),)),
+        np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
+    )
+    verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web"))
+    assert (verdict.ingress.tier, verdict.ingress.action) == ("default", "Deny")
+    assert any("defaultAction Pass" in r for r in verdict.ingress.reasons)
+
+
+# --- explanations and caching --------------------------------------------------------------------
+
+
+def test_rule_decision_names_tier_policy_rule_and_action() -> None:
+    policy_set = policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, "UDP"), ALLOW_ALL)))
+    decision = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web")).ingress
+    assert (decision.tier, decision.policy, decision.rule, decision.action) == (
+        "default",
+        "NetworkPolicy/default/p",
+        1,
+        "Allow",
+    )
+    assert "NetworkPolicy/default/p ingress rule 1" in decision.reason
+
+
+def test_pass_and_log_are_recorded_in_the_reasons() -> None:
+    policy_set = policies(
+        np("sec", selector=WEB, tier="security", types=INGRESS, ingress=(rule(LOG), rule(PASS))),
+        tiers=(SECURITY,),
+    )
+    reasons = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web")).ingress.reasons
+    assert any("logs and goes on" in r for r in reasons)
+    assert any("passes to the next tier" in r for r in reasons)
+
+
+def test_k8s_rule_decision_names_the_kubernetes_rule_and_peer() -> None:
+    policy_set = policies(
+        k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),)
+    )
+    decision = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web")).ingress
+    assert "from ingress[0].from[0] TCP" in decision.reason
+
+
+def test_evaluator_is_reusable_and_deterministic() -> None:
+    policy_set = policies(
+        np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))
+    )
+    evaluator = CalicoEvaluator(policy_set, CLUSTER)
+    connections = [conn("default/client", "default/web"), conn("dev/client", "default/web")] * 3
+    verdicts = [evaluator.evaluate(c) for c in connections]
+    assert [v.allowed for v in verdicts] == [True, False] * 3
+    assert verdicts[0] == verdicts[2]
+
+
+def test_applicable_policies_lists_selecting_policies_per_tier() -> None:
+    policy_set = policies(
+        np("sec", selector=WEB, tier="security", types=INGRESS),
+        np("p", selector=WEB, types=INGRESS),
+        np("egress", selector=WEB, types=EGRESS),
+        tiers=(SECURITY,),
+    )
+    evaluator = CalicoEvaluator(policy_set, CLUSTER)
+    found = evaluator.applicable_policies(ep("default/web"), Direction.INGRESS)
+    assert [(t.tier.name, [p.key for p in t.policies]) for t in found] == [
+        ("security", ["NetworkPolicy/default/sec"]),
+        ("default", ["NetworkPolicy/default/p"]),
+    ]
+    assert evaluator.applicable_policies(OUTSIDE, Direction.INGRESS) == ()

@@ -1,0 +1,257 @@
+"""The Calico semantics: (policies, cluster, connection) -> Verdict, the way Felix decides it.
+
+semantics.md §2.1, per endpoint and direction (egress at the source, ingress at the destination):
+
+    for tier in tiers by (order, name):
+        pols = policies of the tier selecting the endpoint and governing the direction
+        if none: next tier (no end-of-tier action)
+        for policy by (order, tie key), for rule in order, first match:
+            Allow -> accept | Deny -> drop | Pass -> next tier | Log -> keep going
+        nothing matched: drop unless tier.defaultAction is Pass
+    then profiles: a pod's kns.<ns> allows; a host endpoint needs projectcalico-default-allow
+
+We judge the first packet of a new connection: established/related traffic, which Felix accepts
+before any policy, is out of scope. Pods and host endpoints are judged; an address outside the
+cluster is not (that side allows). A host-network pod is not a workload endpoint: it is judged and
+matched as the host endpoint owning its IP if there is one, else as an outside address. Host
+endpoint failsafe ports (Felix's FailsafeInboundHostPorts/OutboundHostPorts) are not modelled.
+
+Kubernetes NetworkPolicies of the input are enforced as Calico converts them (`knp`). Ordering,
+tie-break keys and staged policies: see `calico_policies`; selector scopes: `calico_scope`;
+rule fields: `calico_match`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from translator.evaluate.calico_match import Packet, ResolvedRule, rule_matches
+from translator.evaluate.calico_policies import (
+    DEFAULT_TIE_BREAK,
+    PreparedPolicy,
+    TierPolicies,
+    ordered_tiers,
+)
+from translator.evaluate.calico_scope import (
+    NAMESPACE_PROFILE_PREFIX,
+    EndpointKind,
+    EndpointView,
+    EndpointViews,
+)
+from translator.evaluate.verdict import Decision, Verdict
+from translator.model import calico
+from translator.model.cluster import (
+    DEFAULT_ALLOW_PROFILE,
+    Cluster,
+    Connection,
+    Endpoint,
+    HostEndpoint,
+    Pod,
+)
+from translator.model.common import Direction
+from translator.selectors import Selector
+
+NO_POLICY = "no policy applies"
+NO_PROFILE = "no profile allows"
+
+
+class CalicoEvaluator:
+    """Evaluates connections under Calico semantics; build once, evaluate many times.
+
+    Endpoint label sets, selector results and the policies applying to each endpoint are cached,
+    so repeated calls (the diff engine's) cost a few dictionary lookups plus rule matching.
+    """
+
+    def __init__(
+        self,
+        policies: calico.PolicySet,
+        cluster: Cluster,
+        *,
+        tie_break: str = DEFAULT_TIE_BREAK,
+        preview_staged: bool = False,
+    ) -> None:
+        self._cluster = cluster
+        self._tiers = ordered_tiers(policies, tie_break, preview_staged)
+        self._views = EndpointViews(cluster)
+        # Keyed by id(): every selector lives in self._tiers for the evaluator's lifetime.
+        self._selector_results: dict[tuple[int, str], bool] = {}
+        self._applicable: dict[tuple[str, Direction], tuple[TierPolicies, ...]] = {}
+
+    @property
+    def tiers(self) -> tuple[TierPolicies, ...]:
+        """Every tier holding an evaluated policy, in evaluation order."""
+        return self._tiers
+
+    def evaluate(self, conn: Connection) -> Verdict:
+        packet = self.packet(conn)
+        egress = self._decide(Direction.EGRESS, packet.source, packet)
+        ingress = self._decide(Direction.INGRESS, packet.destination, packet)
+        return Verdict(conn, egress, ingress)
+
+    def packet(self, conn: Connection) -> Packet:
+        """The connection as Felix sees it: endpoint views, addresses, family, destination port."""
+        source_ip, destination_ip = conn.addresses()
+        source = self._views.of(conn.source, source_ip)
+        destination = self._views.of(conn.destination, destination_ip)
+        # Without any address the family cannot matter except for CIDR rules, which then cannot
+        # match anyway; IPv4 is the arbitrary choice.
+        version = next((ip.version for ip in (source_ip, destination_ip) if ip is not None), 4)
+        port = conn.port_number()
+        if port is None and isinstance(conn.port, str):
+            port = destination.named_port(conn.port, conn.protocol)
+        return Packet(conn.protocol, version, source, destination, source_ip, destination_ip, port)
+
+    def applicable_policies(self, endpoint: Endpoint, direction: Direction) -> tuple[TierPolicies, ...]:
+        """Per tier, the policies selecting `endpoint` that govern `direction` (empty tiers left out)."""
+        if isinstance(endpoint, (Pod, HostEndpoint)):
+            address = endpoint.ips[0] if endpoint.ips else None
+        else:
+            address = endpoint
+        view = self._views.of(endpoint, address)
+        return self._applicable_to(view, direction) if view.is_judged else ()
+
+    def _applicable_to(self, view: EndpointView, direction: Direction) -> tuple[TierPolicies, ...]:
+        key = (view.key, direction)
+        found = self._applicable.get(key)
+        if found is None:
+            found = self._applicable[key] = tuple(
+                TierPolicies(tp.tier, selected)
+                for tp in self._tiers
+                if (selected := tuple(p for p in tp.policies if self._governs(p, view, direction)))
+            )
+        return found
+
+    def _governs(self, policy: PreparedPolicy, view: EndpointView, direction: Direction) -> bool:
+        return direction in policy.types and self._selects(policy.selector, view)
+
+    def _selects(self, selector: Selector, view: EndpointView) -> bool:
+        key = (id(selector), view.key)
+        found = self._selector_results.get(key)
+        if found is None:
+            assert view.labels is not None, "selectors are only evaluated on endpoints"
+            found = self._selector_results[key] = selector.matches(view.labels)
+        return found
+
+    def _decide(self, direction: Direction, view: EndpointView, packet: Packet) -> Decision:
+        if not view.is_judged:
+            return Decision(direction, True, (_not_judged(view, direction),))
+        trail: list[str] = []
+        applicable = self._applicable_to(view, direction)
+        for tier_policies in applicable:
+            decision = self._run_tier(tier_policies, direction, view, packet, trail)
+            if decision is not None:
+                return decision
+        return _profiles(view, direction, bool(applicable), trail)
+
+    def _run_tier(
+        self,
+        tier_policies: TierPolicies,
+        direction: Direction,
+        view: EndpointView,
+        packet: Packet,
+        trail: list[str],
+    ) -> Decision | None:
+        """The tier's decision, or None to go on with the next tier (after a Pass)."""
+        tier = tier_policies.tier
+        for policy in tier_policies.policies:
+            for rule in policy.rules(direction):
+                if not rule_matches(rule, packet, self._selects):
+                    continue
+                if rule.action is calico.Action.LOG:
+                    trail.append(f"tier {tier.name}: {_rule_text(policy, rule, direction)} logs and goes on")
+                    continue
+                if rule.action is calico.Action.PASS:
+                    trail.append(
+                        f"tier {tier.name}: {_rule_text(policy, rule, direction)} passes to the next tier"
+                    )
+                    return None
+                return _rule_decision(tier, policy, rule, direction, view, trail)
+        if tier.default_action is calico.Action.PASS:
+            trail.append(f"tier {tier.name}: no rule matched; defaultAction Pass goes on to the next tier")
+            return None
+        return _end_of_tier(tier_policies, direction, view, trail)
+
+
+def evaluate_calico(
+    policies: calico.PolicySet, cluster: Cluster, conn: Connection, **options: Any
+) -> Verdict:
+    """One-shot form of `CalicoEvaluator(policies, cluster, **options).evaluate(conn)`."""
+    return CalicoEvaluator(policies, cluster, **options).evaluate(conn)
+
+
+# --- reasons -------------------------------------------------------------------------------------
+
+
+def _word(direction: Direction) -> str:
+    return direction.value.lower()
+
+
+def _rule_text(policy: PreparedPolicy, rule: ResolvedRule, direction: Direction) -> str:
+    text = f"{policy.key} {_word(direction)} rule {rule.index}"
+    plain = f"{_word(direction)}[{rule.index}]"
+    return text if rule.origin == plain else f"{text} (from {rule.origin})"
+
+
+def _not_judged(view: EndpointView, direction: Direction) -> str:
+    return (
+        f"{_word(direction)} not judged: {view} is {EndpointKind.OUTSIDE.value}; "
+        "Calico policy applies only at pods and host endpoints"
+    )
+
+
+def _rule_decision(
+    tier: calico.Tier,
+    policy: PreparedPolicy,
+    rule: ResolvedRule,
+    direction: Direction,
+    view: EndpointView,
+    trail: list[str],
+) -> Decision:
+    allowed = rule.action is calico.Action.ALLOW
+    verb = "allowed" if allowed else "denied"
+    main = (
+        f"{_word(direction)} of {view} {verb} by {_rule_text(policy, rule, direction)}: "
+        f"{rule.action.value} (tier {tier.name})"
+    )
+    return Decision(
+        direction,
+        allowed,
+        (main, *trail),
+        policy=policy.key,
+        rule=rule.index,
+        tier=tier.name,
+        action=rule.action.value,
+    )
+
+
+def _end_of_tier(
+    tier_policies: TierPolicies, direction: Direction, view: EndpointView, trail: list[str]
+) -> Decision:
+    tier = tier_policies.tier
+    names = ", ".join(p.key for p in tier_policies.policies)
+    main = (
+        f"{_word(direction)} of {view} denied at the end of tier {tier.name}: selected for "
+        f"{_word(direction)} by {names}, and no rule matched"
+    )
+    return Decision(direction, False, (main, *trail), tier=tier.name, action=f"end of tier {tier.name}")
+
+
+def _profiles(view: EndpointView, direction: Direction, any_policy: bool, trail: list[str]) -> Decision:
+    """After the last tier: the endpoint's profiles decide."""
+    if view.kind is EndpointKind.POD:
+        profile = f"{NAMESPACE_PROFILE_PREFIX}{view.namespace}"
+        if not any_policy:
+            main = f"{NO_POLICY} to {view} for {_word(direction)}: profile {profile} allows"
+            return Decision(direction, True, (main, *trail), action=NO_POLICY)
+        main = f"{_word(direction)} of {view} allowed by profile {profile}: no tier decided"
+        return Decision(direction, True, (main, *trail), action=f"profile {profile}")
+    profiles = view.endpoint.profiles if isinstance(view.endpoint, HostEndpoint) else ()
+    if DEFAULT_ALLOW_PROFILE in profiles:
+        main = f"{_word(direction)} of {view} allowed by profile {DEFAULT_ALLOW_PROFILE}: no tier decided"
+        return Decision(direction, True, (main, *trail), action=f"profile {DEFAULT_ALLOW_PROFILE}")
+    listed = ", ".join(profiles) or "none"
+    main = (
+        f"{_word(direction)} of host endpoint {view} denied: no tier decided and no profile allows "
+        f"(profiles: {listed}; only {DEFAULT_ALLOW_PROFILE} is known to allow)"
+    )
+    return Decision(direction, False, (main, *trail), action=NO_PROFILE if any_policy else NO_POLICY)

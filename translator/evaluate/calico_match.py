@@ -1,0 +1,182 @@
+"""Does one Calico rule match one packet? Every present field must match (semantics.md §2.5).
+
+Rules are resolved once per policy (`resolve_rule`): selectors rewritten to what Felix evaluates
+(`calico_scope`), protocols turned into numbers, and the IP families in which the rule exists
+computed the way felix/rules/policy.go (FilterRuleToIPVersion) filters rules per family:
+
+- a rule with `ipVersion` set does not exist for the other family;
+- a rule whose `nets` (or `notNets`) of one side are all of the other family does not exist at
+  all for this family (not "matches nothing": a Deny rule vanishes too);
+- a `notNets` holding the catch-all CIDR of the family drops the rule for that family.
+
+Source ports: a connection has no known source port (the client picks an ephemeral one), so a
+rule with source `ports` never matches, and source `notPorts` never exclude. np2calico's
+converter never emits source ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from translator.evaluate.calico_scope import EndpointView, EntitySelectors, entity_selectors
+from translator.model import calico
+from translator.model.common import IPAddress, IPNetwork, PortRange, Protocol, network_in
+from translator.selectors import Selector
+
+# IANA protocol numbers of the names Calico accepts (numorstring.Protocol), upper-cased.
+PROTOCOL_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "SCTP": 132, "UDPLITE": 136}
+IP_FAMILIES = (4, 6)
+
+
+def protocol_number(protocol: calico.CalicoProtocol) -> int:
+    """A rule protocol as a number: `TCP` and `6` are the same protocol."""
+    if isinstance(protocol, int):
+        return protocol
+    text = protocol.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        return PROTOCOL_NUMBERS[text.upper()]
+    except KeyError:
+        raise ValueError(f"unknown protocol {protocol!r}") from None
+
+
+@dataclass(frozen=True)
+class Packet:
+    """The first packet of a connection, as both endpoints' policies see it."""
+
+    protocol: Protocol
+    version: int
+    source: EndpointView
+    destination: EndpointView
+    source_ip: IPAddress | None
+    destination_ip: IPAddress | None
+    port: int | None  # destination port; None when a named port did not resolve
+
+    @property
+    def protocol_number(self) -> int:
+        return PROTOCOL_NUMBERS[self.protocol.value]
+
+
+@dataclass(frozen=True)
+class ResolvedEntity:
+    selectors: EntitySelectors
+    nets: tuple[IPNetwork, ...]
+    not_nets: tuple[IPNetwork, ...]
+    ports: tuple[calico.PortSpec, ...]
+    not_ports: tuple[calico.PortSpec, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedRule:
+    """A rule ready for matching; `origin` says where it came from, for explanations."""
+
+    index: int
+    action: calico.Action
+    protocol: int | None
+    not_protocol: int | None
+    families: frozenset[int]
+    source: ResolvedEntity
+    destination: ResolvedEntity
+    origin: str
+
+
+def _resolve_entity(entity: calico.EntityRule, namespace: str | None) -> ResolvedEntity:
+    return ResolvedEntity(
+        entity_selectors(entity, namespace), entity.nets, entity.not_nets, entity.ports, entity.not_ports
+    )
+
+
+def _cidrs_exist_in(nets: tuple[IPNetwork, ...], family: int, negated: bool) -> bool:
+    if not nets:
+        return True
+    same_family = [n for n in nets if n.version == family]
+    if negated and any(n.prefixlen == 0 for n in same_family):
+        return False  # a negated catch-all is dropped by Felix rather than rendered
+    return bool(same_family)
+
+
+def rule_families(rule: calico.Rule) -> frozenset[int]:
+    """The IP families in which Felix renders this rule at all."""
+    families = set()
+    for family in IP_FAMILIES:
+        if rule.ip_version is not None and rule.ip_version != family:
+            continue
+        sides = (rule.source, rule.destination)
+        if all(
+            _cidrs_exist_in(side.nets, family, False) and _cidrs_exist_in(side.not_nets, family, True)
+            for side in sides
+        ):
+            families.add(family)
+    return frozenset(families)
+
+
+def resolve_rule(rule: calico.Rule, index: int, namespace: str | None, origin: str) -> ResolvedRule:
+    """Prepare `rule` of a policy in `namespace` (None: a global policy) for matching."""
+    return ResolvedRule(
+        index=index,
+        action=rule.action,
+        protocol=protocol_number(rule.protocol) if rule.protocol is not None else None,
+        not_protocol=protocol_number(rule.not_protocol) if rule.not_protocol is not None else None,
+        families=rule_families(rule),
+        source=_resolve_entity(rule.source, namespace),
+        destination=_resolve_entity(rule.destination, namespace),
+        origin=origin,
+    )
+
+
+SelectorTest = Callable[[Selector, EndpointView], bool]
+
+
+def _address_matches(entity: ResolvedEntity, address: IPAddress | None) -> bool:
+    if entity.nets and (address is None or not any(network_in(address, n) for n in entity.nets)):
+        return False
+    # An unknown address is in no network, so notNets cannot exclude it.
+    return not (address is not None and any(network_in(address, n) for n in entity.not_nets))
+
+
+def _endpoint_matches(entity: ResolvedEntity, view: EndpointView, test: SelectorTest) -> bool:
+    """Selectors match endpoints only: an address outside the cluster is in no selector's set."""
+    positive, negative = entity.selectors.positive, entity.selectors.negative
+    if positive is not None and (view.labels is None or not test(positive, view)):
+        return False
+    return negative is None or view.labels is None or not test(negative, view)
+
+
+def _port_matches(spec: calico.PortSpec, packet: Packet) -> bool:
+    if packet.port is None:
+        return False
+    if isinstance(spec, PortRange):
+        return packet.port in spec
+    # A named port: the (IP, port, protocol) of the destination endpoint that declares it.
+    return packet.destination.named_port(spec, packet.protocol) == packet.port
+
+
+def _destination_ports_match(entity: ResolvedEntity, packet: Packet) -> bool:
+    if entity.ports and not any(_port_matches(p, packet) for p in entity.ports):
+        return False
+    return not any(_port_matches(p, packet) for p in entity.not_ports)
+
+
+def _protocol_matches(rule: ResolvedRule, packet: Packet) -> bool:
+    number = packet.protocol_number
+    if rule.protocol is not None and rule.protocol != number:
+        return False
+    return rule.not_protocol is None or rule.not_protocol != number
+
+
+def rule_matches(rule: ResolvedRule, packet: Packet, test: SelectorTest) -> bool:
+    """All present fields of `rule` match `packet` (and the rule exists for its IP family)."""
+    if packet.version not in rule.families or not _protocol_matches(rule, packet):
+        return False
+    src, dst = rule.source, rule.destination
+    if src.ports:
+        return False  # the source port is unknown: see the module docstring
+    return (
+        _address_matches(src, packet.source_ip)
+        and _address_matches(dst, packet.destination_ip)
+        and _destination_ports_match(dst, packet)
+        and _endpoint_matches(src, packet.source, test)
+        and _endpoint_matches(dst, packet.destination, test)
+    )
