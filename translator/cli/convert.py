@@ -122,10 +122,10 @@ def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
     from translator.load.registry import LoadContext
 
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
-    loaded.diagnostics.raise_if_errors()
+    loaded.raise_if_errors()
     if loaded.policies.calico_policies or loaded.policies.staged_k8s_policies:
         raise UsageError("convert reads Kubernetes NetworkPolicies only; the input holds Calico policies")
-    kept = [d for d in loaded.diagnostics.items if d.level is not Level.ERROR]
+    kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
     return loaded.policies.k8s_policies, kept
 
 

@@ -1,0 +1,324 @@
+"""Hypothesis strategies for clusters, Kubernetes NetworkPolicies and connections.
+
+Domains are tiny on purpose, so that random selectors, CIDRs and ports really match the generated
+pods and connections: two label keys with two values, three namespaces (one of them `kube-system`,
+which the global default deny excludes), pod IPs from a few addresses that the generated ipBlocks
+and their `except`s cover, boundary ports (1, 65535, each side of an endPort), named ports of every
+protocol, and host endpoints with and without the default-allow profile.
+
+Policies are built as raw model objects (absent `policyTypes`, ports without protocol) and passed
+through `translator.model.k8s.normalise`, the one defaulting function, like the loader does.
+Examples stay cheap: a few pods, a few policies, a few connections.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+
+from hypothesis import strategies as st
+
+from translator.model.cluster import (
+    DEFAULT_ALLOW_PROFILE,
+    Cluster,
+    Connection,
+    ContainerPort,
+    Endpoint,
+    HostEndpoint,
+    Namespace,
+    Pod,
+)
+from translator.model.common import (
+    Direction,
+    IPAddress,
+    LabelSelector,
+    LabelSelectorRequirement,
+    Protocol,
+    SelectorOperator,
+    parse_network,
+)
+from translator.model.k8s import (
+    IPBlock,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    NetworkPolicyRule,
+    normalise,
+)
+
+# --- label domains --------------------------------------------------------------------------------
+
+POD_LABEL_KEYS = ("app", "tier")
+POD_LABEL_VALUES = ("a", "b")
+NAMESPACE_LABEL_KEYS = ("team",)
+NAMESPACE_LABEL_VALUES = ("x", "y")
+NAMESPACES = ("alpha", "beta", "kube-system")
+DNS_LABELS = {"k8s-app": "kube-dns"}
+
+PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
+PORT_NAMES = ("http", "dns", "metrics")
+# Boundary ports: the extremes, and each side of the endPort ranges below.
+PORT_NUMBERS = (1, 53, 79, 80, 81, 443, 444, 8080, 65535)
+END_PORTS = (80, 81, 443, 65535)
+
+POD_IPV4 = tuple(ipaddress.ip_address(f"10.0.0.{i}") for i in range(1, 7))
+POD_IPV6 = tuple(ipaddress.ip_address(f"fd00::{i}") for i in range(1, 7))
+HEP_IPS = (ipaddress.ip_address("192.168.0.10"), ipaddress.ip_address("192.168.0.11"))
+EXTERNAL_IPS = tuple(
+    ipaddress.ip_address(a) for a in ("203.0.113.5", "10.0.0.200", "2001:db8::1", "169.254.20.10")
+)
+
+# CIDRs with their possible `except`s (strict subsets), chosen to cover pod IPs and externals.
+CIDRS: dict[str, tuple[str, ...]] = {
+    "10.0.0.0/24": ("10.0.0.0/30", "10.0.0.2/32", "10.0.0.4/31"),
+    "10.0.0.0/29": ("10.0.0.1/32", "10.0.0.4/30"),
+    "0.0.0.0/0": ("10.0.0.0/8", "203.0.113.0/24"),
+    "203.0.113.0/24": ("203.0.113.4/30",),
+    "192.168.0.0/24": ("192.168.0.11/32",),
+    "fd00::/64": ("fd00::/126", "fd00::2/128"),
+    "::/0": ("fd00::/16",),
+}
+
+
+def label_sets(keys: tuple[str, ...], values: tuple[str, ...]) -> st.SearchStrategy[dict[str, str]]:
+    return st.dictionaries(st.sampled_from(keys), st.sampled_from(values), max_size=len(keys))
+
+
+def requirements(
+    keys: tuple[str, ...], values: tuple[str, ...]
+) -> st.SearchStrategy[LabelSelectorRequirement]:
+    """Every operator; In/NotIn with one or more values, Exists/DoesNotExist with none."""
+    with_values = st.builds(
+        LabelSelectorRequirement,
+        st.sampled_from(keys),
+        st.sampled_from((SelectorOperator.IN, SelectorOperator.NOT_IN)),
+        st.lists(st.sampled_from(values), min_size=1, max_size=2).map(tuple),
+    )
+    without = st.builds(
+        LabelSelectorRequirement,
+        st.sampled_from(keys),
+        st.sampled_from((SelectorOperator.EXISTS, SelectorOperator.DOES_NOT_EXIST)),
+    )
+    return st.one_of(with_values, without)
+
+
+def label_selectors(
+    keys: tuple[str, ...] = POD_LABEL_KEYS, values: tuple[str, ...] = POD_LABEL_VALUES
+) -> st.SearchStrategy[LabelSelector]:
+    """matchLabels and/or matchExpressions; `{}` (matches everything) is frequent."""
+    return st.builds(
+        lambda labels, exprs: LabelSelector(tuple(sorted(labels.items())), tuple(exprs)),
+        label_sets(keys, values).filter(lambda d: len(d) <= 1),
+        st.lists(requirements(keys, values), max_size=2),
+    )
+
+
+namespace_selectors = label_selectors(
+    (*NAMESPACE_LABEL_KEYS, "kubernetes.io/metadata.name"), (*NAMESPACE_LABEL_VALUES, *NAMESPACES)
+)
+
+# --- clusters --------------------------------------------------------------------------------------
+
+container_ports = st.builds(
+    ContainerPort,
+    st.sampled_from(PORT_NUMBERS),
+    st.sampled_from(PROTOCOLS),
+    st.one_of(st.none(), st.sampled_from(PORT_NAMES)),
+)
+
+
+@st.composite
+def pods(draw: st.DrawFn, index: int) -> Pod:
+    """Pod `index`: IPv4, IPv6 or dual-stack addresses of its own, labels from the small domain."""
+    family = draw(st.sampled_from(("v4", "v4", "v6", "dual")))
+    ips = {"v4": (POD_IPV4[index],), "v6": (POD_IPV6[index],), "dual": (POD_IPV4[index], POD_IPV6[index])}
+    ports = draw(st.lists(container_ports, max_size=2, unique_by=lambda p: (p.name, p.protocol)))
+    return Pod(
+        namespace=draw(st.sampled_from(NAMESPACES)),
+        name=f"pod-{index}",
+        labels=draw(label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)),
+        ips=ips[family],
+        ports=tuple(ports),
+    )
+
+
+def dns_pod(index: int) -> Pod:
+    """A CoreDNS-like pod in kube-system, serving DNS on UDP and TCP 53."""
+    return Pod(
+        namespace="kube-system",
+        name=f"coredns-{index}",
+        labels=dict(DNS_LABELS),
+        ips=(POD_IPV4[index],),
+        ports=(ContainerPort(53, Protocol.UDP, "dns"), ContainerPort(53, Protocol.TCP, "dns-tcp")),
+    )
+
+
+@st.composite
+def host_endpoints(draw: st.DrawFn, index: int) -> HostEndpoint:
+    """A host endpoint, sometimes with pod-like labels and named ports (which pod peers must ignore)."""
+    return HostEndpoint(
+        name=f"node-{index}-eth0",
+        node=f"node-{index}",
+        labels=draw(label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)),
+        expected_ips=(HEP_IPS[index],),
+        profiles=draw(st.sampled_from(((), (DEFAULT_ALLOW_PROFILE,)))),
+        ports=tuple(draw(st.lists(container_ports, max_size=1))),
+    )
+
+
+@st.composite
+def clusters(draw: st.DrawFn, max_pods: int = 4, with_dns: bool | None = None) -> Cluster:
+    count = draw(st.integers(1, max_pods))
+    members = [draw(pods(i)) for i in range(count)]
+    if with_dns if with_dns is not None else draw(st.booleans()):
+        members.append(dns_pod(count))
+    heps = [draw(host_endpoints(i)) for i in range(draw(st.integers(0, 1)))]
+    namespaces = [
+        Namespace.create(name, draw(label_sets(NAMESPACE_LABEL_KEYS, NAMESPACE_LABEL_VALUES)))
+        for name in NAMESPACES
+    ]
+    return Cluster.build(namespaces, members, heps)
+
+
+# --- policies --------------------------------------------------------------------------------------
+
+
+@st.composite
+def ip_blocks(draw: st.DrawFn) -> IPBlock:
+    cidr = draw(st.sampled_from(sorted(CIDRS)))
+    excepts = draw(st.lists(st.sampled_from(CIDRS[cidr]), max_size=2, unique=True))
+    return IPBlock(parse_network(cidr), tuple(parse_network(e) for e in excepts))
+
+
+peers = st.one_of(
+    st.builds(NetworkPolicyPeer, pod_selector=label_selectors()),
+    st.builds(NetworkPolicyPeer, namespace_selector=namespace_selectors),
+    st.builds(NetworkPolicyPeer, pod_selector=label_selectors(), namespace_selector=namespace_selectors),
+    st.builds(NetworkPolicyPeer, ip_block=ip_blocks()),
+)
+
+
+@st.composite
+def policy_ports(draw: st.DrawFn) -> NetworkPolicyPort:
+    """A port entry: protocol absent (TCP by default) or explicit; a number, a range, a name or none."""
+    protocol = draw(st.one_of(st.none(), st.sampled_from(PROTOCOLS)))
+    kind = draw(st.sampled_from(("none", "number", "range", "name")))
+    if kind == "none":
+        return NetworkPolicyPort(protocol)
+    if kind == "name":
+        return NetworkPolicyPort(protocol, draw(st.sampled_from(PORT_NAMES)))
+    port = draw(st.sampled_from(PORT_NUMBERS))
+    if kind == "number":
+        return NetworkPolicyPort(protocol, port)
+    end = draw(st.sampled_from([e for e in END_PORTS if e >= port] or [port]))
+    return NetworkPolicyPort(protocol, port, end)
+
+
+rules = st.builds(
+    NetworkPolicyRule,
+    ports=st.lists(policy_ports(), max_size=2).map(tuple),
+    peers=st.lists(peers, max_size=2).map(tuple),
+)
+
+POLICY_TYPES = (
+    None,  # absent: Ingress, plus Egress iff there are egress rules
+    (Direction.INGRESS,),
+    (Direction.EGRESS,),
+    (Direction.INGRESS, Direction.EGRESS),
+)
+POLICY_NAMES = ("allow", "deny-all", "web.v1.policy")
+
+
+@st.composite
+def raw_policies(draw: st.DrawFn, namespace: str, name: str) -> NetworkPolicy:
+    """A policy as written in a file: not normalised."""
+    return NetworkPolicy(
+        namespace=namespace,
+        name=name,
+        pod_selector=draw(label_selectors()),
+        policy_types=draw(st.sampled_from(POLICY_TYPES)),
+        ingress=tuple(draw(st.lists(rules, max_size=2))),
+        egress=tuple(draw(st.lists(rules, max_size=2))),
+    )
+
+
+@st.composite
+def policy_sets(draw: st.DrawFn, max_policies: int = 3) -> tuple[NetworkPolicy, ...]:
+    """Normalised policies with distinct (namespace, name); sometimes a copy in another namespace."""
+    keys = draw(
+        st.lists(
+            st.tuples(st.sampled_from(NAMESPACES), st.sampled_from(POLICY_NAMES)),
+            min_size=0,
+            max_size=max_policies,
+            unique=True,
+        )
+    )
+    policies = [draw(raw_policies(ns, name)) for ns, name in keys]
+    if policies and draw(st.booleans()):
+        policies.append(_copy_elsewhere(policies[0], keys))
+    return tuple(normalise(p) for p in policies)
+
+
+def _copy_elsewhere(policy: NetworkPolicy, taken: list[tuple[str, str]]) -> NetworkPolicy:
+    """The same policy in another namespace: what the global target may merge."""
+    for namespace in NAMESPACES:
+        if (namespace, policy.name) not in taken:
+            return replace(policy, namespace=namespace)
+    return policy
+
+
+# --- connections -----------------------------------------------------------------------------------
+
+
+def endpoints(cluster: Cluster) -> list[Endpoint]:
+    return [*cluster.pods, *cluster.host_endpoints, *EXTERNAL_IPS]
+
+
+@st.composite
+def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
+    """A connection with at least one pod side: pod↔pod, pod↔IP, pod↔host endpoint."""
+    everything = endpoints(cluster)
+    source = draw(st.sampled_from(everything))
+    if not isinstance(source, Pod):
+        destination = draw(st.sampled_from(list(cluster.pods)))
+    else:
+        destination = draw(st.sampled_from(everything))
+    port = draw(st.one_of(st.sampled_from(PORT_NUMBERS), st.sampled_from(PORT_NAMES)))
+    protocol = draw(st.sampled_from(PROTOCOLS))
+    return Connection(source, destination, protocol, port, *_addresses(draw, source, destination))
+
+
+def _addresses(
+    draw: st.DrawFn, source: Endpoint, destination: Endpoint
+) -> tuple[IPAddress | None, IPAddress | None]:
+    """Sometimes pick the IPv6 address of a dual-stack side explicitly (both sides, same family)."""
+    if not draw(st.booleans()):
+        return (None, None)
+    sides = [_v6(e) for e in (source, destination)]
+    if any(s is None for s in sides):
+        return (None, None)
+    return (sides[0], sides[1])
+
+
+def _v6(endpoint: Endpoint) -> IPAddress | None:
+    ips = endpoint.ips if isinstance(endpoint, (Pod, HostEndpoint)) else (endpoint,)
+    return next((ip for ip in ips if ip.version == 6), None)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One example: a cluster, its policies, and the connections to judge on it."""
+
+    cluster: Cluster
+    policies: tuple[NetworkPolicy, ...]
+    connections: tuple[Connection, ...]
+
+
+@st.composite
+def scenarios(
+    draw: st.DrawFn, max_pods: int = 4, max_connections: int = 4, with_dns: bool | None = None
+) -> Scenario:
+    cluster = draw(clusters(max_pods, with_dns))
+    policies = draw(policy_sets())
+    conns = draw(st.lists(connections(cluster), min_size=1, max_size=max_connections))
+    return Scenario(cluster, policies, tuple(conns))
