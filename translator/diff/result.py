@@ -1,0 +1,161 @@
+"""What a semantic diff reports: connections whose verdict changes, with the deciding rules.
+
+A `Change` is a product: every source of `source` × every destination of `destination` × every
+port of `ports` on `protocol` has verdict `before` on one side and `after` on the other. Sources
+and destinations are pods of one namespace (listed by name), one host endpoint or host-network
+pod, addresses outside the cluster (as CIDRs), or — in symbolic mode — any pod matching label
+conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from translator.evaluate.verdict import Decision
+from translator.model.common import Direction, PortRange, Protocol
+
+OUTSIDE = "(outside)"
+HOST = "(host)"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why one direction was allowed or denied: the deciding policy and rule, or what decided."""
+
+    direction: Direction
+    allowed: bool
+    policy: str | None = None
+    rule: int | None = None
+    tier: str | None = None
+    action: str | None = None
+
+    @classmethod
+    def of(cls, decision: Decision) -> Cause:
+        return cls(decision.direction, decision.allowed, decision.policy, decision.rule,
+                   decision.tier, decision.action)
+
+    def describe(self) -> str:
+        word = "allow" if self.allowed else "deny"
+        if self.policy is not None:
+            rule = f" {self.direction.value.lower()} rule {self.rule}" if self.rule is not None else ""
+            tier = f" (tier {self.tier})" if self.tier else ""
+            return f"{word}: {self.policy}{rule}{tier}"
+        if self.action:
+            return f"{word}: {self.action}"
+        return f"{word}: no policy applies" if self.allowed else f"{word}: isolated, no rule allows"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict of one side: allowed iff egress (at the source) and ingress (at the destination)."""
+
+    allowed: bool
+    egress: Cause
+    ingress: Cause
+
+    def deciding(self) -> tuple[Cause, ...]:
+        """The causes that explain the verdict: the denying direction(s), or both allows."""
+        if self.allowed:
+            return (self.egress, self.ingress)
+        return tuple(c for c in (self.egress, self.ingress) if not c.allowed)
+
+
+class EndpointKind(str, Enum):
+    PODS = "pods"
+    HOST = "host"
+    EXTERNAL = "external"
+    SYMBOLIC = "symbolic"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """One side of a change: pods of a namespace, a host-side endpoint, addresses, or conditions."""
+
+    kind: EndpointKind
+    namespace: str | None = None
+    names: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    conditions: str = ""
+
+    @property
+    def group(self) -> str:
+        """The namespace (or `(outside)`, `(host)`) this side is grouped under."""
+        if self.kind is EndpointKind.EXTERNAL:
+            return OUTSIDE
+        if self.kind is EndpointKind.HOST:
+            return HOST
+        return self.namespace or HOST
+
+    def describe(self) -> str:
+        if self.kind is EndpointKind.EXTERNAL:
+            return ", ".join(self.networks)
+        if self.kind is EndpointKind.SYMBOLIC:
+            return self.conditions
+        if self.kind is EndpointKind.HOST:
+            return ", ".join(self.names)
+        return ", ".join(f"{self.namespace}/{n}" for n in self.names)
+
+
+@dataclass(frozen=True)
+class Change:
+    source: Endpoints
+    destination: Endpoints
+    protocol: Protocol
+    ports: tuple[PortRange, ...]
+    before: Outcome
+    after: Outcome
+    family: int | None = None
+
+    @property
+    def newly_allowed(self) -> bool:
+        return self.after.allowed
+
+    @property
+    def status(self) -> str:
+        return "newly allowed" if self.after.allowed else "newly denied"
+
+    @property
+    def changed_at(self) -> tuple[Direction, ...]:
+        """The directions whose own decision changed (egress at the source, ingress at the dest)."""
+        return tuple(
+            d for d, b, a in (
+                (Direction.EGRESS, self.before.egress, self.after.egress),
+                (Direction.INGRESS, self.before.ingress, self.after.ingress),
+            ) if b.allowed != a.allowed
+        )
+
+    @property
+    def direction(self) -> str:
+        """`egress` (to outside the cluster), `ingress` (from outside) or `internal`."""
+        if self.destination.kind is EndpointKind.EXTERNAL:
+            return "egress"
+        if self.source.kind is EndpointKind.EXTERNAL:
+            return "ingress"
+        return "internal"
+
+    def ports_text(self) -> str:
+        return ",".join(str(p) for p in self.ports)
+
+
+@dataclass(frozen=True)
+class SemanticDiff:
+    """Every change, sorted; `notes` say what was capped or approximated (symbolic mode)."""
+
+    changes: tuple[Change, ...] = ()
+    symbolic_changes: tuple[Change, ...] = ()
+    notes: tuple[str, ...] = ()
+    evaluated: int = 0  # representative connections evaluated per side (for the curious)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes and not self.symbolic_changes
+
+    def groups(self, symbolic: bool = False) -> Mapping[tuple[str, str, str], tuple[Change, ...]]:
+        """Changes by (source group, destination group, direction), in sorted order."""
+        found: dict[tuple[str, str, str], list[Change]] = {}
+        for change in self.symbolic_changes if symbolic else self.changes:
+            key = (change.source.group, change.destination.group, change.direction)
+            found.setdefault(key, []).append(change)
+        return {k: tuple(v) for k, v in sorted(found.items())}

@@ -1,0 +1,243 @@
+"""The traffic space, partitioned into cells no policy can tell apart.
+
+- **Endpoints** (pods, host endpoints) get a *signature*: the truth value of every selector leaf
+  on each label set a selector can read (the pod's own labels, its Calico label set with the
+  inherited `pcns.` namespace labels and implicit labels, its namespace's labels), the cell of
+  each of its addresses, the number each mentioned named port resolves to, and its kind.
+  Endpoints with the same namespace and signature are one *class*.
+- Seen from one scope (the policies that can apply to an endpoint of one namespace), a class is
+  *viewed* through the atoms of that scope only, plus "is it in this namespace": most classes of
+  other namespaces then look alike, which is what keeps the diff far from pods².
+- **Ports**: per protocol, cells start at every boundary a scope's rules mention (and at the
+  named-port numbers of the destination); one port per cell is evaluated.
+- **Addresses**: per IP family, cells start at every CIDR boundary (first address, and one past
+  the last) of the scope's nets/notNets/ipBlocks; one address per cell that no endpoint owns.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+from translator.diff.atoms import Atoms, Leaf
+from translator.model.cluster import Cluster, HostEndpoint, Pod
+from translator.model.common import MAX_PORT, IPAddress, IPNetwork, Protocol, network_in
+from translator.selectors import NAMESPACE_NAME_LABEL
+
+FAMILIES = (4, 6)
+_FAMILY_SIZE = {4: 2**32, 6: 2**128}
+NamedPort = tuple[str, Protocol]
+AddressRange = tuple[int, int]  # inclusive integer bounds of one family
+
+
+def calico_pod_labels(pod: Pod, namespace_labels: Mapping[str, str]) -> dict[str, str]:
+    """The label set Calico selectors see on a pod (the evaluator's own function when present)."""
+    from translator.evaluate.calico_scope import pod_labels
+
+    return pod_labels(pod, namespace_labels)
+
+
+def namespace_label_set(cluster: Cluster, name: str) -> dict[str, str]:
+    """A namespace's labels as a namespaceSelector sees them (Calico adds projectcalico.org/name)."""
+    return {**cluster.namespace(name).labels, NAMESPACE_NAME_LABEL: name}
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    """One endpoint with what policies can test about it; `bits` is the flat atom vector."""
+
+    endpoint: Pod | HostEndpoint
+    kind: str  # "pod", "host-network pod", "host endpoint"
+    scope: str | None  # the namespace whose policies apply; None: global policies only
+    identity: str | None  # set for endpoints that are their own class (host side)
+    addresses: Mapping[int, IPAddress]
+    bits: tuple[Any, ...]
+
+    @property
+    def namespace(self) -> str | None:
+        return self.endpoint.namespace if isinstance(self.endpoint, Pod) else None
+
+    def families_with(self, other: EndpointInfo) -> tuple[int | None, ...]:
+        """The IP families a connection between the two can use; (None,) when one has no address."""
+        if not self.addresses or not other.addresses:
+            return (None,)
+        return tuple(f for f in FAMILIES if f in self.addresses and f in other.addresses)
+
+
+class AtomIndex:
+    """Positions of every atom in the flat vector `EndpointInfo.bits`.
+
+    Layout: for each leaf three entries (own labels, Calico labels, namespace labels), then one
+    entry per (CIDR, family), then one per named port.
+    """
+
+    def __init__(self, atoms: Atoms) -> None:
+        self.leaves: list[Leaf] = sorted(atoms.leaves, key=repr)
+        self.cidrs: list[IPNetwork] = sorted(atoms.cidrs, key=lambda n: (n.version, n))
+        self.named_ports: list[NamedPort] = sorted(atoms.named_ports)
+        self._leaf_at = {leaf: i for i, leaf in enumerate(self.leaves)}
+        self._cidr_at = {net: i for i, net in enumerate(self.cidrs)}
+        self._name_at = {name: i for i, name in enumerate(self.named_ports)}
+
+    def positions(self, atoms: Atoms) -> tuple[int, ...]:
+        """The vector positions of a subset of the atoms (a scope's)."""
+        base_cidr = 3 * len(self.leaves)
+        base_name = base_cidr + len(self.cidrs)
+        found = [3 * self._leaf_at[leaf] + k for leaf in atoms.leaves for k in range(3)]
+        found += [base_cidr + self._cidr_at[net] for net in atoms.cidrs]
+        found += [base_name + self._name_at[name] for name in atoms.named_ports]
+        return tuple(sorted(found))
+
+
+class EndpointCatalog:
+    """Every endpoint of the cluster with its atom vector, computed once per distinct label set."""
+
+    def __init__(self, cluster: Cluster, index: AtomIndex) -> None:
+        self._cluster = cluster
+        self._index = index
+        self._label_bits: dict[tuple[object, ...], tuple[bool, ...]] = {}
+        pods = [self._pod_info(p) for p in cluster.pods]
+        heps = [self._hep_info(h) for h in cluster.host_endpoints]
+        self.infos: tuple[EndpointInfo, ...] = (*pods, *heps)
+        owned = (ip for info in self.infos for ip in info.addresses.values())
+        self.owned_addresses: frozenset[IPAddress] = frozenset(
+            ip for p in cluster.pods for ip in p.ips
+        ) | frozenset(owned)
+
+    def _leaf_bits(self, own: Mapping[str, str], full: Mapping[str, str],
+                   namespace: Mapping[str, str]) -> tuple[bool, ...]:
+        bits: list[bool] = []
+        for leaf in self._index.leaves:
+            bits += (leaf.matches(own), leaf.matches(full), leaf.matches(namespace))
+        return tuple(bits)
+
+    def _cached_leaf_bits(
+        self,
+        key: tuple[object, ...],
+        own: Mapping[str, str],
+        full: Callable[[], Mapping[str, str]],
+        namespace: Mapping[str, str],
+    ) -> tuple[bool, ...]:
+        found = self._label_bits.get(key)
+        if found is None:
+            found = self._label_bits[key] = self._leaf_bits(own, full(), namespace)
+        return found
+
+    def _address_bits(self, addresses: Iterable[IPAddress]) -> list[bool]:
+        return [any(network_in(ip, net) for ip in addresses) for net in self._index.cidrs]
+
+    def _port_bits(self, endpoint: Pod | HostEndpoint) -> list[int | None]:
+        return [endpoint.named_port(name, protocol) for name, protocol in self._index.named_ports]
+
+    def _pod_info(self, pod: Pod) -> EndpointInfo:
+        ns_labels = namespace_label_set(self._cluster, pod.namespace)
+        key = (pod.namespace, tuple(sorted(pod.labels.items())), pod.service_account)
+        own = dict(pod.labels)
+        leaf_bits = self._cached_leaf_bits(
+            key, own, lambda: calico_pod_labels(pod, self._cluster.namespace(pod.namespace).labels),
+            ns_labels,
+        )
+        addresses = _first_by_family(pod.ips)
+        bits = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(pod))
+        if pod.host_network:
+            # Calico sees its traffic as the node's: it is its own class, named in reports.
+            return EndpointInfo(pod, "host-network pod", None, pod.key, addresses, bits)
+        return EndpointInfo(pod, "pod", pod.namespace, None, addresses, bits)
+
+    def _hep_info(self, hep: HostEndpoint) -> EndpointInfo:
+        labels = dict(hep.labels)
+        # A host endpoint has no namespace: namespace leaves read an empty label set.
+        leaf_bits = self._leaf_bits(labels, labels, {})
+        addresses = _first_by_family(hep.expected_ips)
+        bits = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(hep))
+        return EndpointInfo(hep, "host endpoint", None, hep.key, addresses, bits)
+
+
+def _first_by_family(ips: Sequence[IPAddress]) -> dict[int, IPAddress]:
+    found: dict[int, IPAddress] = {}
+    for ip in ips:
+        found.setdefault(ip.version, ip)
+    return found
+
+
+class ScopeView:
+    """How the policies of one scope see endpoints: a projection of their atom vectors."""
+
+    def __init__(self, scope: str | None, positions: Sequence[int]) -> None:
+        self.scope = scope
+        self._project = _getter(positions)
+
+    def view(self, info: EndpointInfo) -> tuple[Any, ...]:
+        same_namespace = info.scope is not None and info.scope == self.scope
+        return (info.kind, info.identity, same_namespace, tuple(sorted(info.addresses)),
+                self._project(info.bits))
+
+
+def _getter(positions: Sequence[int]) -> Any:
+    if not positions:
+        return lambda bits: ()
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda bits: (bits[only],)
+    return itemgetter(*positions)
+
+
+# --- ports ---------------------------------------------------------------------------------------
+
+
+def port_cells(starts: Iterable[int]) -> tuple[tuple[int, int], ...]:
+    """Inclusive (first, last) port cells beginning at each start, covering 1..65535."""
+    ordered = sorted(s for s in set(starts) if 1 <= s <= MAX_PORT)
+    ends = [s - 1 for s in ordered[1:]] + [MAX_PORT]
+    return tuple(zip(ordered, ends, strict=False))
+
+
+def destination_port_starts(atoms: Atoms, destination: Pod | HostEndpoint,
+                            protocol: Protocol) -> set[int]:
+    """A scope's port boundaries plus the destination's numbers for the named ports it mentions."""
+    starts = set(atoms.port_starts[protocol])
+    for name, named_protocol in atoms.named_ports:
+        if named_protocol is protocol:
+            number = destination.named_port(name, protocol)
+            if number is not None:
+                starts.update((number, number + 1))
+    return starts
+
+
+# --- addresses -----------------------------------------------------------------------------------
+
+
+def address_cells(cidrs: Iterable[IPNetwork], family: int) -> tuple[AddressRange, ...]:
+    """Integer address cells of one family, split at every CIDR boundary."""
+    size = _FAMILY_SIZE[family]
+    starts = {0}
+    for net in cidrs:
+        if net.version == family:
+            starts.add(int(net.network_address))
+            starts.add(int(net.broadcast_address) + 1)
+    ordered = sorted(s for s in starts if s < size)
+    ends = [s - 1 for s in ordered[1:]] + [size - 1]
+    return tuple(zip(ordered, ends, strict=False))
+
+
+def representative_address(cell: AddressRange, family: int,
+                           owned: frozenset[IPAddress]) -> IPAddress | None:
+    """The first address of the cell that no endpoint of the cluster owns (None if all are)."""
+    build = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
+    start, end = cell
+    candidate = start
+    while candidate <= end and candidate - start < len(owned) + 1:
+        address = build(candidate)
+        if address not in owned:
+            return address
+        candidate += 1
+    return None
+
+
+def range_networks(cell: AddressRange, family: int) -> list[IPNetwork]:
+    """The fewest CIDRs covering an inclusive integer range."""
+    build = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
+    return list(ipaddress.summarize_address_range(build(cell[0]), build(cell[1])))
