@@ -1,1 +1,215 @@
-"""The `live` command(s)."""
+"""Commands that touch a live cluster: `snapshot`, `apply`, `promote`, `rollback`.
+
+Exit codes: 0 done (or nothing to change, or a dry run); 1 the confirmation was declined (nothing
+changed); 2 an error — bad input, the cluster unreadable, no confirmation possible (no terminal and
+no --yes), or a step that failed (then the message says what was and was not applied, and the
+rollback bundle written before the first change undoes it).
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from translator import cluster
+from translator.apply import bundle as bundles
+from translator.apply import workflow
+from translator.apply.plan import Plan, describe
+from translator.apply.runner import Runner, find_runner
+from translator.cli import app
+from translator.cli.common import EXIT_ERROR, EXIT_NO, EXIT_OK, die, handle_errors, report, write_output
+from translator.errors import Diagnostics, UsageError
+
+SNAPSHOT_EXAMPLES = """\b
+Examples:
+  np2calico snapshot -o lab-state.yaml
+  np2calico snapshot --context prod --kubeconfig ~/.kube/prod.yaml -o prod-state.yaml
+  np2calico convert lab-state.yaml > calico.yaml      # works offline on the snapshot
+"""
+APPLY_EXAMPLES = """\b
+Examples:
+  np2calico convert samples/lab/policies > calico.yaml
+  np2calico apply calico.yaml --staged            # preview: Calico reports pending verdicts
+  np2calico apply calico.yaml --dry-run --with kubectl
+  np2calico convert samples/lab/policies | np2calico apply - --yes --bundle undo.yaml
+"""
+PROMOTE_EXAMPLES = """\b
+Examples:
+  np2calico promote np2calico-rollback-20261126T120000Z.yaml   # the staged objects that apply wrote
+  np2calico promote --from-cluster --yes                        # every staged policy of the cluster
+"""
+ROLLBACK_EXAMPLES = """\b
+Examples:
+  np2calico rollback np2calico-rollback-20261126T120000Z.yaml
+  np2calico rollback undo.yaml --yes --with kubectl
+"""
+
+
+class Tool(str, Enum):
+    CALICOCTL = "calicoctl"
+    KUBECTL = "kubectl"
+
+
+WITH_OPTION: Any = typer.Option(
+    None, "--with", help="Apply with calicoctl or kubectl (default: calicoctl when on PATH, else kubectl)."
+)
+YES_OPTION: Any = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (for CI).")
+DRY_RUN_OPTION: Any = typer.Option(
+    False, "--dry-run", help="Show the plan and stop (kubectl: also a server-side dry run)."
+)
+BUNDLE_OPTION: Any = typer.Option(
+    None, "--bundle", dir_okay=False,
+    help="Where to write the rollback bundle (default: ./np2calico-rollback-<UTC time>.yaml).",
+)
+
+
+@app.command(epilog=SNAPSHOT_EXAMPLES)
+@handle_errors
+def snapshot(
+    output_file: Path | None = typer.Option(
+        None, "--output-file", "-o", dir_okay=False, help="Write here (default: stdout)."
+    ),
+    context: str | None = cluster.CONTEXT_OPTION,
+    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+) -> None:
+    """Save the cluster's policies, namespaces, pods, Calico policies and tiers as one YAML List."""
+    diags = Diagnostics()
+    client = cluster.connect(context, kubeconfig)
+    documents = cluster.read_cluster(diags=diags, client=client)
+    report(diags.items)
+    header = f"# np2calico snapshot of context {client.context!r} ({client.host}), {_now_text()}\n"
+    body = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": documents}, sort_keys=False)
+    write_output(header + body, output_file)
+    if output_file is not None:
+        print(f"Saved {len(documents)} objects to {output_file}.", file=sys.stderr)
+
+
+@app.command(epilog=APPLY_EXAMPLES)
+@handle_errors
+def apply(
+    paths: list[str] = typer.Argument(..., help="Calico manifests (np2calico convert output); '-' is stdin."),
+    tool: Tool | None = WITH_OPTION,
+    staged: bool = typer.Option(False, "--staged", help="Apply the Staged kinds: preview, not enforce."),
+    dry_run: bool = DRY_RUN_OPTION,
+    yes: bool = YES_OPTION,
+    bundle_path: Path | None = BUNDLE_OPTION,
+    context: str | None = cluster.CONTEXT_OPTION,
+    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+) -> None:
+    """Apply Calico manifests after showing the plan; write a rollback bundle first."""
+    manifests = workflow.read_manifests(paths, sys.stdin)
+    runner = find_runner(tool.value if tool else None, context, kubeconfig)
+    client = _client_for(runner, context, kubeconfig)
+    plan = workflow.plan_apply(client, manifests, stage=staged)
+    _carry_out(plan, runner, "apply", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
+
+
+@app.command(epilog=PROMOTE_EXAMPLES)
+@handle_errors
+def promote(
+    bundle: Path | None = typer.Argument(None, help="Bundle written by `apply --staged`.", dir_okay=False),
+    from_cluster: bool = typer.Option(False, "--from-cluster", help="Promote every staged policy."),
+    tool: Tool | None = WITH_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
+    yes: bool = YES_OPTION,
+    bundle_path: Path | None = BUNDLE_OPTION,
+    context: str | None = cluster.CONTEXT_OPTION,
+    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+) -> None:
+    """Replace staged policies by their enforced kinds (create enforced, then delete staged)."""
+    if (bundle is None) == (not from_cluster):
+        raise UsageError("promote needs a BUNDLE written by `apply --staged`, or --from-cluster (not both)")
+    source = bundles.read(bundle) if bundle is not None else None
+    runner = _runner_for(tool, context, kubeconfig, source)
+    client = _client_for(runner, runner.context, runner.kubeconfig)
+    plan = workflow.plan_promote(client, source)
+    _carry_out(plan, runner, "promote", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
+
+
+@app.command(epilog=ROLLBACK_EXAMPLES)
+@handle_errors
+def rollback(
+    bundle: Path = typer.Argument(..., help="Bundle written by `apply` or `promote`.", dir_okay=False),
+    tool: Tool | None = WITH_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
+    yes: bool = YES_OPTION,
+    context: str | None = cluster.CONTEXT_OPTION,
+    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+) -> None:
+    """Undo an apply or promote: delete what it created, re-apply what it changed or deleted."""
+    source = bundles.read(bundle)
+    runner = _runner_for(tool, context, kubeconfig, source)
+    plan = workflow.plan_rollback(source)
+    _carry_out(plan, runner, "rollback", yes=yes, dry_run=dry_run, bundle_path=None)
+
+
+def _runner_for(
+    tool: Tool | None, context: str | None, kubeconfig: Path | None, source: bundles.Bundle | None
+) -> Runner:
+    """Options given on the command line win; else what the bundle recorded."""
+    recorded = source or bundles.Bundle(command="", created_at="")
+    return find_runner(
+        tool.value if tool else recorded.tool,
+        context or recorded.context,
+        kubeconfig or recorded.kubeconfig,
+    )
+
+
+def _client_for(runner: Runner, context: str | None, kubeconfig: str | Path | None) -> cluster.ClusterClient:
+    client = cluster.connect(context, kubeconfig)
+    workflow.check_tool(client, runner)
+    return client
+
+
+def _carry_out(
+    plan: Plan, runner: Runner, command: str, *, yes: bool, dry_run: bool, bundle_path: Path | None
+) -> None:
+    where = f"context {runner.context!r}" if runner.context else "the current context"
+    print(f"np2calico {command} with {runner.tool} on {where}", flush=True)
+    print("\n".join(describe(plan)), flush=True)
+    if plan.is_empty:
+        print("Nothing to change.")
+        raise typer.Exit(EXIT_OK)
+    if dry_run:
+        workflow.dry_run(plan, runner, _progress)
+        print("Dry run: nothing was changed.")
+        raise typer.Exit(EXIT_OK)
+    if not _confirmed(yes, f"{command.capitalize()} these {len(plan.steps)} changes?"):
+        print("Nothing was changed.", file=sys.stderr)
+        raise typer.Exit(EXIT_NO)
+    if command != "rollback":
+        bundle_path = bundle_path or bundles.default_path(_now())
+    written = workflow.execute(plan, runner, command, bundle_path, _progress, _now())
+    undo = f" Undo with: np2calico rollback {written}" if written else ""
+    print(f"Done: {len(plan.steps)} changes.{undo}")
+
+
+def _confirmed(yes: bool, question: str) -> bool:
+    if yes:
+        return True
+    if not _stdin_is_terminal():
+        die("refusing to change the cluster without confirmation: stdin is not a terminal; pass --yes",
+            EXIT_ERROR)
+    return typer.confirm(question, default=False, err=True)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _now_text() -> str:
+    return _now().strftime("%Y-%m-%dT%H:%M:%SZ")
