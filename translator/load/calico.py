@@ -1,7 +1,369 @@
-"""Parsers of Calico kinds (projectcalico.org/v3 as calicoctl prints them, crd.projectcalico.org/v1)."""
+"""Parsers of Calico kinds (projectcalico.org/v3 as calicoctl prints them, crd.projectcalico.org/v1).
+
+Each document is first checked against `schemas/calico-<kind>.schema.json` (structure and types;
+an object that fails it goes no further), then against Calico's own rules
+(`translator.load.calico_rules`). A policy with any error is dropped and the loader refuses the
+input. Fields np2calico cannot evaluate (application-layer `http`, `services`,
+`serviceAccounts`, ICMP type matches, untracked/pre-DNAT/forwarded policies) are errors that
+name the field: never silently skipped. Rule `metadata` (annotations) and `performanceHints`
+change no verdict and are ignored.
+
+Absent `types` are defaulted once, by `translator.model.calico.default_types`. A staged policy
+with `stagedAction: Delete` keeps only its tier and is not defaulted (it is never evaluated).
+"""
 
 from __future__ import annotations
 
-from translator.load.registry import Parser
+from collections.abc import Mapping
+from typing import Any
 
-PARSERS: dict[tuple[str, str], Parser] = {}
+from translator.errors import Diagnostics, Location
+from translator.load import calico_rules as rules
+from translator.load import fields
+from translator.load.names import dns1123_label_errors, dns1123_subdomain_errors, port_name_errors
+from translator.load.registry import LoadContext, Parser
+from translator.model import calico
+from translator.model.calico import Action, EntityRule, Metadata, PolicySpec, Rule, StagedAction
+from translator.model.cluster import ContainerPort, HostEndpoint
+from translator.model.common import Direction, IPNetwork, Protocol
+
+API_VERSIONS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
+NAMESPACED_POLICY_KINDS = ("NetworkPolicy", "StagedNetworkPolicy")
+GLOBAL_POLICY_KINDS = ("GlobalNetworkPolicy", "StagedGlobalNetworkPolicy")
+
+_SPEC_UNSUPPORTED = {
+    "serviceAccountSelector": "selecting endpoints by service account is not modelled",
+}
+_GLOBAL_SPEC_FLAGS = {
+    "doNotTrack": "untracked policies run before connection tracking and are not modelled",
+    "preDNAT": "pre-DNAT policies are not modelled",
+    "applyOnForward": "forwarded traffic through host endpoints is not modelled",
+}
+_RULE_UNSUPPORTED = {
+    "http": "application-layer (HTTP) matches are not modelled",
+    "icmp": "ICMP type/code matches are not modelled",
+    "notICMP": "ICMP type/code matches are not modelled",
+}
+_ENTITY_UNSUPPORTED = {
+    "services": "Kubernetes Service matches are not modelled",
+    "serviceAccounts": "service account matches are not modelled",
+}
+_DELETE_KEEPS = ("tier", "stagedAction")
+_PORT_PROTOCOLS = {p.value: p for p in Protocol}
+_PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP"}
+
+
+def schema_file(kind: str) -> str:
+    return f"calico-{kind.lower()}.schema.json"
+
+
+def _check_schema(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> bool:
+    from translator.load.schema import check_schema
+
+    return check_schema(body, schema_file(str(body.get("kind"))), loc, diags)
+
+
+def _loaded(diags: Diagnostics, errors_before: int) -> bool:
+    return len(diags.errors) == errors_before
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+
+def _metadata(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext, namespaced: bool
+) -> Metadata:
+    meta = fields.mapping(body.get("metadata"))
+    here = loc.child("metadata")
+    name = str(meta.get("name", ""))
+    namespace = None
+    if namespaced:
+        namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
+    labels = fields.labels(meta.get("labels"), here.child("labels"), diags)
+    annotations = {str(k): str(v) for k, v in fields.mapping(meta.get("annotations")).items()}
+    rules.check_annotations(annotations, here.child("annotations"), diags)
+    return Metadata(name, namespace, tuple(sorted(labels.items())), tuple(sorted(annotations.items())))
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+def parse_policy(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
+) -> calico.NetworkPolicy | calico.GlobalNetworkPolicy | None:
+    """NetworkPolicy, GlobalNetworkPolicy and their Staged kinds."""
+    if not _check_schema(body, loc, diags):
+        return None
+    errors_before = len(diags.errors)
+    kind = str(body["kind"])
+    is_global = kind in GLOBAL_POLICY_KINDS
+    metadata = _metadata(body, loc, diags, ctx, namespaced=not is_global)
+    spec_body = fields.mapping(body.get("spec"))
+    spec_loc = loc.child("spec")
+    staged_action = _staged_action(kind, spec_body, spec_loc, diags)
+    if staged_action is StagedAction.DELETE:
+        spec = _deleted_spec(spec_body, spec_loc, diags)
+    else:
+        spec = calico.default_types(_policy_spec(spec_body, spec_loc, diags))
+    _check_policy_name(metadata.name, spec.tier, loc.child("metadata").child("name"), diags)
+    namespace_selector = _global_namespace_selector(spec_body, spec_loc, diags) if is_global else None
+    if not _loaded(diags, errors_before):
+        return None
+    if is_global:
+        return calico.GlobalNetworkPolicy(metadata, spec, namespace_selector, staged_action, origin=loc)
+    return calico.NetworkPolicy(metadata, spec, staged_action, origin=loc)
+
+
+def _check_policy_name(name: str, tier: str, loc: Location, diags: Diagnostics) -> None:
+    rules.check_policy_name(name, loc, diags)
+    rules.check_tier_prefix(name, tier, loc, diags)
+
+
+def _staged_action(
+    kind: str, spec: Mapping[str, Any], loc: Location, diags: Diagnostics
+) -> StagedAction | None:
+    if not kind.startswith("Staged"):
+        return None
+    value = spec.get("stagedAction", StagedAction.SET.value)  # the CRD's default
+    if value not in (StagedAction.SET.value, StagedAction.DELETE.value):
+        message = f"np2calico cannot evaluate stagedAction {value!r}: only Set and Delete"
+        diags.error(loc.child("stagedAction"), message)
+        return StagedAction.SET
+    return StagedAction(value)
+
+
+def _deleted_spec(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> PolicySpec:
+    """A staged Delete names the policy to delete: nothing but `tier` may be set (validator.go)."""
+    for key, value in spec.items():
+        if key not in _DELETE_KEEPS and value not in (None, "", [], {}, False):
+            diags.error(loc.child(key), "must not be set when stagedAction is Delete (only tier may be)")
+    tier = str(spec.get("tier") or calico.DEFAULT_TIER)
+    rules.check_tier_name(tier, loc.child("tier"), diags)
+    return PolicySpec(tier=tier)
+
+
+def _policy_spec(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> PolicySpec:
+    if spec.get("serviceAccountSelector"):
+        rules.unsupported(spec, _SPEC_UNSUPPORTED, loc, diags)
+    for flag, why in _GLOBAL_SPEC_FLAGS.items():
+        if spec.get(flag):
+            diags.error(loc.child(flag), f"np2calico cannot evaluate {flag}: true: {why}")
+    tier = str(spec.get("tier") or calico.DEFAULT_TIER)
+    rules.check_tier_name(tier, loc.child("tier"), diags)
+    order = spec.get("order")
+    selector = _selector(spec, "selector", loc, diags)
+    rules.check_no_global(selector, loc.child("selector"), diags)
+    return PolicySpec(
+        tier=tier,
+        order=float(order) if order is not None else None,
+        selector=selector,
+        types=tuple(Direction(t) for t in spec.get("types", ())),
+        ingress=_rules(spec.get("ingress", ()), loc.child("ingress"), diags),
+        egress=_rules(spec.get("egress", ()), loc.child("egress"), diags),
+    )
+
+
+def _global_namespace_selector(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> Any:
+    selector = _selector(spec, "namespaceSelector", loc, diags)
+    rules.check_no_global(selector, loc.child("namespaceSelector"), diags)
+    return selector
+
+
+def _selector(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnostics) -> Any:
+    """A selector field; absent or empty is None (no constraint), as Calico reads it."""
+    text = body.get(key) or ""
+    return rules.parse_selector_field(text, loc.child(key), diags) if text else None
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def _rules(values: Any, loc: Location, diags: Diagnostics) -> tuple[Rule, ...]:
+    return tuple(_rule(v, loc.child(i), diags) for i, v in enumerate(values))
+
+
+def _rule(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> Rule:
+    rules.unsupported(body, _RULE_UNSUPPORTED, loc, diags)
+    protocol = _protocol(body, "protocol", loc, diags)
+    not_protocol = _protocol(body, "notProtocol", loc, diags)
+    ip_version = body.get("ipVersion")
+    source, source_nets = _entity(body.get("source") or {}, loc.child("source"), diags)
+    destination, destination_nets = _entity(body.get("destination") or {}, loc.child("destination"), diags)
+    _check_ports_need_protocol(body, protocol, loc, diags)
+    rules.check_ip_families({**source_nets, **destination_nets}, ip_version, diags)
+    rules.check_icmp_version(protocol, ip_version, loc.child("ipVersion"), diags)
+    rules.check_icmp_version(not_protocol, ip_version, loc.child("ipVersion"), diags)
+    return Rule(Action(body["action"]), protocol, not_protocol, ip_version, source, destination)
+
+
+def _protocol(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnostics) -> Any:
+    return rules.parse_protocol(body[key], loc.child(key), diags) if key in body else None
+
+
+def _check_ports_need_protocol(
+    body: Mapping[str, Any], protocol: Any, loc: Location, diags: Diagnostics
+) -> None:
+    """Every port (numbers and names alike) needs a protocol with ports (validateRule upstream)."""
+    if rules.supports_ports(protocol):
+        return
+    for side in ("source", "destination"):
+        entity = body.get(side) or {}
+        for key in ("ports", "notPorts"):
+            if entity.get(key):
+                message = "rules that specify ports must set protocol to TCP, UDP or SCTP"
+                diags.error(loc.child(side).child(key), message)
+
+
+def _entity(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics
+) -> tuple[EntityRule, dict[Location, tuple[IPNetwork, ...]]]:
+    """A rule side, and its nets by field (for the one-IP-family check of the whole rule)."""
+    rules.unsupported(body, _ENTITY_UNSUPPORTED, loc, diags)
+    selector = _selector(body, "selector", loc, diags)
+    rules.check_no_global(selector, loc.child("selector"), diags)
+    namespace_selector = _selector(body, "namespaceSelector", loc, diags)
+    rules.check_global_alone(namespace_selector, loc.child("namespaceSelector"), diags)
+    nets = rules.parse_nets(body.get("nets", ()), loc.child("nets"), diags)
+    not_nets = rules.parse_nets(body.get("notNets", ()), loc.child("notNets"), diags)
+    rules.check_not_everything(not_nets, loc.child("notNets"), diags)
+    entity = EntityRule(
+        selector=selector,
+        not_selector=_selector(body, "notSelector", loc, diags),
+        namespace_selector=namespace_selector,
+        nets=nets,
+        not_nets=not_nets,
+        ports=rules.parse_ports(body.get("ports", ()), loc.child("ports"), diags),
+        not_ports=rules.parse_ports(body.get("notPorts", ()), loc.child("notPorts"), diags),
+    )
+    return entity, {loc.child("nets"): nets, loc.child("notNets"): not_nets}
+
+
+# --- tiers ----------------------------------------------------------------------------------
+
+# Built-in tiers whose settings Calico enforces (v3.32.1 CRD CEL rules and validateTier).
+_BUILT_IN_TIERS: dict[str, tuple[Action, float | None]] = {
+    "default": (Action.DENY, calico.DEFAULT_TIER_ORDER),
+    "kube-admin": (Action.PASS, None),
+    "kube-baseline": (Action.PASS, None),
+}
+
+
+def parse_tier(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
+) -> calico.Tier | None:
+    if not _check_schema(body, loc, diags):
+        return None
+    errors_before = len(diags.errors)
+    metadata = _metadata(body, loc, diags, ctx, namespaced=False)
+    rules.check_tier_name(metadata.name, loc.child("metadata").child("name"), diags)
+    spec = fields.mapping(body.get("spec"))
+    order = float(spec["order"]) if spec.get("order") is not None else None
+    action = Action(spec.get("defaultAction", Action.DENY.value))
+    _check_built_in_tier(metadata.name, action, order, loc.child("spec"), diags)
+    if not _loaded(diags, errors_before):
+        return None
+    return calico.Tier(metadata.name, order, action)
+
+
+def _check_built_in_tier(
+    name: str, action: Action, order: float | None, loc: Location, diags: Diagnostics
+) -> None:
+    if name not in _BUILT_IN_TIERS:
+        return
+    required_action, required_order = _BUILT_IN_TIERS[name]
+    if action is not required_action:
+        message = f"the {name!r} tier must have default action {required_action.value!r}"
+        diags.error(loc.child("defaultAction"), message)
+    if required_order is not None and order is not None and order != required_order:
+        diags.error(loc.child("order"), f"the {name!r} tier order must be {required_order:g}")
+
+
+# --- StagedKubernetesNetworkPolicy ----------------------------------------------------------
+
+
+def parse_staged_kubernetes_policy(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
+) -> calico.StagedKubernetesNetworkPolicy | None:
+    """A Kubernetes NetworkPolicy spec plus `stagedAction`, read by the Kubernetes spec parser."""
+    from translator.load.k8s import network_policy_from_spec
+
+    if not _check_schema(body, loc, diags):
+        return None
+    errors_before = len(diags.errors)
+    metadata = _metadata(body, loc, diags, ctx, namespaced=True)
+    name_loc = loc.child("metadata").child("name")
+    fields.report(diags, name_loc, f"name {metadata.name!r}", dns1123_subdomain_errors(metadata.name))
+    spec = fields.mapping(body.get("spec"))
+    spec_loc = loc.child("spec")
+    action = _staged_action("StagedKubernetesNetworkPolicy", spec, spec_loc, diags) or StagedAction.SET
+    if action is StagedAction.DELETE:
+        for key in spec:
+            if key != "stagedAction" and spec[key] not in (None, [], {}):
+                diags.error(spec_loc.child(key), "must not be set when stagedAction is Delete")
+    assert metadata.namespace is not None
+    policy = network_policy_from_spec(metadata.namespace, metadata.name, spec, spec_loc, diags, loc)
+    if not _loaded(diags, errors_before):
+        return None
+    return calico.StagedKubernetesNetworkPolicy(policy, action, origin=loc)
+
+
+# --- HostEndpoint ---------------------------------------------------------------------------
+
+
+def parse_host_endpoint(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
+) -> HostEndpoint | None:
+    if not _check_schema(body, loc, diags):
+        return None
+    errors_before = len(diags.errors)
+    metadata = _metadata(body, loc, diags, ctx, namespaced=False)
+    rules.check_resource_name(metadata.name, loc.child("metadata").child("name"), diags)
+    spec = fields.mapping(body.get("spec"))
+    here = loc.child("spec")
+    interface = spec.get("interfaceName") or None
+    if interface:
+        rules.check_interface_name(interface, here.child("interfaceName"), diags)
+    ip_loc, port_loc = here.child("expectedIPs"), here.child("ports")
+    ips = [fields.parse_ip(ip, ip_loc.child(i), diags) for i, ip in enumerate(spec.get("expectedIPs", ()))]
+    ports = [_endpoint_port(p, port_loc.child(i), diags) for i, p in enumerate(spec.get("ports", ()))]
+    if not _loaded(diags, errors_before):
+        return None
+    return HostEndpoint(
+        name=metadata.name,
+        node=str(spec["node"]),
+        interface=interface,
+        labels=dict(metadata.labels),
+        expected_ips=tuple(ip for ip in ips if ip is not None),
+        profiles=tuple(spec.get("profiles", ())),
+        ports=tuple(p for p in ports if p is not None),
+    )
+
+
+def _endpoint_port(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> ContainerPort | None:
+    name = str(body["name"])
+    fields.report(diags, loc.child("name"), f"port name {name!r}", port_name_errors(name))
+    protocol = rules.parse_protocol(body["protocol"], loc.child("protocol"), diags)
+    if protocol is None:
+        return None
+    # A named port needs a protocol with ports (validateEndpointPort): TCP/6, UDP/17, SCTP/132.
+    protocol = _PROTOCOL_NUMBERS.get(protocol, protocol) if isinstance(protocol, int) else protocol
+    if protocol not in _PORT_PROTOCOLS:
+        diags.error(loc.child("protocol"), "a named port needs protocol TCP, UDP or SCTP")
+        return None
+    return ContainerPort(port=int(body["port"]), protocol=_PORT_PROTOCOLS[protocol], name=name)
+
+
+def _parsers() -> dict[tuple[str, str], Parser]:
+    by_kind: dict[str, Parser] = {
+        "NetworkPolicy": parse_policy,
+        "GlobalNetworkPolicy": parse_policy,
+        "StagedNetworkPolicy": parse_policy,
+        "StagedGlobalNetworkPolicy": parse_policy,
+        "StagedKubernetesNetworkPolicy": parse_staged_kubernetes_policy,
+        "Tier": parse_tier,
+        "HostEndpoint": parse_host_endpoint,
+    }
+    return {(api, kind): parser for api in API_VERSIONS for kind, parser in by_kind.items()}
+
+
+PARSERS: dict[tuple[str, str], Parser] = _parsers()
