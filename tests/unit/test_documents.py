@@ -1,0 +1,264 @@
+"""Reading text into documents: files, folders, stdin, YAML and JSON, List kinds, and the limits."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from translator.errors import InputError
+from translator.load import documents
+from translator.load.documents import Document, parse_text, read_documents
+
+NP = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: %s}\n"
+
+
+def write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def located(docs: list[Document]) -> list[tuple[str, object]]:
+    return [(str(d.location), d.body.get("metadata", {}).get("name")) for d in docs]
+
+
+def error_text(exc: pytest.ExceptionInfo[InputError]) -> str:
+    return "\n".join(str(d) for d in exc.value.diagnostics)
+
+
+# --- YAML and JSON text -----------------------------------------------------------------------
+
+
+def test_multi_document_yaml_numbers_documents_from_one() -> None:
+    text = (NP % "a") + "---\n" + (NP % "b") + "---\n" + (NP % "c")
+    assert located(parse_text("f.yaml", text)) == [("f.yaml:1", "a"), ("f.yaml:2", "b"), ("f.yaml:3", "c")]
+
+
+def test_empty_documents_count_but_produce_nothing() -> None:
+    text = "---\n# only a comment\n---\n" + (NP % "a") + "---\n"
+    assert located(parse_text("f.yaml", text)) == [("f.yaml:2", "a")]
+
+
+@pytest.mark.parametrize("text", ["", "\n", "# nothing here\n", "---\n", "null\n"], ids=repr)
+def test_empty_input_is_no_documents_not_an_error(text: str) -> None:
+    assert parse_text("f.yaml", text) == []
+
+
+def test_list_items_become_documents_with_an_items_prefix() -> None:
+    text = (
+        (NP % "first")
+        + "---\napiVersion: v1\nkind: List\nitems:\n- {kind: Pod, metadata: {name: p}}\n"
+        + ("- {kind: Namespace, metadata: {name: n}}\n")
+    )
+    assert located(parse_text("f.yaml", text)) == [
+        ("f.yaml:1", "first"),
+        ("f.yaml:2:items[0]", "p"),
+        ("f.yaml:2:items[1]", "n"),
+    ]
+
+
+def test_typed_list_items_get_their_kind_and_api_version() -> None:
+    text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicyList\nitems:\n- metadata: {name: a}\n"
+    [doc] = parse_text("f.yaml", text)
+    assert doc.body == {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "a"},
+    }
+    assert str(doc.location) == "f.yaml:1:items[0]"
+
+
+def test_nested_lists_keep_the_whole_path() -> None:
+    text = "kind: List\nitems:\n- kind: List\n  items:\n  - {kind: Pod, metadata: {name: deep}}\n"
+    assert located(parse_text("f.yaml", text)) == [("f.yaml:1:items[0].items[0]", "deep")]
+
+
+@pytest.mark.parametrize("items", ["items: []", "items: null", ""], ids=["empty", "null", "absent"])
+def test_an_empty_list_has_no_documents(items: str) -> None:
+    assert parse_text("f.yaml", f"apiVersion: v1\nkind: List\n{items}\n") == []
+
+
+def test_list_items_that_are_not_a_list_are_an_error() -> None:
+    with pytest.raises(InputError, match=r"f.yaml:1:items: error: List.items must be a list"):
+        parse_text("f.yaml", "kind: List\nitems: {a: 1}\n")
+
+
+def test_json_file_is_one_document() -> None:
+    body = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "p"}}]}
+    assert located(parse_text("f.json", json.dumps(body))) == [("f.json:1:items[0]", "p")]
+
+
+def test_json_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(InputError, match=r"f.json: error: JSON syntax error at line 2, column"):
+        parse_text("f.json", '{"kind": "Pod",\n "metadata": }')
+
+
+def test_json_duplicate_keys_are_refused() -> None:
+    with pytest.raises(InputError, match="duplicate key 'kind'"):
+        parse_text("f.json", '{"kind": "Pod", "kind": "Namespace"}')
+
+
+def test_yaml_syntax_error_names_document_and_line() -> None:
+    text = (NP % "ok") + "---\nkind: Pod\nmetadata:\n  name: x\n   labels: {}\n"
+    with pytest.raises(InputError) as exc:
+        parse_text("bad.yaml", text)
+    assert error_text(exc) == (
+        "bad.yaml:2: error: YAML syntax error at line 8, column 10: "
+        "mapping values are not allowed in this context"
+    )
+
+
+def test_yaml_tab_indentation_error_line() -> None:
+    with pytest.raises(InputError, match=r"bad.yaml:1: error: YAML syntax error at line 3, column 1"):
+        parse_text("bad.yaml", "kind: Pod\nmetadata:\n\tname: x\n")
+
+
+def test_duplicate_yaml_keys_are_refused_with_both_lines() -> None:
+    text = "kind: Pod\nmetadata:\n  name: a\n  name: b\n"
+    with pytest.raises(
+        InputError, match=r"f.yaml:1: error: YAML mapping key 'name' at line 4 already defined at line 3"
+    ):
+        parse_text("f.yaml", text)
+
+
+def test_merge_keys_are_not_duplicates() -> None:
+    text = "base: &b {a: 1}\nx:\n  <<: *b\n  c: 2\n"
+    [doc] = parse_text("f.yaml", text)
+    assert doc.body["x"] == {"a": 1, "c": 2}
+
+
+def test_values_are_json_like() -> None:
+    [doc] = parse_text("f.yaml", "creationTimestamp: 2024-01-02T03:04:05Z\n80: port\ntrue: yes\n")
+    assert doc.body == {"creationTimestamp": "2024-01-02T03:04:05+00:00", "80": "port", "true": True}
+
+
+def test_undefined_alias_is_a_syntax_error() -> None:
+    with pytest.raises(InputError, match="found undefined alias"):
+        parse_text("f.yaml", "a: *nothing\n")
+
+
+def test_safe_loading_only() -> None:
+    with pytest.raises(InputError, match="could not determine a constructor"):
+        parse_text("f.yaml", "a: !!python/object/apply:os.system ['true']\n")
+
+
+# --- refusing hostile input -------------------------------------------------------------------
+
+BILLION_LAUGHS = "\n".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        *(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+    ]
+)
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"bomb.yaml:1: error: YAML aliases expand to more than"):
+        parse_text("bomb.yaml", BILLION_LAUGHS)
+    assert time.monotonic() - started < 2
+
+
+def test_recursive_alias_is_refused() -> None:
+    with pytest.raises(InputError, match="recursive alias"):
+        parse_text("f.yaml", "a: &x [1, *x]\n")
+
+
+def test_a_few_aliases_are_fine() -> None:
+    [doc] = parse_text("f.yaml", "labels: &l {app: web}\nselector: {matchLabels: *l}\n")
+    assert doc.body["selector"]["matchLabels"] == {"app": "web"}
+
+
+def test_deep_nesting_is_refused_without_crashing() -> None:
+    depth = 100_000
+    started = time.monotonic()
+    with pytest.raises(InputError, match="nesting deeper than"):
+        parse_text("deep.yaml", "[" * depth + "]" * depth)
+    with pytest.raises(InputError, match="JSON nested deeper than"):
+        parse_text("deep.json", "[" * depth + "]" * depth)
+    assert time.monotonic() - started < 5
+
+
+def test_files_over_the_size_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(documents, "MAX_INPUT_BYTES", 100)
+    path = write(tmp_path, "big.yaml", "# padding\n" * 20)
+    with pytest.raises(InputError, match=r"big.yaml: error: input is 200 bytes, more than the"):
+        read_documents([path])
+    with pytest.raises(InputError, match=r"<stdin>: error: input is 101 bytes"):
+        read_documents(["-"], stdin=io.StringIO("x" * 500))
+
+
+# --- files, folders, stdin --------------------------------------------------------------------
+
+
+def test_folders_are_read_recursively_and_sorted(tmp_path: Path) -> None:
+    write(tmp_path, "b.yaml", NP % "b")
+    write(tmp_path, "a/z.yml", NP % "az")
+    write(tmp_path, "a/c.json", json.dumps({"kind": "Pod", "metadata": {"name": "ac"}}))
+    write(tmp_path, "a/notes.txt", "not: read")
+    write(tmp_path, "a-b.yaml", NP % "a-b")
+    names = [d.body["metadata"]["name"] for d in read_documents([str(tmp_path)])]
+    assert names == ["ac", "az", "a-b", "b"]
+
+
+def test_paths_keep_their_order_and_may_repeat_kinds(tmp_path: Path) -> None:
+    second = write(tmp_path, "2.yaml", NP % "two")
+    first = write(tmp_path, "1.yaml", NP % "one")
+    assert [d.body["metadata"]["name"] for d in read_documents([second, first])] == ["two", "one"]
+
+
+def test_an_explicit_file_is_read_whatever_its_suffix(tmp_path: Path) -> None:
+    path = write(tmp_path, "policy.txt", NP % "txt")
+    assert [d.body["metadata"]["name"] for d in read_documents([path])] == ["txt"]
+
+
+def test_stdin_yaml_and_json() -> None:
+    [doc] = read_documents(["-"], stdin=io.StringIO(NP % "piped"))
+    assert (str(doc.location), doc.body["metadata"]["name"]) == ("<stdin>:1", "piped")
+    [doc] = read_documents(["-"], stdin=io.StringIO('{"kind": "Pod", "metadata": {"name": "j"}}'))
+    assert doc.body["metadata"]["name"] == "j"
+
+
+def test_stdin_flow_yaml_that_is_not_json() -> None:
+    [doc] = read_documents(["-"], stdin=io.StringIO("{kind: Pod, metadata: {name: flow}}"))
+    assert doc.body["metadata"]["name"] == "flow"
+
+
+def test_missing_paths_are_all_reported(tmp_path: Path) -> None:
+    good = write(tmp_path, "ok.yaml", NP % "ok")
+    with pytest.raises(InputError) as exc:
+        read_documents(["missing-1.yaml", good, "missing-2"])
+    assert [str(d) for d in exc.value.diagnostics] == [
+        "missing-1.yaml: error: no such file or directory",
+        "missing-2: error: no such file or directory",
+    ]
+
+
+def test_every_unreadable_file_is_reported(tmp_path: Path) -> None:
+    broken = write(tmp_path, "a.yaml", "a: [\n")
+    bomb = write(tmp_path, "b.yaml", BILLION_LAUGHS)
+    with pytest.raises(InputError) as exc:
+        read_documents([str(tmp_path)])
+    assert [d.location.file for d in exc.value.diagnostics] == [broken, bomb]
+
+
+def test_non_utf8_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_documents([str(path)])
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + (NP % "bom").encode())
+    assert [d.body["metadata"]["name"] for d in read_documents([str(path)])] == ["bom"]
+
+
+def test_empty_folder_gives_no_documents(tmp_path: Path) -> None:
+    assert read_documents([str(tmp_path)]) == []
