@@ -275,7 +275,7 @@ def _check_built_in_tier(
         message = f"the {name!r} tier must have default action {required_action.value!r}"
         diags.error(loc.child("defaultAction"), message)
     if required_order is not None and order is not None and order != required_order:
-        diags.error(loc.child("order"), f"the {name!r} tier order must be {required_order:g}")
+        diags.error(loc.child("order"), f"the {name!r} tier order must be {int(required_order)}")
 
 
 # --- StagedKubernetesNetworkPolicy ----------------------------------------------------------
