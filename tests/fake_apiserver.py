@@ -221,7 +221,7 @@ def serve(state: FakeApiServer) -> Iterator[FakeApiServer]:
     handler = type("BoundHandler", (_Handler,), {"server_state": state})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield state
