@@ -86,7 +86,7 @@ def _merge_products(ranges: dict[tuple[Any, ...], tuple[PortRange, ...]],
 
 
 def _endpoints(items: frozenset[Item], classes: Sequence[Any],
-               describe: Callable[[Pod], str] | None) -> Endpoints:
+               describe: Callable[[Sequence[Pod]], str] | None) -> Endpoints:
     first = next(iter(items))
     if first[0] == "external":
         return Endpoints(EndpointKind.EXTERNAL, networks=_networks(items))
@@ -95,8 +95,8 @@ def _endpoints(items: frozenset[Item], classes: Sequence[Any],
     if rep.identity is not None:
         return Endpoints(EndpointKind.HOST, names=tuple(sorted({m.identity for m in members})))
     if describe is not None:
-        conditions = sorted({describe(classes[item[1]].rep.endpoint) for item in items})
-        return Endpoints(EndpointKind.SYMBOLIC, rep.scope, conditions=" | ".join(conditions))
+        pods = [m.endpoint for m in members]
+        return Endpoints(EndpointKind.SYMBOLIC, rep.scope, conditions=describe(pods))
     names = sorted({m.endpoint.name for m in members if not isinstance(m.endpoint, HostEndpoint)})
     return Endpoints(EndpointKind.PODS, rep.scope, names=tuple(names))
 
@@ -120,7 +120,7 @@ def change_sort_key(change: Change) -> tuple[Any, ...]:
 
 
 def assemble(records: Sequence[Record], classes: Sequence[Any],
-             describe: Callable[[Pod], str] | None = None) -> tuple[Change, ...]:
+             describe: Callable[[Sequence[Pod]], str] | None = None) -> tuple[Change, ...]:
     """The report's changes, merged and sorted deterministically."""
     changes = []
     for sources, destinations, rest in _merge_products(_port_ranges(records), classes):

@@ -23,13 +23,13 @@ endpoints have (with the addresses of that family); pod-to-itself traffic is inc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from translator.diff.assemble import Record, assemble
 from translator.diff.atoms import GLOBAL_SCOPE, PROTOCOLS, Atoms, scope_atoms, scope_policies
-from translator.diff.result import Cause, Outcome, SemanticDiff
+from translator.diff.result import Cause, Change, Outcome, SemanticDiff
 from translator.diff.space import (
     AtomIndex,
     EndpointCatalog,
@@ -69,17 +69,32 @@ def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: str = "c
     return evaluator.evaluate
 
 
-def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster, *,
+def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
                   tie_break: str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
-                  semantics: str = "calico") -> SemanticDiff:
-    """Every connection of `cluster` whose verdict differs between `before` and `after`."""
-    sides = tuple(
-        make_evaluator(p, cluster, semantics=semantics, tie_break=tie_break,
-                       preview_staged=preview_staged)
-        for p in (before, after)
-    )
-    engine = DiffEngine(before, after, cluster, (sides[0], sides[1]))
-    return SemanticDiff(changes=engine.changes(), evaluated=engine.evaluated)
+                  semantics: str = "calico", symbolic: bool = False,
+                  max_symbolic_pods: int | None = None) -> SemanticDiff:
+    """Every connection of `cluster` whose verdict differs between `before` and `after`.
+
+    With `symbolic` (implied when `cluster` is None) also the changes for pods described by
+    label conditions (`translator.diff.symbolic`), in `SemanticDiff.symbolic_changes`.
+    """
+
+    def make(policies: PolicySet, where: Cluster) -> Evaluate:
+        return make_evaluator(policies, where, semantics=semantics, tie_break=tie_break,
+                              preview_staged=preview_staged)
+
+    changes: tuple[Change, ...] = ()
+    evaluated = 0
+    if cluster is not None:
+        engine = DiffEngine(before, after, cluster, (make(before, cluster), make(after, cluster)))
+        changes, evaluated = engine.changes(), engine.evaluated
+    if cluster is not None and not symbolic:
+        return SemanticDiff(changes=changes, evaluated=evaluated)
+    from translator.diff.symbolic import DEFAULT_MAX_PODS, symbolic_changes
+
+    found, notes = symbolic_changes(before, after, make, cluster,
+                                    max_symbolic_pods or DEFAULT_MAX_PODS)
+    return SemanticDiff(changes, found, notes, evaluated)
 
 
 @dataclass
@@ -93,7 +108,7 @@ class DiffEngine:
 
     def __init__(self, before: PolicySet, after: PolicySet, cluster: Cluster,
                  sides: tuple[Evaluate, Evaluate],
-                 describe: Callable[[Pod], str] | None = None) -> None:
+                 describe: Callable[[Sequence[Pod]], str] | None = None) -> None:
         self._sides = sides
         self._describe = describe
         self.evaluated = 0
@@ -206,7 +221,7 @@ class DiffEngine:
                         yield Record(source, destination, family, protocol, first, last,
                                      before, after)
 
-    def changes(self) -> tuple[Any, ...]:
+    def changes(self) -> tuple[Change, ...]:
         records = [*self._pair_records(), *self._external_records()]
         return assemble(records, self._classes, self._describe)
 
