@@ -17,6 +17,7 @@ rejected credentials, a missing permission (naming the verb and resource), the C
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
 from translator.errors import ClusterError, Diagnostics, Location
+from translator.load import Document, LoadContext, Loaded, parse_documents
 
 CALICO_V3 = "projectcalico.org/v3"
 CALICO_CRD = "crd.projectcalico.org/v1"
@@ -304,6 +306,40 @@ def _root_cause(exc: BaseException) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+
+def load_from_cluster(
+    context: str | None = None,
+    kubeconfig: str | Path | None = None,
+    load_context: LoadContext = LoadContext(),
+    *,
+    raise_errors: bool = True,
+    client: ClusterClient | None = None,
+) -> Loaded:
+    """The live cluster as the file loader would give it (`translator.load.load` on a snapshot).
+
+    Each object's diagnostics point at `cluster:<context>/<Kind>/<namespace>/<name>`; the Calico API
+    being absent is a warning among the result's diagnostics. With `raise_errors` (the default, like
+    `load`), an invalid object is an InputError; `validate` passes False to report and count them.
+    """
+    diags = Diagnostics()
+    client = client or connect(context, kubeconfig)
+    documents = [
+        Document(_document_file(client.context, body), 1, "", body)
+        for body in read_cluster(diags=diags, client=client)
+    ]
+    loaded = parse_documents(documents, load_context)
+    loaded = dataclasses.replace(loaded, diagnostics=(*diags.items, *loaded.diagnostics))
+    if raise_errors:
+        loaded.raise_if_errors()
+    return loaded
+
+
+def _document_file(context: str, body: Mapping[str, Any]) -> str:
+    metadata = body.get("metadata") or {}
+    namespace = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
+    return f"cluster:{context}/{body.get('kind')}/{namespace}{metadata.get('name')}"
 
 
 # --- command-line options shared by every command that can read a live cluster --------------------

@@ -97,8 +97,9 @@ def find_runner(
         executable = shutil.which(name)
         if executable:
             return Runner(name, executable, context, str(kubeconfig) if kubeconfig else None)
-    wanted = tool or "calicoctl nor kubectl"
-    raise ClusterError(f"{'neither ' if not tool else ''}{wanted} found on PATH")
+    if tool:
+        raise ClusterError(f"{tool} not found on PATH")
+    raise ClusterError("neither calicoctl nor kubectl found on PATH")
 
 
 class StepFailed(ClusterError):
