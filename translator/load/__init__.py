@@ -11,6 +11,7 @@ always gives the same result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -96,12 +97,20 @@ def parse_documents(documents: Iterable[Document], context: LoadContext = LoadCo
     count = invalid = 0
     for document in documents:
         count += 1
-        errors_before = len(diags.errors)
+        errors_before, first = len(diags.errors), len(diags.items)
         parsed = _parse_document(document, known, diags, context)
         if parsed is not None:
             collector.add(parsed, document.location)
         invalid += len(diags.errors) > errors_before
+        # Schema and rule checks run in turn; readers want one document's problems in field order.
+        diags.items[first:] = sorted(diags.items[first:], key=lambda d: _field_order(d.location.path))
     return collector.result(count, invalid)
+
+
+def _field_order(path: str) -> tuple[tuple[int, str, int], ...]:
+    """`items[2]` before `items[10]`, `metadata` before `spec`; the document itself first."""
+    tokens = (t for t in re.split(r"\.|\[(\d+)\]", path) if t)
+    return tuple((1, "", int(t)) if t.isdigit() else (0, t, 0) for t in tokens)
 
 
 def _parse_document(
@@ -121,7 +130,7 @@ def _parse_document(
     versions = sorted(v for v, k in known if k == kind)
     if versions:
         # A policy silently skipped for its apiVersion would change what the output allows.
-        diags.error(loc, f"{kind} {api_version!r} is not supported: use apiVersion {' or '.join(versions)}")
+        diags.error(loc, f"apiVersion {api_version!r} of {kind} is not supported: use {', '.join(versions)}")
     else:
         diags.info(loc, f"skipped {kind} ({api_version}): np2calico does not use this kind")
     return None
