@@ -1,1 +1,193 @@
-"""The `diff` command(s)."""
+"""`np2calico diff`: what changes between two policy sets (or two sets of manifests)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from translator.cli import app
+from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report, write_output
+from translator.errors import Level, UsageError
+
+EXAMPLES = """\b
+Examples (from the repository root):
+  # What would migrating the lab to a global default deny change?
+  np2calico diff samples/lab/policies --cluster samples/lab/cluster.yaml \\
+      --migrate --default-deny global
+  # Two sets of manifests (Kubernetes and/or Calico), as a pull-request comment:
+  np2calico diff samples/lab/steps/08-allow-curl-egress samples/lab/steps/09-allow-dns \\
+      --cluster samples/lab/cluster.yaml -o markdown
+  # For pods that do not exist yet, described by labels:
+  np2calico diff samples/lab/policies --migrate --default-deny global --symbolic
+  # Object by object, like kubectl diff:
+  np2calico convert samples/lab/policies > proposed.yaml
+  np2calico diff --resources proposed.yaml --against existing.yaml
+Exit status: 0 no change, 1 changes, 2 error.
+"""
+
+
+class OutputFormat(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class TieBreak(str, Enum):
+    V332 = "v3.32"
+    V331 = "v3.31"
+
+
+class TargetChoice(str, Enum):
+    NAMESPACED = "namespaced"
+    GLOBAL = "global"
+
+
+class DefaultDenyChoice(str, Enum):
+    GLOBAL = "global"
+
+
+@app.command(epilog=EXAMPLES)
+@handle_errors
+def diff(
+    paths: list[str] = typer.Argument(
+        None, help="BEFORE AFTER (files, folders or '-'), or POLICIES with --migrate."
+    ),
+    cluster: str | None = typer.Option(
+        None, "--cluster", help="Cluster state (Namespaces, Pods, HostEndpoints); without it: --symbolic."
+    ),
+    symbolic: bool = typer.Option(False, help="Also report changes for pods described by labels."),
+    migrate: bool = typer.Option(False, help="Compare POLICIES with their conversion."),
+    target: TargetChoice = typer.Option(TargetChoice.NAMESPACED, help="--migrate: conversion target."),
+    tier: str | None = typer.Option(None, help="--migrate: put the converted policies in this tier."),
+    staged: bool = typer.Option(False, help="--migrate: convert to Staged kinds (see --preview-staged)."),
+    default_deny: DefaultDenyChoice | None = typer.Option(
+        None, help="--migrate: add the global default deny with its DNS exception."
+    ),
+    exclude_namespace: list[str] = typer.Option([], help="--migrate: keep out of the default deny."),
+    include_namespace: list[str] = typer.Option([], help="--migrate: bring under the default deny."),
+    dns_selector: str = typer.Option("k8s-app == 'kube-dns'", help="--migrate: DNS pods' selector."),
+    dns_namespace: str = typer.Option("kube-system", help="--migrate: DNS pods' namespace."),
+    dns_ip: list[str] = typer.Option([], help="--migrate: also allow DNS to this address or CIDR."),
+    allow_apiserver: list[str] = typer.Option([], help="--migrate: allow the API server CIDR[:PORT]."),
+    resources: str | None = typer.Option(None, help="Proposed manifests, compared object by object."),
+    against: str | None = typer.Option(None, help="With --resources: the existing manifests."),
+    tie_break: TieBreak = typer.Option(TieBreak.V332, help="Calico version's policy-order tie key."),
+    preview_staged: bool = typer.Option(False, help="Evaluate staged policies as if enforced."),
+    output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
+    output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
+    namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
+) -> None:
+    """Report every connection whose verdict changes, with the deciding policy and rule on both sides.
+
+    BEFORE and AFTER each hold Kubernetes policies, Calico policies or both, evaluated as a cluster
+    running Calico enforces them. Changes are grouped by namespace pair and direction, with port
+    ranges and CIDRs. Text is coloured on a terminal only.
+    """
+    from translator.render.diff import render_resource_diff, render_semantic_diff
+
+    color = output is OutputFormat.TEXT and output_file is None and sys.stdout.isatty()
+    if resources is not None or against is not None:
+        result = _resource_diff(paths or [], resources, against)
+        write_output(render_resource_diff(result, output.value, color), output_file)
+        raise typer.Exit(EXIT_NO if result.has_changes else EXIT_OK)
+    migration = _migration_options(migrate, target, tier, staged, default_deny,
+                                   (exclude_namespace, include_namespace),
+                                   (dns_selector, dns_namespace, dns_ip), allow_apiserver)
+    before, after = _sides(paths or [], migration, namespace)
+    state = _cluster(cluster, namespace) if cluster is not None else None
+    from translator.diff import diff_policies
+
+    semantic = diff_policies(before, after, state, tie_break=tie_break.value,
+                             preview_staged=preview_staged, symbolic=symbolic)
+    write_output(render_semantic_diff(semantic, output.value, color), output_file)
+    raise typer.Exit(EXIT_OK if semantic.is_empty else EXIT_NO)
+
+
+def _resource_diff(paths: list[str], proposed: str | None, existing: str | None) -> Any:
+    from translator.load.documents import read_documents
+    from translator.resource_diff import diff_resources
+
+    if paths or proposed is None or existing is None:
+        raise UsageError("--resources PROPOSED --against EXISTING takes no other paths")
+    if proposed == "-" and existing == "-":
+        raise UsageError("only one of --resources and --against can be '-'")
+    wanted = [d.body for d in read_documents([proposed]) if isinstance(d.body, dict)]
+    present = [d.body for d in read_documents([existing]) if isinstance(d.body, dict)]
+    return diff_resources(wanted, present)
+
+
+def _load(path: str, namespace: str) -> Any:
+    from translator.load import load
+    from translator.load.registry import LoadContext
+
+    loaded = load([path], context=LoadContext(default_namespace=namespace))
+    loaded.raise_if_errors()
+    report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
+    return loaded
+
+
+def _cluster(path: str, namespace: str) -> Any:
+    return _load(path, namespace).cluster()
+
+
+def _sides(paths: list[str], migration: Any, namespace: str) -> tuple[Any, Any]:
+    """The two policy sets: BEFORE and AFTER, or POLICIES and their conversion."""
+    if migration is not None:
+        if len(paths) != 1:
+            raise UsageError("--migrate takes exactly one path: the Kubernetes policies")
+        return _converted(_load(paths[0], namespace).policies, migration)
+    if len(paths) != 2:
+        raise UsageError("diff takes BEFORE and AFTER (or one path with --migrate)")
+    if paths[0] == "-" and paths[1] == "-":
+        raise UsageError("only one of BEFORE and AFTER can be '-'")
+    return _load(paths[0], namespace).policies, _load(paths[1], namespace).policies
+
+
+def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
+    from translator.convert import convert
+
+    if policies.calico_policies or policies.staged_k8s_policies:
+        raise UsageError("--migrate reads Kubernetes NetworkPolicies only; the input holds Calico policies")
+    result = convert(policies.k8s_policies, options)
+    report(result.diagnostics.items)
+    for line in result.report:
+        typer.echo(f"np2calico: {line}", err=True)
+    result.diagnostics.raise_if_errors()
+    return policies, result.policy_set
+
+
+def _migration_options(migrate: bool, target: TargetChoice, tier: str | None, staged: bool,
+                       default_deny: DefaultDenyChoice | None, scope: tuple[list[str], list[str]],
+                       dns: tuple[str, str, list[str]], apiservers: list[str]) -> Any:
+    """The ConvertOptions of --migrate; None without it (conversion options are then an error)."""
+    from translator.convert.options import (
+        ConvertOptions,
+        DefaultDenyOptions,
+        Target,
+        parse_apiserver,
+        parse_dns_ip,
+    )
+
+    exclude, include = scope
+    dns_selector, dns_namespace, dns_ips = dns
+    asked = (tier or staged or default_deny or exclude or include or dns_ips or apiservers
+             or target is not TargetChoice.NAMESPACED)
+    if not migrate:
+        if asked:
+            raise UsageError("conversion options (--target, --tier, --default-deny, …) need --migrate")
+        return None
+    if (exclude or include or dns_ips or apiservers) and default_deny is None:
+        raise UsageError("--exclude-namespace, --include-namespace, --dns-ip and --allow-apiserver "
+                         "need --default-deny global")
+    deny = None
+    if default_deny is not None:
+        deny = DefaultDenyOptions.build(
+            exclude=tuple(exclude), include=tuple(include), dns_selector=dns_selector,
+            dns_namespace=dns_namespace, dns_ips=tuple(parse_dns_ip(i) for i in dns_ips),
+            allow_apiserver=tuple(parse_apiserver(a) for a in apiservers),
+        )
+    return ConvertOptions(target=Target(target.value), tier=tier, staged=staged, default_deny=deny)

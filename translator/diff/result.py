@@ -37,11 +37,12 @@ class Cause:
                    decision.tier, decision.action)
 
     def describe(self) -> str:
-        word = "allow" if self.allowed else "deny"
+        """`allowed by <policy> <direction> rule N (tier T)`, or what decided without a rule."""
+        word = "allowed" if self.allowed else "denied"
         if self.policy is not None:
             rule = f" {self.direction.value.lower()} rule {self.rule}" if self.rule is not None else ""
             tier = f" (tier {self.tier})" if self.tier else ""
-            return f"{word}: {self.policy}{rule}{tier}"
+            return f"{word} by {self.policy}{rule}{tier}"
         if self.action:
             return f"{word}: {self.action}"
         return f"{word}: no policy applies" if self.allowed else f"{word}: isolated, no rule allows"

@@ -1,0 +1,251 @@
+"""Diffs as text (coloured on a terminal), JSON and Markdown (for a pull-request comment).
+
+Public: `render_semantic_diff(diff, fmt, color=False)`, `render_resource_diff(diff, fmt,
+color=False)`, and `FORMATS`. Changes that differ only in protocol and ports are shown on one
+line ("TCP 1:65535; UDP 53").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from translator.diff.result import Cause, Change, Endpoints, Outcome, SemanticDiff
+from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
+
+FORMATS = ("text", "json", "markdown")
+_COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
+
+
+def _paint(text: str, color: str, enabled: bool) -> str:
+    return f"\033[{_COLORS[color]}m{text}\033[0m" if enabled else text
+
+
+# --- semantic diff -------------------------------------------------------------------------------
+
+
+def _traffic_key(change: Change) -> tuple[Any, ...]:
+    return (change.source, change.destination, change.before, change.after, change.family)
+
+
+def merge_protocols(changes: Iterable[Change]) -> list[tuple[Change, str]]:
+    """Changes with the same endpoints and outcomes, one entry each with "PROTO ports; …"."""
+    merged: dict[tuple[Any, ...], tuple[Change, list[str]]] = {}
+    for change in changes:
+        entry = merged.setdefault(_traffic_key(change), (change, []))
+        entry[1].append(f"{change.protocol.value} {change.ports_text()}")
+    return [(change, "; ".join(traffic)) for change, traffic in merged.values()]
+
+
+def _outcome_text(outcome: Outcome) -> str:
+    word = "allow" if outcome.allowed else "deny"
+    causes = "; ".join(f"{c.direction.value.lower()} {c.describe()}" for c in outcome.deciding())
+    return f"{word} — {causes}"
+
+
+def _family(change: Change) -> str:
+    return " (IPv6)" if change.family == 6 else ""
+
+
+def _text_change(change: Change, traffic: str, color: bool) -> list[str]:
+    status = _paint(change.status, "green" if change.newly_allowed else "red", color)
+    return [
+        f"  {status}: {change.source.describe()} -> {change.destination.describe()}",
+        f"    {traffic}{_family(change)}",
+        f"    before: {_outcome_text(change.before)}",
+        f"    after:  {_outcome_text(change.after)}",
+    ]
+
+
+def _summary(changes: Sequence[Change]) -> str:
+    denied = sum(1 for c in changes if not c.newly_allowed)
+    return f"{len(changes)} changes: {denied} newly denied, {len(changes) - denied} newly allowed"
+
+
+def _text_groups(diff: SemanticDiff, symbolic: bool, color: bool) -> list[str]:
+    lines: list[str] = []
+    for (source, destination, direction), changes in diff.groups(symbolic).items():
+        lines.append(_paint(f"== {source} -> {destination} ({direction}) ==", "bold", color))
+        for change, traffic in merge_protocols(changes):
+            lines.extend(_text_change(change, traffic, color))
+        lines.append("")
+    return lines
+
+
+def _semantic_text(diff: SemanticDiff, color: bool) -> str:
+    if diff.is_empty:
+        lines = ["No connection changes its verdict."]
+    else:
+        lines = [_summary(diff.changes) if diff.changes else "No change on the cluster's pods.", ""]
+        lines += _text_groups(diff, False, color)
+        if diff.symbolic_changes:
+            lines += [_paint("For pods described by labels (symbolic):", "bold", color),
+                      _summary(diff.symbolic_changes), ""]
+            lines += _text_groups(diff, True, color)
+    lines += [_paint(f"note: {n}", "dim", color) for n in diff.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _cause_json(cause: Cause) -> dict[str, Any]:
+    return {"allowed": cause.allowed, "policy": cause.policy, "rule": cause.rule,
+            "tier": cause.tier, "action": cause.action, "summary": cause.describe()}
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {"verdict": "allow" if outcome.allowed else "deny",
+            "egress": _cause_json(outcome.egress), "ingress": _cause_json(outcome.ingress)}
+
+
+def _endpoints_json(side: Endpoints) -> dict[str, Any]:
+    found: dict[str, Any] = {"kind": side.kind.value, "group": side.group}
+    if side.namespace is not None and side.kind.value in ("pods", "symbolic"):
+        found["namespace"] = side.namespace
+    if side.names:
+        found["names"] = list(side.names)
+    if side.networks:
+        found["networks"] = list(side.networks)
+    if side.conditions:
+        found["conditions"] = side.conditions
+    return found
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    return {
+        "status": change.status,
+        "direction": change.direction,
+        "source": _endpoints_json(change.source),
+        "destination": _endpoints_json(change.destination),
+        "protocol": change.protocol.value,
+        "ports": [str(p) for p in change.ports],
+        "family": change.family,
+        "changed_at": [d.value for d in change.changed_at],
+        "before": _outcome_json(change.before),
+        "after": _outcome_json(change.after),
+    }
+
+
+def _semantic_json(diff: SemanticDiff, color: bool) -> str:
+    document = {
+        "changed": not diff.is_empty,
+        "changes": [change_json(c) for c in diff.changes],
+        "symbolic_changes": [change_json(c) for c in diff.symbolic_changes],
+        "notes": list(diff.notes),
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _markdown_groups(diff: SemanticDiff, symbolic: bool) -> list[str]:
+    lines: list[str] = []
+    for (source, destination, direction), changes in diff.groups(symbolic).items():
+        lines += [f"#### `{source}` → `{destination}` ({direction})", "",
+                  "| change | from | to | traffic | before | after |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for change, traffic in merge_protocols(changes):
+            icon = "🟢" if change.newly_allowed else "🔴"
+            cells = (f"{icon} {change.status}", change.source.describe(),
+                     change.destination.describe(), traffic + _family(change),
+                     _outcome_text(change.before), _outcome_text(change.after))
+            lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
+        lines.append("")
+    return lines
+
+
+def _semantic_markdown(diff: SemanticDiff, color: bool) -> str:
+    lines = ["### np2calico diff", ""]
+    if diff.is_empty:
+        lines.append("No connection changes its verdict.")
+    if diff.changes:
+        lines += [f"**{_summary(diff.changes)}**", "", *_markdown_groups(diff, False)]
+    if diff.symbolic_changes:
+        title = "### For pods described by labels (symbolic)"
+        lines += [title, "", f"**{_summary(diff.symbolic_changes)}**", "",
+                  *_markdown_groups(diff, True)]
+    lines += [f"> note: {n}" for n in diff.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_SEMANTIC: dict[str, Callable[[SemanticDiff, bool], str]] = {
+    "text": _semantic_text, "json": _semantic_json, "markdown": _semantic_markdown,
+}
+
+
+def render_semantic_diff(diff: SemanticDiff, fmt: str = "text", color: bool = False) -> str:
+    return _SEMANTIC[fmt](diff, color)
+
+
+# --- resource diff -------------------------------------------------------------------------------
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _field_text(field: FieldChange) -> str:
+    if field.kind is FieldChangeKind.ADDED:
+        return f"+ {field.path}: {_value(field.after)}"
+    if field.kind is FieldChangeKind.REMOVED:
+        return f"- {field.path}: {_value(field.before)}"
+    return f"~ {field.path}: {_value(field.before)} -> {_value(field.after)}"
+
+
+_ACTION_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
+
+
+def _resource_text(diff: ResourceDiff, color: bool) -> str:
+    lines = []
+    for change in diff.changes:
+        mark, paint = _ACTION_STYLE[change.action.value]
+        lines.append(_paint(f"{mark} {change.action.value} {change.key}", paint, color))
+        lines += [f"    {_field_text(f)}" for f in change.fields]
+    counts = (f"{len(diff.created)} to create, {len(diff.changed)} to update, "
+              f"{len(diff.deleted)} to delete, {len(diff.unchanged)} unchanged")
+    lines.append(counts if diff.has_changes else f"No changes ({len(diff.unchanged)} unchanged).")
+    return "\n".join(lines) + "\n"
+
+
+def _key_json(change: ObjectChange) -> dict[str, Any]:
+    key = change.key
+    return {"group": key.group, "kind": key.kind, "namespace": key.namespace or None,
+            "name": key.name}
+
+
+def _resource_json(diff: ResourceDiff, color: bool) -> str:
+    def entry(change: ObjectChange) -> dict[str, Any]:
+        found = {**_key_json(change), "action": change.action.value}
+        if change.fields:
+            found["fields"] = [{"path": f.path, "change": f.kind.value, "before": f.before,
+                                "after": f.after} for f in change.fields]
+        return found
+
+    document = {
+        "changed": diff.has_changes,
+        "created": [entry(c) for c in diff.created],
+        "updated": [entry(c) for c in diff.changed],
+        "deleted": [entry(c) for c in diff.deleted],
+        "unchanged": [str(k) for k in diff.unchanged],
+    }
+    return json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def _resource_markdown(diff: ResourceDiff, color: bool) -> str:
+    lines = ["### np2calico resource diff", ""]
+    if not diff.has_changes:
+        lines.append(f"No changes ({len(diff.unchanged)} unchanged).")
+    for change in diff.changes:
+        lines.append(f"- **{change.action.value}** `{change.key}`")
+        lines += [f"  - `{_field_text(f)}`" for f in change.fields]
+    return "\n".join(lines) + "\n"
+
+
+_RESOURCE: dict[str, Callable[[ResourceDiff, bool], str]] = {
+    "text": _resource_text, "json": _resource_json, "markdown": _resource_markdown,
+}
+
+
+def render_resource_diff(diff: ResourceDiff, fmt: str = "text", color: bool = False) -> str:
+    return _RESOURCE[fmt](diff, color)
