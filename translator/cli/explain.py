@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import typer
-import yaml
 
 from translator.cli import app
 from translator.cli.common import EXIT_OK, handle_errors, report, write_output
@@ -24,12 +21,10 @@ from translator.evaluate.connections import (
 )
 from translator.evaluate.k8s import K8sEvaluator
 from translator.evaluate.verdict import Verdict
+from translator.load import LoadContext, Loaded, load, read_documents
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection
 from translator.render.verdicts import RENDERERS
-
-# A connections batch larger than this is refused rather than read into memory.
-MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -61,41 +56,24 @@ class Evaluator(Protocol):
     def evaluate(self, conn: Connection) -> Verdict: ...
 
 
-def _load(paths: Sequence[str], namespace: str) -> Any:
-    # The loader is imported here so that `--help` stays fast and independent of it.
-    from translator.load import load
-    from translator.load.registry import LoadContext
-
+def _load(paths: Sequence[str], namespace: str) -> Loaded:
+    """Load (raising InputError on any invalid object); warnings and notes go to stderr."""
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
-    loaded.diagnostics.raise_if_errors()
-    report(d for d in loaded.diagnostics.items if d.level is not Level.ERROR)
+    report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     return loaded
 
 
-def _read_batch(path: str) -> Any:
-    """The batch file's data: JSON for `*.json`, YAML otherwise; `-` reads stdin."""
-    where = Location("<stdin>" if path == "-" else path)
-    try:
-        text = sys.stdin.read(MAX_BATCH_BYTES + 1) if path == "-" else _read_text(Path(path))
-    except OSError as exc:
-        raise InputError.at(where, f"cannot read: {exc.strerror or exc}") from None
-    if len(text) > MAX_BATCH_BYTES:
-        raise InputError.at(where, f"larger than {MAX_BATCH_BYTES // (1024 * 1024)} MiB")
-    try:
-        return json.loads(text) if path.endswith(".json") else yaml.load(text, Loader=_SAFE_LOADER)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError.at(
-            where, f"not valid {'JSON' if path.endswith('.json') else 'YAML'}: {exc}"
-        ) from None
+def _read_batch(path: str, cluster: Cluster) -> list[Connection]:
+    """The connections of a batch file (YAML or JSON, one document holding a list); `-` is stdin.
 
-
-def _read_text(path: Path) -> str:
-    with path.open(encoding="utf-8") as handle:
-        return handle.read(MAX_BATCH_BYTES + 1)
-
-
-# libyaml's safe loader when present: it parses large batches several times faster.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    Read through the loader's reader, so the same size, alias-bomb and depth limits apply.
+    """
+    documents = read_documents([path])
+    if len(documents) > 1:
+        raise InputError.at(documents[1].location, "a connections batch is one document (a list)")
+    if not documents:
+        return []
+    return parse_connections(documents[0].body, cluster, documents[0].location)
 
 
 def _one_connection(cluster: Cluster, source: str, destination: str, port: str, protocol: str) -> Connection:
@@ -183,7 +161,7 @@ def explain(
     loaded = _load(policies, namespace)
     cluster = _load([cluster_state], namespace).cluster()
     if connections is not None:
-        batch = parse_connections(_read_batch(connections), cluster, connections)
+        batch = _read_batch(connections, cluster)
     else:
         assert source is not None and destination is not None and port is not None  # _check_mode
         batch = [_one_connection(cluster, source, destination, port, protocol or "TCP")]

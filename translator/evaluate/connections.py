@@ -150,9 +150,14 @@ def connection_from_item(item: object, cluster: Cluster, location: Location) -> 
     return make_connection(source, destination, port, protocol, location.child("port"))
 
 
-def parse_connections(data: object, cluster: Cluster, file: str = "<connections>") -> list[Connection]:
-    """A batch: a list of connection items. Reports every bad item, not only the first."""
-    top = Location(file, 1)
+def parse_connections(
+    data: object, cluster: Cluster, where: Location | str = "<connections>"
+) -> list[Connection]:
+    """A batch: a list of connection items. Reports every bad item, not only the first.
+
+    `where` is the batch's location (a file name stands for its first document).
+    """
+    top = Location(where, 1) if isinstance(where, str) else where
     if not isinstance(data, list):
         raise InputError.at(top, "expected a list of {from, to, port, protocol} items")
     diagnostics = Diagnostics()
