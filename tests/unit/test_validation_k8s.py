@@ -306,6 +306,7 @@ INVALID_PEERS = {
     ),
     "prefix too long": ({"ipBlock": {"cidr": "10.0.0.0/33"}}, f"{PEER}.ipBlock.cidr", "invalid CIDR"),
     "not an address": ({"ipBlock": {"cidr": "ten/8"}}, f"{PEER}.ipBlock.cidr", "invalid CIDR"),
+    "IPv4 leading zeros": ({"ipBlock": {"cidr": "010.0.0.0/8"}}, f"{PEER}.ipBlock.cidr", "leading zeros"),
     "bad except": (
         {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/40"]}},
         f"{PEER}.ipBlock.except[0]",

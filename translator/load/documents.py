@@ -86,17 +86,20 @@ def _expand(paths: Sequence[str], problems: list[Diagnostic]) -> Iterator[str]:
         if name == "-":
             yield name
         elif os.path.isdir(name):
-            yield from _files_under(name)
+            yield from _files_under(name, problems)
         elif os.path.exists(name):
             yield name
         else:
             problems.append(_problem(Location(name), "no such file or directory"))
 
 
-def _files_under(folder: str) -> list[str]:
+def _files_under(folder: str, problems: list[Diagnostic]) -> list[str]:
+    def unreadable(exc: OSError) -> None:
+        problems.append(_problem(Location(exc.filename or folder), f"cannot read: {exc.strerror or exc}"))
+
     found = [
         os.path.join(root, file)
-        for root, _dirs, files in os.walk(folder)
+        for root, _dirs, files in os.walk(folder, onerror=unreadable)
         for file in files
         if file.endswith(YAML_SUFFIXES)
     ]
@@ -150,20 +153,14 @@ def _documents_of(name: str, text: str) -> Iterator[Document]:
 
 
 def _bodies(file: str, text: str) -> list[Any]:
-    if file.endswith(".json") or (file == STDIN_NAME and _looks_like_json(text)):
+    if file.endswith(".json"):
         return [_parse_json(file, text)]
+    if file == STDIN_NAME and text.lstrip().startswith(("{", "[")):
+        try:  # stdin has no file name: JSON if it parses as JSON
+            return [_parse_json(file, text)]
+        except InputError:
+            pass  # flow-style YAML starts the same way; the YAML parser has the last word
     return _parse_yaml(file, text)
-
-
-def _looks_like_json(text: str) -> bool:
-    """Stdin has no file name: JSON if it starts like JSON and parses as such."""
-    if not text.lstrip().startswith(("{", "[")):
-        return False
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return True
 
 
 def _parse_json(file: str, text: str) -> Any:

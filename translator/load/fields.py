@@ -19,6 +19,9 @@ from translator.model.common import IPAddress, IPNetwork
 
 # Go's ParseCIDR wants `address/prefix-length`; Python would also take a bare address or a netmask.
 _CIDR_SHAPE = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
+# Kubernetes' legacy parser reads `010.0.0.0` as decimal, other tools as octal: refuse to guess.
+_IPV4_LEADING_ZERO = re.compile(r"(^|[.:])0[0-9]+(\.|/)")
+_LEADING_ZEROS = "an IPv4 address with leading zeros is ambiguous (decimal or octal?); remove them"
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -108,9 +111,11 @@ def parse_cidr(value: str, location: Location, diags: Diagnostics) -> IPNetwork 
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError as exc:
-        diags.error(location, f"invalid CIDR {value!r}: {exc}")
+        reason = _LEADING_ZEROS if _IPV4_LEADING_ZERO.search(value) else str(exc)
+        diags.error(location, f"invalid CIDR {value!r}: {reason}")
         return None
     if network.network_address != ipaddress.ip_address(value.split("/")[0]):
+        # Legacy validation accepts this; API servers with StrictIPCIDRValidation refuse it.
         diags.warning(location, f"CIDR {value!r} has host bits set: it means {network}")
     return network
 
