@@ -96,13 +96,15 @@ def read(path: Path) -> Bundle:
     """A bundle written by `write`; anything else is an InputError naming the file and field."""
     where = Location(str(path), 1)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
     except OSError as exc:
         raise InputError.at(Location(str(path)), f"cannot read the rollback bundle: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise InputError.at(where, f"not a YAML rollback bundle: {' '.join(str(exc).split())}") from None
+    document = documents[0] if len(documents) == 1 else None
     if not isinstance(document, dict) or document.get("kind") != KIND:
-        raise InputError.at(where.child("kind"), f"not a rollback bundle (expected kind {KIND})")
+        expected = f"not a rollback bundle (expected one document of kind {KIND})"
+        raise InputError.at(where.child("kind"), expected)
     metadata = document.get("metadata") or {}
     return Bundle(
         command=str(metadata.get("command", "")),
