@@ -220,15 +220,6 @@ def entity_selectors(entity: calico.EntityRule, policy_namespace: str | None) ->
 
 
 def effective_types(spec: calico.PolicySpec) -> frozenset[Direction]:
-    """The directions a policy governs, with Calico's create-time defaulting of `types`.
-
-    libcalico-go clientv3 (defaultPolicyTypesField): no egress rules → Ingress; egress rules only
-    → Egress; both → Ingress and Egress. Policies read from a cluster already carry `types`.
-    """
-    if spec.types:
-        return frozenset(spec.types)
-    if not spec.egress:
-        return frozenset({Direction.INGRESS})
-    if not spec.ingress:
-        return frozenset({Direction.EGRESS})
-    return frozenset({Direction.INGRESS, Direction.EGRESS})
+    """The directions a policy governs. An absent `types` gets Calico's create-time defaulting
+    through `calico.default_types`, the one defaulting function (a no-op on loaded policies)."""
+    return frozenset(calico.default_types(spec).types)
