@@ -92,6 +92,14 @@ def test_apply_plan_creates_updates_and_skips_unchanged_objects() -> None:
     assert "       ~ spec.order: 1500 -> 2000" in plans.describe(plan)
 
 
+def test_fields_the_calico_api_server_adds_are_not_a_change() -> None:
+    served = {**ALLOW, "metadata": {**ALLOW["metadata"], "labels": {"projectcalico.org/tier": "default"}},
+              "spec": {**ALLOW["spec"], "tier": "default"}}
+    assert plans.build_apply_plan([ALLOW], [served]).is_empty
+    in_other_tier = {**served, "spec": {**served["spec"], "tier": "np2calico"}}
+    assert [c.path for c in plans.build_apply_plan([ALLOW], [in_other_tier]).steps[0].fields] == ["spec.tier"]
+
+
 def test_promote_plan_creates_enforced_then_deletes_staged_and_skips_what_it_cannot_promote() -> None:
     staged = [plans.staged(ALLOW), plans.staged(DENY),
               {**plans.staged(ALLOW_DNS), "spec": {**ALLOW_DNS["spec"], "stagedAction": "Delete"}},

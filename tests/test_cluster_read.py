@@ -15,7 +15,7 @@ import pytest
 
 from tests.fake_apiserver import CALICO_CRD, CALICO_V3, FakeApiServer, lab_state, serve
 from translator import cluster
-from translator.errors import ClusterError, Diagnostics
+from translator.errors import ClusterError, Diagnostics, InputError
 
 
 @pytest.fixture
@@ -169,3 +169,32 @@ def test_kubeconfig_from_the_environment(server: FakeApiServer, tmp_path: Path,
 def test_unknown_context(server: FakeApiServer, tmp_path: Path) -> None:
     with pytest.raises(ClusterError, match=r"kubeconfig .*: .*prod"):
         cluster.connect("prod", server.kubeconfig(tmp_path))
+
+
+def test_load_from_cluster_gives_what_the_file_loader_gives(server: FakeApiServer, tmp_path: Path) -> None:
+    loaded = cluster.load_from_cluster(kubeconfig=server.kubeconfig(tmp_path))
+    assert [p.name for p in loaded.policies.k8s_policies] == ["deny-all-ingress"]
+    assert [t.name for t in loaded.policies.tiers] == ["default"]
+    pods = {p.key: p for p in loaded.cluster().pods}
+    assert str(pods["default/curl"].ips[0]) == "10.244.0.13"
+    assert pods["default/curl"].named_port("http", pods["default/curl"].ports[0].protocol) == 80
+    assert loaded.document_count == 10 and not loaded.diagnostics
+
+
+def test_load_from_cluster_locates_invalid_live_objects(server: FakeApiServer, tmp_path: Path) -> None:
+    server.add("networking.k8s.io/v1", "networkpolicies", {
+        "metadata": {"name": "bad", "namespace": "dev"},
+        "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 80, "endPort": 70}]}]},
+    })
+    loaded = cluster.load_from_cluster(kubeconfig=server.kubeconfig(tmp_path), raise_errors=False)
+    assert [str(e.location) for e in loaded.errors] == [
+        "cluster:lab/NetworkPolicy/dev/bad:1:spec.ingress[0].ports[0].endPort"
+    ]
+    with pytest.raises(InputError):
+        cluster.load_from_cluster(kubeconfig=server.kubeconfig(tmp_path))
+
+
+def test_load_from_cluster_carries_the_calico_absent_warning(tmp_path: Path) -> None:
+    with serve(lab_state(calico_groups=())) as state:
+        loaded = cluster.load_from_cluster(kubeconfig=state.kubeconfig(tmp_path))
+    assert [d.level.value for d in loaded.diagnostics] == ["warning"]

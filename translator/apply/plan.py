@@ -35,6 +35,8 @@ CALICO_V3 = "projectcalico.org/v3"
 STAGED_KINDS = {"NetworkPolicy": "StagedNetworkPolicy", "GlobalNetworkPolicy": "StagedGlobalNetworkPolicy"}
 ENFORCED_KINDS = {staged: enforced for enforced, staged in STAGED_KINDS.items()}
 STAGED_ACTION_SET = "Set"
+DEFAULT_TIER = "default"
+TIER_LABEL = "projectcalico.org/tier"  # set by the Calico API server on every policy
 
 
 class StepAction(str, Enum):
@@ -124,7 +126,8 @@ def build_apply_plan(
 ) -> Plan:
     """Apply `proposed` (in apply order) over `existing`, the current state of the same objects."""
     ordered = apply_order(proposed)
-    diff = diff_resources(ordered, existing)
+    wanted = {object_key(m): m for m in ordered}
+    diff = diff_resources(ordered, [_without_server_defaults(e, wanted.get(object_key(e))) for e in existing])
     changes = _changes_by_key(diff)
     steps = [
         Step(StepAction.APPLY, changes[object_key(m)].action, m, changes[object_key(m)].fields)
@@ -136,6 +139,25 @@ def build_apply_plan(
         previous=tuple(restorable(c.existing) for c in diff.changed if c.existing is not None),
         created=tuple(identity(s.manifest) for s in steps if s.change is ObjectAction.CREATE),
     )
+
+
+def _without_server_defaults(
+    existing: Mapping[str, Any], proposed: Mapping[str, Any] | None
+) -> Mapping[str, Any]:
+    """Drop what the Calico API server adds on its own (tier `default` and its tier label) when the
+    manifest leaves it out, so the plan does not show an update for an object that is the same."""
+    if proposed is None:
+        return existing
+    result = copy.deepcopy(dict(existing))
+    spec, metadata = result.get("spec") or {}, result.get("metadata") or {}
+    if spec.get("tier") == DEFAULT_TIER and "tier" not in (proposed.get("spec") or {}):
+        del spec["tier"]
+    labels = metadata.get("labels") or {}
+    if TIER_LABEL in labels and TIER_LABEL not in ((proposed.get("metadata") or {}).get("labels") or {}):
+        del labels[TIER_LABEL]
+        if not labels:
+            del metadata["labels"]
+    return result
 
 
 def build_promote_plan(
