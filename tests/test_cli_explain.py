@@ -198,3 +198,20 @@ def test_calico_semantics_agree_on_the_lab_batch() -> None:
     )
     assert code == 0
     assert [r["verdict"] for r in json.loads(out)] == BATCH_VERDICTS
+
+
+def test_json_lists_one_connection_per_line() -> None:
+    code, out, _ = explain(POLICIES, "--cluster", CLUSTER, "--connections", BATCH, "-o", "json")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "[" and lines[-1] == "]" and len(lines) == len(BATCH_VERDICTS) + 2
+    assert [json.loads(line.rstrip(","))["verdict"] for line in lines[1:-1]] == BATCH_VERDICTS
+
+
+def test_empty_batch(tmp_path: Path) -> None:
+    batch = tmp_path / "empty.yaml"
+    batch.write_text("[]\n", encoding="utf-8")
+    assert explain(POLICIES, "--cluster", CLUSTER, "--connections", str(batch), "-o", "json")[:2] == (
+        0,
+        "[]\n",
+    )
+    assert explain(POLICIES, "--cluster", CLUSTER, "--connections", str(batch))[:2] == (0, "")

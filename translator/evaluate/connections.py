@@ -65,13 +65,14 @@ def resolve_endpoint(text: object, cluster: Cluster, location: Location) -> Endp
     text = text.strip()
     if text.startswith(HEP_PREFIX):
         return _resolve_hep(text[len(HEP_PREFIX) :], cluster, location)
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        ip = None
-    if ip is not None:
-        return EndpointRef(cluster.endpoint_for_ip(ip), ip)
-    if text.count("/") == 1 and all(text.split("/")):
+    if "/" not in text:  # an IP literal never holds a '/'; checked first, exceptions cost time
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            pass
+        else:
+            return EndpointRef(cluster.endpoint_for_ip(ip), ip)
+    elif text.count("/") == 1 and all(text.split("/")):
         return _resolve_pod(text, cluster, location)
     raise InputError.at(location, f"{text!r} is not an endpoint: expected NS/POD, an IP address or hep:NAME")
 

@@ -1,6 +1,6 @@
 """Verdicts as text (for people) and JSON (for tools). Deterministic: same verdicts, same bytes.
 
-JSON is a list with one object per connection, keys in this order:
+JSON is a list with one object per connection (one per line), keys in this order:
 
 - `from`, `to`: the endpoint as written (`ns/pod`, `hep:name`, or the IP address used);
 - `port` (number or name, as given), `protocol` (`TCP`/`UDP`/`SCTP`);
@@ -61,7 +61,12 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
 
 
 def render_json(verdicts: Sequence[Verdict]) -> str:
-    return json.dumps([verdict_to_dict(v) for v in verdicts], indent=2, ensure_ascii=False) + "\n"
+    """A JSON list with one connection per line: greppable, diffable, and fast to write (the C
+    encoder does not indent), which matters for batches of thousands."""
+    if not verdicts:
+        return "[]\n"
+    lines = (json.dumps(verdict_to_dict(v), ensure_ascii=False) for v in verdicts)
+    return "[\n" + ",\n".join(lines) + "\n]\n"
 
 
 def _port_text(verdict: Verdict) -> str:
