@@ -57,6 +57,7 @@ class FakeApiServer:
 
     objects: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     calico_groups: tuple[str, ...] = (CALICO_V3,)
+    calico_unserved: set[str] = field(default_factory=set)  # plurals an older Calico lacks
     forbidden: set[tuple[str, str]] = field(default_factory=set)  # (verb, plural)
     default_page_size: int | None = None  # the server's own cap when the client sends no limit
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -152,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _discovery(self, group_version: str) -> dict[str, Any]:
         if group_version in (CALICO_V3, CALICO_CRD):
-            kinds = CALICO_PLURALS
+            kinds = {p: v for p, v in CALICO_PLURALS.items() if p not in self.server_state.calico_unserved}
         else:
             kinds = {plural: v for (gv, plural), v in RESOURCES.items() if gv == group_version}
         verbs = ["create", "delete", "get", "list", "patch", "update", "watch"]

@@ -322,3 +322,9 @@ def test_plan_counts() -> None:
     plan = plans.build_apply_plan(CONVERTED, [])
     assert plan.count(ObjectAction.CREATE) == 3 and not plan.is_empty
     assert plans.describe(plan)[0] == "Plan: 3 to create, 0 to update, 0 to delete, 0 unchanged."
+
+
+def test_staged_apply_on_a_calico_without_staged_kinds(server: FakeApiServer, tmp_path: Path) -> None:
+    server.calico_unserved.add("stagednetworkpolicies")
+    with pytest.raises(ClusterError, match=r"does not serve StagedNetworkPolicy .* Calico v3\.30 or later"):
+        workflow.plan_apply(_client(server, tmp_path), [ALLOW], stage=True)

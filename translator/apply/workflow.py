@@ -68,11 +68,15 @@ def check_tool(client: ClusterClient, runner: Runner) -> None:
 def current(client: ClusterClient, manifests: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The cluster's objects with the names of `manifests` (those that exist)."""
     calico = client.calico()
-    api_version = calico[0] if calico else CALICO_V3
+    api_version, served = (calico[0], {r.kind for r in calico[1]}) if calico else (CALICO_V3, set())
     found = []
     for manifest in manifests:
         metadata = manifest.get("metadata") or {}
-        resource = calico_resource(str(manifest.get("kind")), api_version)
+        kind = str(manifest.get("kind"))
+        if calico and kind not in served:
+            raise ClusterError(f"this cluster's Calico does not serve {kind} ({api_version}); "
+                               "staged policies need Calico v3.30 or later")
+        resource = calico_resource(kind, api_version)
         obj = client.get(resource, metadata.get("namespace") or "default", str(metadata.get("name")))
         if obj is not None:
             found.append(obj)
