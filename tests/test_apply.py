@@ -55,7 +55,7 @@ CONVERTED = [TIER, ALLOW, DENY]
 
 
 def key_names(steps: Any) -> list[str]:
-    return [f"{s.change.value} {s.manifest['kind']}/{s.manifest['metadata']['name']}" for s in steps]
+    return [f"{s.verb} {s.manifest['kind']}/{s.manifest['metadata']['name']}" for s in steps]
 
 
 # --- apply order, staged kinds -------------------------------------------------------------------
@@ -117,7 +117,9 @@ def test_promote_plan_creates_enforced_then_deletes_staged_and_skips_what_it_can
 def test_rollback_plan_deletes_created_last_first_then_restores_previous() -> None:
     plan = plans.build_rollback_plan([DENY], [plans.identity(TIER), plans.identity(ALLOW)])
     assert key_names(plan.steps) == ["delete NetworkPolicy/allow-curl", "delete Tier/np2calico",
-                                     "update NetworkPolicy/deny-ingress"]
+                                     "restore NetworkPolicy/deny-ingress"]
+    expected = "Plan: 0 to create, 0 to update, 2 to delete, 1 to restore, 0 unchanged."
+    assert plans.describe(plan)[0] == expected
 
 
 # --- bundles ---------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ CALICO_V3 = "projectcalico.org/v3"
 STAGED_KINDS = {"NetworkPolicy": "StagedNetworkPolicy", "GlobalNetworkPolicy": "StagedGlobalNetworkPolicy"}
 ENFORCED_KINDS = {staged: enforced for enforced, staged in STAGED_KINDS.items()}
 STAGED_ACTION_SET = "Set"
+RESTORE = "restore"  # a rollback re-applies an object's previous state
 DEFAULT_TIER = "default"
 TIER_LABEL = "projectcalico.org/tier"  # set by the Calico API server on every policy
 
@@ -52,13 +53,18 @@ class Step:
     change: ObjectAction  # create / update / delete, as the plan shows it
     manifest: Mapping[str, Any]
     fields: tuple[FieldChange, ...] = ()  # what an update changes
+    label: str | None = None  # how the plan names the step when not by `change` (rollback: restore)
 
     @property
     def key(self) -> ObjectKey:
         return object_key(self.manifest)
 
+    @property
+    def verb(self) -> str:
+        return self.label or self.change.value
+
     def __str__(self) -> str:
-        return f"{self.change.value} {self.key}"
+        return f"{self.verb} {self.key}"
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,7 @@ def build_rollback_plan(
 ) -> Plan:
     """Delete what was created (last created first, so denies go before allows), then restore."""
     deletes = [Step(StepAction.DELETE, ObjectAction.DELETE, identity(m)) for m in reversed(created)]
-    restores = [Step(StepAction.APPLY, ObjectAction.UPDATE, m) for m in apply_order(previous)]
+    restores = [Step(StepAction.APPLY, ObjectAction.UPDATE, m, label=RESTORE) for m in apply_order(previous)]
     return Plan(steps=tuple(deletes + restores))
 
 
@@ -210,7 +216,9 @@ def _changes_by_key(diff: ResourceDiff) -> dict[ObjectKey, ObjectChange]:
 
 def describe(plan: Plan) -> list[str]:
     """The plan as numbered lines, in the order the steps will run, with the fields that change."""
-    counts = ", ".join(f"{plan.count(a)} to {a.value}" for a in ObjectAction)
+    standard = [a.value for a in ObjectAction]
+    verbs = standard + sorted({s.verb for s in plan.steps} - set(standard))
+    counts = ", ".join(f"{sum(s.verb == v for s in plan.steps)} to {v}" for v in verbs)
     lines = [f"Plan: {counts}, {len(plan.unchanged)} unchanged."]
     for number, step in enumerate(plan.steps, 1):
         lines.append(f"  {number}. {step}")
