@@ -6,10 +6,14 @@ defaulting traps of §1.2 are exercised exactly as the loader would see them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from tests.examples import examples
 from translator.evaluate.k8s import K8sEvaluator, describe_selector, evaluate
 from translator.model.cluster import (
     Cluster,
@@ -930,3 +934,99 @@ def test_evaluator_reuse_matches_one_shot() -> None:
     assert [evaluator.evaluate(c) for c in connections] == [
         evaluate(policies, CLUSTER, c) for c in connections
     ]
+
+
+# --- metamorphic properties: what "a union of allow-lists, per namespace" implies ------------------
+
+SELECTORS = st.sampled_from(
+    [LabelSelector(), WEB, CLIENT, sel({"app": "db"}), sel(None, ("tier", "NotIn", ("backend",)))]
+)
+NAMESPACE_SELECTORS = st.sampled_from([LabelSelector(), sel({"env": "dev"}), sel({"team": "a"})])
+PEERS = st.one_of(
+    st.builds(pods, SELECTORS, st.none()),
+    st.builds(pods, st.none() | SELECTORS, NAMESPACE_SELECTORS),
+    st.sampled_from([block("10.0.0.0/24"), block("10.0.0.0/16", "10.0.1.0/24"), block("0.0.0.0/0")]),
+)
+PORTS = st.sampled_from(
+    [port(80, TCP), port(None, TCP), port(None, UDP), port(53, UDP), port("http", TCP), port(8000, TCP, 8080)]
+)
+RULES = st.builds(
+    lambda peers, ports: rule(*peers, ports=tuple(ports)),
+    st.lists(PEERS, max_size=2),
+    st.lists(PORTS, max_size=2),
+)
+ENDPOINTS = st.sampled_from(
+    ["default/web", "default/client", "default/db", "dev/client", "dev/other", "prod/client", "203.0.113.5"]
+)
+CONNECTIONS = st.builds(
+    conn, ENDPOINTS, ENDPOINTS, st.sampled_from([80, 53, 8080, 443]), st.sampled_from([TCP, UDP])
+)
+
+
+@st.composite
+def policy_sets(draw: st.DrawFn) -> list[NetworkPolicy]:
+    count = draw(st.integers(0, 4))
+    return [
+        normalise(
+            pol(
+                f"p{i}",
+                draw(SELECTORS),
+                ns=draw(st.sampled_from(["default", "dev"])),
+                types=draw(st.sampled_from([INGRESS, EGRESS, BOTH])),
+                ingress=tuple(draw(st.lists(RULES, max_size=2))),
+                egress=tuple(draw(st.lists(RULES, max_size=2))),
+            )
+        )
+        for i in range(count)
+    ]
+
+
+def _allowed(policies: list[NetworkPolicy], connection: Connection) -> tuple[bool, bool]:
+    v = K8sEvaluator(policies, CLUSTER).evaluate(connection)
+    return v.egress.allowed, v.ingress.allowed
+
+
+@settings(max_examples=examples(400))
+@given(policy_sets(), CONNECTIONS, st.randoms(use_true_random=False))
+def test_policy_order_does_not_matter(
+    policies: list[NetworkPolicy], connection: Connection, rnd: Any
+) -> None:
+    shuffled = list(policies)
+    rnd.shuffle(shuffled)
+    assert _allowed(shuffled, connection) == _allowed(policies, connection)
+
+
+@settings(max_examples=examples(400))
+@given(policy_sets(), CONNECTIONS)
+def test_one_policy_per_rule_is_the_same_union(policies: list[NetworkPolicy], connection: Connection) -> None:
+    split = []
+    for p in policies:
+        split.append(replace(p, name=f"{p.name}-isolate", ingress=(), egress=()))
+        split += [
+            replace(p, name=f"{p.name}-in{i}", ingress=(r,), egress=()) for i, r in enumerate(p.ingress)
+        ]
+        split += [
+            replace(p, name=f"{p.name}-out{i}", ingress=(), egress=(r,)) for i, r in enumerate(p.egress)
+        ]
+    assert _allowed(split, connection) == _allowed(policies, connection)
+
+
+@settings(max_examples=examples(400))
+@given(policy_sets(), CONNECTIONS, RULES, st.integers(0, 3))
+def test_adding_a_rule_never_denies(
+    policies: list[NetworkPolicy], connection: Connection, extra: NetworkPolicyRule, which: int
+) -> None:
+    assume(policies)
+    target = policies[which % len(policies)]
+    grown = replace(target, ingress=(*target.ingress, extra), egress=(*target.egress, extra))
+    before = _allowed(policies, connection)
+    after = _allowed([grown if p is target else p for p in policies], connection)
+    assert all(a or not b for b, a in zip(before, after, strict=True))
+
+
+@settings(max_examples=examples(400))
+@given(policy_sets(), CONNECTIONS)
+def test_only_the_endpoints_namespaces_matter(policies: list[NetworkPolicy], connection: Connection) -> None:
+    namespaces = {e.namespace for e in (connection.source, connection.destination) if isinstance(e, Pod)}
+    kept = [p for p in policies if p.namespace in namespaces]
+    assert _allowed(kept, connection) == _allowed(policies, connection)
