@@ -160,6 +160,13 @@ def test_no_kubeconfig_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         cluster.connect()
 
 
+def test_kubeconfig_variable_naming_missing_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "gone"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(ClusterError, match=r"^no kubeconfig: no file of KUBECONFIG=.*gone exists and"):
+        cluster.connect()
+
+
 def test_kubeconfig_from_the_environment(server: FakeApiServer, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KUBECONFIG", str(server.kubeconfig(tmp_path)))

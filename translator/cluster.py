@@ -11,6 +11,9 @@ from the storage CRDs `crd.projectcalico.org/v1`. When neither is served, readin
 with the Kubernetes objects only (a cluster without Calico objects is a valid starting point for a
 migration); commands that must write Calico objects ask with `require_calico=True` and get an error.
 
+Known limit: from the storage CRDs, older Calico versions name a default-tier policy
+`default.<name>`; such an object is read under that name, as `kubectl get` shows it.
+
 Every failure is one `ClusterError` line: no kubeconfig, an unknown context, an unreachable server,
 rejected credentials, a missing permission (naming the verb and resource), the Calico API absent.
 """
@@ -98,7 +101,8 @@ class ClusterClient:
     def __init__(self, api: ApiClient, context: str) -> None:
         self.api = api
         self.context = context
-        self._calico: tuple[str, tuple[Resource, ...]] | bool | None = False  # False: not asked yet
+        self._calico: tuple[str, tuple[Resource, ...]] | None = None
+        self._calico_discovered = False
 
     @property
     def host(self) -> str:
@@ -125,9 +129,10 @@ class ClusterClient:
 
     def calico(self) -> tuple[str, tuple[Resource, ...]] | None:
         """The Calico apiVersion served (v3 preferred) and the collections np2calico reads in it."""
-        if self._calico is False:
+        if not self._calico_discovered:
             self._calico = self._discover_calico()
-        return self._calico  # type: ignore[return-value]
+            self._calico_discovered = True
+        return self._calico
 
     def _discover_calico(self) -> tuple[str, tuple[Resource, ...]] | None:
         for api_version in (CALICO_V3, CALICO_CRD):
@@ -206,7 +211,8 @@ def read_cluster(
     client: ClusterClient | None = None,
     page_size: int = PAGE_SIZE,
 ) -> list[dict[str, Any]]:
-    """Every document np2calico reads from the cluster, in a stable order (kind, namespace, name).
+    """Every document np2calico reads from the cluster: kinds in a fixed order, each kind's objects in
+    the API server's order (by namespace, then name).
 
     Warnings (the Calico API absent) go to `diags`; with `require_calico` that case is an error.
     """
@@ -243,15 +249,16 @@ def _kubeconfig_path(kubeconfig: str | Path | None) -> Path:
         if not path.is_file():
             raise ClusterError(f"kubeconfig {path} does not exist")
         return path
-    for candidate in (os.environ.get("KUBECONFIG") or "").split(os.pathsep):
+    # Like kubectl, the first existing file of $KUBECONFIG (np2calico does not merge several files).
+    listed = os.environ.get("KUBECONFIG") or ""
+    for candidate in listed.split(os.pathsep):
         if candidate and Path(candidate).expanduser().is_file():
             return Path(candidate).expanduser()
     default = Path("~/.kube/config").expanduser()
     if default.is_file():
         return default
-    raise ClusterError(
-        "no kubeconfig: KUBECONFIG is not set and ~/.kube/config does not exist; pass --kubeconfig FILE"
-    )
+    where = f"no file of KUBECONFIG={listed} exists" if listed else "KUBECONFIG is not set"
+    raise ClusterError(f"no kubeconfig: {where} and ~/.kube/config does not exist; pass --kubeconfig FILE")
 
 
 def _as_document(item: Mapping[str, Any], resource: Resource) -> dict[str, Any]:
