@@ -245,7 +245,7 @@ def spec_strategy(kind: str) -> st.SearchStrategy[Any]:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=examples(400, 60))
+@settings(max_examples=examples(200, 60))
 @given(data=st.data())
 def test_generated_objects_get_the_same_verdict(kind: str, data: st.DataObject) -> None:
     spec = data.draw(spec_strategy(kind), label="spec")
@@ -253,7 +253,7 @@ def test_generated_objects_get_the_same_verdict(kind: str, data: st.DataObject) 
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=examples(400, 60))
+@settings(max_examples=examples(200, 60))
 @given(data=st.data())
 def test_mutated_objects_get_the_same_verdict(kind: str, data: st.DataObject) -> None:
     spec = data.draw(spec_strategy(kind), label="spec")
