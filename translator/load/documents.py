@@ -6,11 +6,11 @@ a `List` (or any `*List` kind, as `kubectl get -o yaml` or the API prints them) 
 of their own that keep the list's index and carry the path prefix `items[i]`, so an error in the
 third item of the first document reads `file:1:items[2].spec.podSelector`.
 
-Safety. Only safe loading (libyaml's C loader when present). Before anything is composed, the
-YAML event stream is walked once to refuse alias bombs ("billion laughs": more than
-`MAX_ALIAS_EXPANSION` nodes reached through aliases), recursive aliases, and nesting deeper than
-`MAX_NESTING_DEPTH` (libyaml's composer recurses in C and would crash the interpreter).
-Files larger than `MAX_INPUT_BYTES` are refused without being read in full.
+Safety. Only safe loading (libyaml's C loader when present). Before anything is composed,
+`yaml_guard.check_stream` walks the YAML events once to refuse alias bombs (more than
+`MAX_ALIAS_EXPANSION` nodes reached through aliases), recursive aliases, nesting deeper than
+`MAX_NESTING_DEPTH`, and duplicate mapping keys. Files larger than `MAX_INPUT_BYTES` are refused
+without being read in full. Every refusal is an InputError naming the file and document.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any, TextIO
 import yaml
 
 from translator.errors import Diagnostic, InputError, Level, Location
+from translator.load.yaml_guard import Loader, YAMLRefused, check_stream, syntax_message
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 1_000_000
@@ -34,9 +35,6 @@ MAX_ALIAS_EXPANSION = 1_000_000
 MAX_NESTING_DEPTH = 200
 STDIN_NAME = "<stdin>"
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -209,121 +207,22 @@ def _no_constant(name: str) -> Any:
 
 
 def _parse_yaml(file: str, text: str) -> list[Any]:
-    _check_event_stream(file, text)
+    try:
+        check_stream(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
+    except YAMLRefused as exc:
+        raise InputError.at(Location(file, exc.document), exc.message) from None
     bodies: list[Any] = []
-    loader = _Loader(text)
+    loader = Loader(text)
     try:
         while loader.check_node():
-            node = loader.get_node()
-            _check_duplicate_keys(file, len(bodies) + 1, node)
-            bodies.append(loader.construct_document(node))
-    except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(file, len(bodies) + 1, exc) from None
+            bodies.append(loader.construct_document(loader.get_node()))
+    except yaml.MarkedYAMLError as exc:  # e.g. an undefined alias, found while composing
+        raise InputError.at(Location(file, len(bodies) + 1), syntax_message(exc)) from None
     except yaml.YAMLError as exc:
         raise InputError.at(Location(file, len(bodies) + 1), f"YAML error: {exc}") from None
     finally:
         loader.dispose()
     return bodies
-
-
-def _yaml_error(file: str, document: int, exc: yaml.MarkedYAMLError) -> InputError:
-    mark = exc.problem_mark or exc.context_mark
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    what = "; ".join(part for part in (exc.context, exc.problem) if part)
-    return InputError.at(Location(file, document), f"YAML syntax error{where}: {what}")
-
-
-class _ShapeWatch:
-    """Counts what composing the event stream would build, to refuse it before it is built."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.document = 0
-        self.open: list[list[Any]] = []  # [anchor, expanded node count] per open collection
-        self.anchor_sizes: dict[str, int] = {}
-        self.through_aliases = 0
-
-    def fail(self, event: yaml.Event, message: str) -> InputError:
-        line = event.start_mark.line + 1 if event.start_mark else 0
-        return InputError.at(Location(self.file, self.document), f"{message} (line {line}); refused")
-
-    def add(self, count: int) -> None:
-        if self.open:
-            self.open[-1][1] += count
-
-    def on_event(self, event: yaml.Event) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.document += 1
-            self.anchor_sizes.clear()
-        elif isinstance(event, yaml.CollectionStartEvent):
-            self.open.append([event.anchor, 1])
-            if len(self.open) > MAX_NESTING_DEPTH:
-                raise self.fail(event, f"nesting deeper than {MAX_NESTING_DEPTH} levels")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            anchor, count = self.open.pop()
-            self.close(anchor, count)
-        elif isinstance(event, yaml.ScalarEvent):
-            self.close(event.anchor, 1)
-        elif isinstance(event, yaml.AliasEvent):
-            self.on_alias(event)
-
-    def close(self, anchor: str | None, count: int) -> None:
-        self.add(count)
-        if anchor is not None:
-            self.anchor_sizes[anchor] = count
-
-    def on_alias(self, event: yaml.AliasEvent) -> None:
-        if any(anchor == event.anchor for anchor, _ in self.open):
-            raise self.fail(event, f"recursive alias *{event.anchor}")
-        # An undefined alias counts as one node here; the composer reports it properly.
-        count = self.anchor_sizes.get(event.anchor, 1)
-        self.through_aliases += count
-        if self.through_aliases > MAX_ALIAS_EXPANSION:
-            raise self.fail(
-                event, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (alias bomb?)"
-            )
-        self.add(count)
-
-
-def _check_event_stream(file: str, text: str) -> None:
-    watch = _ShapeWatch(file)
-    try:
-        for event in yaml.parse(text, Loader=_Loader):
-            watch.on_event(event)
-    except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(file, max(watch.document, 1), exc) from None
-    except yaml.YAMLError as exc:
-        raise InputError.at(Location(file, max(watch.document, 1)), f"YAML error: {exc}") from None
-
-
-def _check_duplicate_keys(file: str, document: int, root: yaml.Node) -> None:
-    """A key written twice in one mapping is an error (kubectl refuses it too), not last-wins."""
-    seen_nodes: set[int] = set()
-    pending = [root]
-    while pending:
-        node = pending.pop()
-        if id(node) in seen_nodes:
-            continue
-        seen_nodes.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            _check_mapping_keys(file, document, node)
-            pending.extend(child for pair in node.value for child in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            pending.extend(node.value)
-
-
-def _check_mapping_keys(file: str, document: int, node: yaml.MappingNode) -> None:
-    first_line: dict[tuple[str, str], int] = {}
-    for key, _value in node.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
-            continue
-        line = key.start_mark.line + 1
-        previous = first_line.setdefault((key.tag, key.value), line)
-        if previous != line:
-            raise InputError.at(
-                Location(file, document),
-                f"YAML mapping key {key.value!r} at line {line} already defined at line {previous}",
-            )
 
 
 def _plain(value: Any) -> Any:
