@@ -126,6 +126,23 @@ def test_duplicate_yaml_keys_are_refused_with_both_lines() -> None:
         parse_text("f.yaml", text)
 
 
+def test_same_keys_in_different_mappings_are_fine() -> None:
+    text = "a:\n- {x: 1, y: 2}\n- {x: 3}\nb: {c: [1, 2], d: {x: 1}}\nx: [a, b]\n"
+    [doc] = parse_text("f.yaml", text)
+    assert doc.body["x"] == ["a", "b"]
+
+
+def test_duplicate_key_after_collection_values_is_found() -> None:
+    text = "a: {b: 1}\nc: [1, {a: 2}]\na: 2\n"
+    with pytest.raises(InputError, match="key 'a' at line 3 already defined at line 1"):
+        parse_text("f.yaml", text)
+
+
+def test_keys_that_become_equal_as_text_are_duplicates() -> None:
+    with pytest.raises(InputError, match="key '80' at line 2 already defined at line 1"):
+        parse_text("f.yaml", "80: a\n'80': b\n")
+
+
 def test_merge_keys_are_not_duplicates() -> None:
     text = "base: &b {a: 1}\nx:\n  <<: *b\n  c: 2\n"
     [doc] = parse_text("f.yaml", text)
