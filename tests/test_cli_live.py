@@ -287,3 +287,22 @@ def test_every_failure_is_one_line_and_exit_2(
         result = run(*args)
     assert result.exit_code == 2
     assert expected in result.stderr.strip().splitlines()[-1]
+
+
+def test_an_existing_bundle_is_never_overwritten_and_nothing_is_applied(
+    server: FakeApiServer, tools: ToolCalls, manifests: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "undo.yaml"
+    bundle.write_text("an older bundle\n", encoding="utf-8")
+    result = run("apply", manifests, "--yes", "--bundle", bundle, "--kubeconfig", server.kubeconfig(tmp_path))
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"np2calico: error: rollback bundle {bundle} already exists; "
+                                      "choose another --bundle path")
+    assert tools.calls() == [] and bundle.read_text() == "an older bundle\n"
+
+
+def test_promote_from_the_cluster_with_nothing_staged(server: FakeApiServer, tools: ToolCalls,
+                                                      tmp_path: Path) -> None:
+    result = run("promote", "--from-cluster", "--kubeconfig", server.kubeconfig(tmp_path))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == "Nothing to change."
