@@ -96,8 +96,10 @@ def plan_promote(client: ClusterClient, from_bundle: bundles.Bundle | None) -> P
         staged_objects = current(client, wanted)
     else:
         staged_objects = _all_staged(client)
-    enforced_names = [{**s, "kind": ENFORCED_KINDS.get(str(s.get("kind")), s.get("kind"))}
-                      for s in staged_objects]
+    # Enforced policies that already carry those names: the promote updates them (and a rollback
+    # restores them).
+    enforced_names = [{**s, "kind": ENFORCED_KINDS[str(s.get("kind"))]}
+                      for s in staged_objects if s.get("kind") in ENFORCED_KINDS]
     return build_promote_plan(staged_objects, current(client, enforced_names))
 
 
