@@ -92,7 +92,7 @@ def location_at(location: Location, path: Iterable[str | int]) -> Location:
 
 
 def render_path(path: Sequence[str | int]) -> str:
-    return str(location_at(Location(""), path)).lstrip(":")
+    return location_at(Location(), path).path
 
 
 # --- messages ---------------------------------------------------------------------------------
