@@ -255,17 +255,16 @@ def policy_sets(draw: st.DrawFn, max_policies: int = 3) -> tuple[NetworkPolicy, 
         )
     )
     policies = [draw(raw_policies(ns, name)) for ns, name in keys]
-    if policies and draw(st.booleans()):
-        policies.append(_copy_elsewhere(policies[0], keys))
+    copy = _copy_elsewhere(policies[0], keys)
+    if copy is not None and draw(st.booleans()):
+        policies.append(copy)
     return tuple(normalise(p) for p in policies)
 
 
-def _copy_elsewhere(policy: NetworkPolicy, taken: list[tuple[str, str]]) -> NetworkPolicy:
-    """The same policy in another namespace: what the global target may merge."""
-    for namespace in NAMESPACES:
-        if (namespace, policy.name) not in taken:
-            return replace(policy, namespace=namespace)
-    return policy
+def _copy_elsewhere(policy: NetworkPolicy, taken: list[tuple[str, str]]) -> NetworkPolicy | None:
+    """The same policy in another namespace (what the global target may merge), if one is free."""
+    free = [ns for ns in NAMESPACES if (ns, policy.name) not in taken]
+    return replace(policy, namespace=free[0]) if free else None
 
 
 # --- connections -----------------------------------------------------------------------------------

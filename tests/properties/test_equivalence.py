@@ -90,11 +90,10 @@ def check_equivalence(scenario: Scenario, placement: Placement) -> None:
     k8s = K8sEvaluator(scenario.policies, scenario.cluster)
     calico = CalicoEvaluator(enforced, scenario.cluster, preview_staged=placement.options.staged)
     baseline = CalicoEvaluator(originals, scenario.cluster)
-    problems = [
-        problem
-        for conn in scenario.connections
-        for problem in side_mismatches(conn, k8s.evaluate(conn), calico.evaluate(conn), baseline.evaluate(conn))
-    ]
+    problems = []
+    for conn in scenario.connections:
+        verdicts = (k8s.evaluate(conn), calico.evaluate(conn), baseline.evaluate(conn))
+        problems.extend(side_mismatches(conn, *verdicts))
     assert not problems, f"{placement}:\n" + "\n".join(problems)
 
 

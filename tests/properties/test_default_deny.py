@@ -1,0 +1,138 @@
+"""`--default-deny global`: the migrated output means what the migration promises.
+
+Intended meaning, computed here from the Kubernetes evaluator and the options alone (never from
+the converter): for a pod of a namespace the default deny covers, a side is allowed iff one of its
+namespace's Kubernetes policies allows it by a rule (being unisolated no longer allows anything),
+or, for egress, an exception applies (DNS over UDP/TCP 53 to the DNS pods of the DNS namespace or
+to a `--dns-ip`, TCP to an `--allow-apiserver` CIDR and port). A pod of an excluded namespace keeps
+its plain Kubernetes verdict. A host endpoint keeps the decision Calico makes without the output;
+an address outside the cluster is judged by neither.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.examples import examples
+from tests.strategies import DNS_LABELS, Scenario, scenarios
+from translator.convert import ConvertOptions, DefaultDenyOptions, Target, convert
+from translator.convert.options import parse_apiserver
+from translator.evaluate.calico import CalicoEvaluator
+from translator.evaluate.k8s import K8sEvaluator
+from translator.evaluate.verdict import Decision
+from translator.model.calico import Action, PolicySet
+from translator.model.cluster import Connection, HostEndpoint, Pod
+from translator.model.common import Direction, IPAddress, IPNetwork, Protocol
+
+NODELOCAL_DNS = ipaddress.ip_network("169.254.20.10/32")
+DNS_NAMESPACE = "kube-system"
+
+deny_options = st.builds(
+    lambda scope, dns_ips, apiservers: DefaultDenyOptions.build(
+        exclude=scope[0], include=scope[1], dns_ips=dns_ips, allow_apiserver=apiservers
+    ),
+    st.sampled_from((((), ()), (("beta",), ()), ((), ("kube-system",)))),
+    st.sampled_from(((), (NODELOCAL_DNS,))),
+    st.sampled_from(((), (parse_apiserver("203.0.113.0/24:443"),))),
+)
+
+migrations = st.builds(
+    lambda deny, target, tier, action, staged: ConvertOptions(
+        target=target, tier=tier, tier_default_action=action, staged=staged, default_deny=deny
+    ),
+    deny_options,
+    st.sampled_from(Target),
+    st.sampled_from((None, "migration")),
+    st.sampled_from((Action.PASS, Action.DENY)),
+    st.booleans(),
+)
+
+
+def exception_applies(conn: Connection, deny: DefaultDenyOptions) -> bool:
+    """The egress exceptions of the default deny, read from the options."""
+    port = conn.port_number()
+    destination = conn.destination
+    address = conn.addresses()[1]
+    if conn.protocol in (Protocol.UDP, Protocol.TCP) and port == 53:
+        if isinstance(destination, Pod) and _is_dns_pod(destination):
+            return True
+        if address is not None and any(_in(address, net) for net in deny.dns_ips):
+            return True
+    return conn.protocol is Protocol.TCP and address is not None and any(
+        _in(address, a.net) and any(port in r for r in a.ports) for a in deny.allow_apiserver
+    )
+
+
+def _is_dns_pod(pod: Pod) -> bool:
+    return pod.namespace == DNS_NAMESPACE and all(pod.labels.get(k) == v for k, v in DNS_LABELS.items())
+
+
+def _in(address: IPAddress, net: IPNetwork) -> bool:
+    return address.version == net.version and address in net
+
+
+def intended(
+    conn: Connection, direction: Direction, k8s: Decision, deny: DefaultDenyOptions
+) -> bool:
+    """The intended decision of a pod side (see the module docstring)."""
+    pod = conn.source if direction is Direction.EGRESS else conn.destination
+    assert isinstance(pod, Pod)
+    if not deny.covers(pod.namespace):
+        return k8s.allowed
+    allowed_by_rule = k8s.allowed and k8s.policy is not None
+    return allowed_by_rule or (direction is Direction.EGRESS and exception_applies(conn, deny))
+
+
+def check_migration(scenario: Scenario, options: ConvertOptions, with_originals: bool) -> None:
+    assert options.default_deny is not None
+    result = convert(scenario.policies, options)
+    originals = PolicySet(k8s_policies=scenario.policies) if with_originals else PolicySet()
+    enforced = originals.merged(result.policy_set)
+    calico = CalicoEvaluator(enforced, scenario.cluster, preview_staged=options.staged)
+    baseline = CalicoEvaluator(originals, scenario.cluster)
+    k8s = K8sEvaluator(scenario.policies, scenario.cluster)
+    problems = []
+    for conn in scenario.connections:
+        got, before, k8s_verdict = calico.evaluate(conn), baseline.evaluate(conn), k8s.evaluate(conn)
+        for direction in Direction:
+            side = conn.source if direction is Direction.EGRESS else conn.destination
+            if isinstance(side, Pod):
+                expected = intended(conn, direction, k8s_verdict.decision(direction), options.default_deny)
+            elif isinstance(side, HostEndpoint):
+                expected = before.decision(direction).allowed
+            else:
+                continue
+            decision = got.decision(direction)
+            if decision.allowed != expected:
+                problems.append(f"{conn} {direction.value}: expected {expected}; Calico: {decision.reason}")
+    assert not problems, "\n".join(problems)
+
+
+@settings(max_examples=examples(ci=2000, dev=200))
+@given(scenarios(), migrations, st.booleans())
+def test_migrated_output_means_what_the_migration_promises(
+    scenario: Scenario, options: ConvertOptions, with_originals: bool
+) -> None:
+    check_migration(scenario, options, with_originals)
+
+
+@settings(max_examples=examples(ci=500, dev=50))
+@given(scenarios(with_dns=True), migrations)
+def test_default_deny_never_selects_host_endpoints_or_excluded_namespaces(
+    scenario: Scenario, options: ConvertOptions
+) -> None:
+    """The lock-out guard, checked on the output itself: its GNPs select pods of covered namespaces."""
+    assert options.default_deny is not None
+    result = convert(scenario.policies, options)
+    calico = CalicoEvaluator(result.policy_set, scenario.cluster, preview_staged=options.staged)
+    for hep in scenario.cluster.host_endpoints:
+        for direction in Direction:
+            assert not calico.applicable_policies(hep, direction)
+    for pod in scenario.cluster.pods:
+        if pod.namespace in options.default_deny.exclude_namespaces:
+            selecting = calico.applicable_policies(pod, Direction.INGRESS)
+            names = [p.key for tp in selecting for p in tp.policies]
+            assert all("np2calico-default-deny" not in n for n in names), names
