@@ -1,0 +1,155 @@
+"""The semantic diff engine on small hand-made cases: ports, CIDRs, named ports, families, hosts."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from translator.diff import diff_policies
+from translator.diff.result import EndpointKind
+from translator.model.calico import (
+    Action,
+    EntityRule,
+    GlobalNetworkPolicy,
+    Metadata,
+    PolicySet,
+    PolicySpec,
+    Rule,
+)
+from translator.model.cluster import Cluster, ContainerPort, HostEndpoint, Namespace, Pod
+from translator.model.common import Direction, LabelSelector, PortRange, Protocol, parse_network
+from translator.model.k8s import (
+    IPBlock,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    NetworkPolicyRule,
+    normalise,
+)
+from translator.selectors import parse
+
+IP = ipaddress.ip_address
+WEB = Pod("shop", "web", {"app": "web"}, (IP("10.0.0.1"),), (ContainerPort(8080, name="http"),))
+CLIENT = Pod("shop", "client", {"app": "client"}, (IP("10.0.0.2"),))
+OTHER = Pod("lab", "probe", {"app": "probe"}, (IP("10.0.1.1"),))
+CLUSTER = Cluster.build([Namespace.create("shop"), Namespace.create("lab")], [WEB, CLIENT, OTHER])
+
+
+def ingress_policy(*ports: NetworkPolicyPort, peers: tuple[NetworkPolicyPeer, ...] = ()) -> PolicySet:
+    policy = NetworkPolicy("shop", "web", LabelSelector.of({"app": "web"}),
+                           (Direction.INGRESS,), (NetworkPolicyRule(tuple(ports), peers),))
+    return PolicySet(k8s_policies=(normalise(policy),))
+
+
+def egress_to(*blocks: str) -> PolicySet:
+    peers = tuple(NetworkPolicyPeer(ip_block=IPBlock(parse_network(b))) for b in blocks)
+    policy = NetworkPolicy("shop", "client", LabelSelector.of({"app": "client"}),
+                           (Direction.EGRESS,), egress=(NetworkPolicyRule((), peers),))
+    return PolicySet(k8s_policies=(normalise(policy),))
+
+
+def tcp(port: int | str, end: int | None = None) -> NetworkPolicyPort:
+    return NetworkPolicyPort(Protocol.TCP, port, end)
+
+
+def summary(before: PolicySet, after: PolicySet, cluster: Cluster = CLUSTER) -> set[tuple[str, ...]]:
+    diff = diff_policies(before, after, cluster)
+    return {(c.source.describe(), c.destination.describe(), c.protocol.value, c.ports_text(),
+             c.status) for c in diff.changes}
+
+
+def test_a_narrower_port_range_is_reported_as_the_ports_it_loses() -> None:
+    found = summary(ingress_policy(tcp(80, 90)), ingress_policy(tcp(80, 85)))
+    sources = ["0.0.0.0/0", "lab/probe", "shop/client, shop/web"]
+    assert found == {(s, "shop/web", "TCP", "86:90", "newly denied") for s in sources}
+
+
+def test_protocols_are_told_apart() -> None:
+    found = summary(ingress_policy(tcp(53)), ingress_policy(NetworkPolicyPort(Protocol.UDP, 53)))
+    assert {(f[2], f[3], f[4]) for f in found} == {("TCP", "53", "newly denied"),
+                                                  ("UDP", "53", "newly allowed")}
+
+
+def test_a_named_port_resolves_on_the_destination() -> None:
+    assert summary(ingress_policy(tcp("http")), ingress_policy(tcp(8080))) == set()
+    found = summary(ingress_policy(tcp("http")), ingress_policy(tcp(80)))
+    assert {(f[3], f[4]) for f in found} == {("80", "newly allowed"), ("8080", "newly denied")}
+
+
+def test_peers_group_pods_by_namespace() -> None:
+    same_namespace = (NetworkPolicyPeer(pod_selector=LabelSelector()),)
+    found = summary(ingress_policy(), ingress_policy(peers=same_namespace))
+    # Only the pod of another namespace and addresses outside lose access; shop's pods keep it.
+    assert {(f[0], f[3], f[4]) for f in found} == {("lab/probe", "1:65535", "newly denied"),
+                                                  ("0.0.0.0/0", "1:65535", "newly denied")}
+
+
+def test_a_narrower_cidr_is_reported_as_the_addresses_it_loses() -> None:
+    diff = diff_policies(egress_to("203.0.113.0/24"), egress_to("203.0.113.0/25"), CLUSTER)
+    [networks] = {c.destination.networks for c in diff.changes}
+    assert networks == ("203.0.113.128/25",)
+    assert {c.protocol.value for c in diff.changes} == {"TCP", "UDP", "SCTP"}
+    assert all(c.direction == "egress" and not c.after.allowed for c in diff.changes)
+
+
+def test_pod_addresses_inside_a_cidr_are_pod_to_pod_changes() -> None:
+    diff = diff_policies(egress_to("10.0.0.0/24"), egress_to("10.0.0.0/31"), CLUSTER)
+    internal = {c.destination.describe() for c in diff.changes if c.direction == "internal"}
+    assert internal == {"shop/client"}  # 10.0.0.2 left the block; 10.0.0.1 (web) is still in it
+    external = {n for c in diff.changes for n in c.destination.networks}
+    assert "10.0.0.2/31" in external
+
+
+def test_ipv6_is_its_own_family() -> None:
+    dual = Pod("shop", "client", {"app": "client"}, (IP("10.0.0.2"), IP("fd00::2")))
+    peer = Pod("shop", "v6", {}, (IP("fd00::9"),))
+    cluster = Cluster.build([Namespace.create("shop")], [dual, peer])
+    diff = diff_policies(egress_to("0.0.0.0/0", "::/0"), egress_to("0.0.0.0/0"), cluster)
+    assert {c.family for c in diff.changes} == {6}
+    # ipBlocks match pod addresses too: the client to itself over IPv6 changes as well.
+    assert {c.destination.describe() for c in diff.changes} == {"::/0", "shop/client, shop/v6"}
+
+
+def test_identical_pods_are_evaluated_once() -> None:
+    few = Cluster.build([], [WEB, CLIENT])
+    many = Cluster.build([], [WEB, *(Pod("shop", f"client-{i}", {"app": "client"},
+                                         (IP(f"10.0.2.{i}"),)) for i in range(40))])
+    before, after = ingress_policy(tcp(80)), ingress_policy(tcp(81))
+    small, large = (diff_policies(before, after, c) for c in (few, many))
+    assert large.evaluated == small.evaluated
+    assert {len(c.source.names) for c in large.changes if c.source.namespace == "shop"} == {41}
+
+
+def test_unchanged_namespaces_are_not_evaluated() -> None:
+    same = ingress_policy(tcp(80))
+    assert diff_policies(same, same, CLUSTER).evaluated == 0
+
+
+def test_host_endpoints_are_judged_by_global_policies() -> None:
+    hep = HostEndpoint("node-1", "node-1", labels={"role": "node"}, expected_ips=(IP("192.168.0.1"),),
+                       profiles=("projectcalico-default-allow",))
+    cluster = Cluster.build([], [CLIENT], [hep])
+    deny_host = GlobalNetworkPolicy(
+        Metadata("deny-host-ssh"),
+        PolicySpec(order=10, selector=parse("role == 'node'"), types=(Direction.INGRESS,),
+                   ingress=(Rule(Action.DENY, protocol="TCP",
+                                 destination=EntityRule(ports=(PortRange.single(22),))),
+                            Rule(Action.ALLOW))),
+    )
+    diff = diff_policies(PolicySet(), PolicySet(calico_policies=(deny_host,)), cluster)
+    assert {(c.destination.kind, c.protocol.value, c.ports_text()) for c in diff.changes} == {
+        (EndpointKind.HOST, "TCP", "22")}
+    assert {c.after.ingress.policy for c in diff.changes} == {"GlobalNetworkPolicy/deny-host-ssh"}
+
+
+@pytest.mark.parametrize("semantics", ["calico", "k8s"])
+def test_both_evaluators_report_the_same_change(semantics: str) -> None:
+    diff = diff_policies(ingress_policy(tcp(80, 90)), ingress_policy(tcp(80, 85)), CLUSTER,
+                         semantics=semantics)
+    assert {c.ports_text() for c in diff.changes} == {"86:90"}
+
+
+def test_groups_are_by_namespace_pair_and_direction() -> None:
+    diff = diff_policies(egress_to("0.0.0.0/0"), egress_to("10.0.0.0/8"), CLUSTER)
+    assert set(diff.groups()) == {("shop", "(outside)", "egress")}
