@@ -88,6 +88,10 @@ def test_list_items_that_are_not_a_list_are_an_error() -> None:
         parse_text("f.yaml", "kind: List\nitems: {a: 1}\n")
 
 
+def test_empty_json_file_is_no_documents() -> None:
+    assert parse_text("f.json", " \n") == []
+
+
 def test_json_file_is_one_document() -> None:
     body = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "p"}}]}
     assert located(parse_text("f.json", json.dumps(body))) == [("f.json:1:items[0]", "p")]

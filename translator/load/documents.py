@@ -151,6 +151,8 @@ def _documents_of(name: str, text: str) -> Iterator[Document]:
 
 
 def _bodies(file: str, text: str) -> list[Any]:
+    if not text.strip():
+        return []  # empty input holds no documents, whatever its format
     if file.endswith(".json"):
         return [_parse_json(file, text)]
     if file == STDIN_NAME and text.lstrip().startswith(("{", "[")):
