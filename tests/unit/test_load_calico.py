@@ -458,3 +458,46 @@ def test_every_problem_of_a_document_is_reported() -> None:
     )
     found = messages(load_objects(body))
     assert len(found) == 4, found
+
+
+def test_schema_and_value_problems_of_one_document_are_all_reported() -> None:
+    body = np({"types": ["Egress", "Egress"], "order": "1", "selector": "a ="}, name="a.b.c", kind=GNP)
+    found = messages(load_objects(body))
+    assert any(m.startswith("spec.types: ") for m in found), found
+    assert any(m.startswith("spec.order: must be a number") for m in found), found
+    assert any(m.startswith("spec.selector: invalid selector") for m in found), found
+    assert any(m.startswith("metadata.name: name must be lower case") for m in found), found
+
+
+WRONG_TYPES = [
+    np({"ingress": "all"}),
+    np(
+        {
+            "ingress": [
+                {"action": ["Allow"], "protocol": True, "source": [], "destination": {"ports": [True, None]}}
+            ]
+        }
+    ),
+    np({"egress": [{"action": "Allow", "destination": {"nets": [1], "selector": 5, "notPorts": {}}}]}),
+    np({"tier": 7, "types": [["Ingress"]]}),
+    np({"stagedAction": ["Set"]}, kind="StagedNetworkPolicy"),
+    {
+        "apiVersion": V3,
+        "kind": "Tier",
+        "metadata": {"name": ["t"]},
+        "spec": {"order": [], "defaultAction": {}},
+    },
+    {
+        "apiVersion": V3,
+        "kind": "HostEndpoint",
+        "metadata": {"name": "h", "labels": []},
+        "spec": {"node": 1, "expectedIPs": [1], "ports": [{"name": 1, "port": "x", "protocol": []}, "p"]},
+    },
+    np({"podSelector": [], "ingress": [{"from": "x"}]}, kind="StagedKubernetesNetworkPolicy"),
+]
+
+
+@pytest.mark.parametrize("body", WRONG_TYPES, ids=[str(b["spec"])[:40] for b in WRONG_TYPES])
+def test_wrongly_typed_fields_are_errors_not_crashes(body: dict[str, Any]) -> None:
+    loaded = load_objects(body)
+    assert loaded.errors and loaded.invalid_document_count == 1

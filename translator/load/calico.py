@@ -1,7 +1,7 @@
 """Parsers of Calico kinds (projectcalico.org/v3 as calicoctl prints them, crd.projectcalico.org/v1).
 
-Each document is first checked against `schemas/calico-<kind>.schema.json` (structure and types;
-an object that fails it goes no further), then against Calico's own rules
+Each document is checked against `schemas/calico-<kind>.schema.json` (structure and types)
+and against Calico's own rules
 (`translator.load.calico_rules`). A policy with any error is dropped and the loader refuses the
 input. Fields np2calico cannot evaluate (application-layer `http`, `services`,
 `serviceAccounts`, ICMP type matches, untracked/pre-DNAT/forwarded policies) are errors that
@@ -57,10 +57,24 @@ def schema_file(kind: str) -> str:
     return f"calico-{kind.lower()}.schema.json"
 
 
-def _check_schema(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> bool:
+def _check_schema(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> None:
+    """Structure and types. The parse goes on after a failure (reading wrongly typed values as
+    absent), so one run reports the value-level problems of the same document too."""
     from translator.load.schema import check_schema
 
-    return check_schema(body, schema_file(str(body.get("kind"))), loc, diags)
+    check_schema(body, schema_file(str(body.get("kind"))), loc, diags)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _int_or_text(value: Any) -> int | str | None:
+    return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+
+
+def _enum_value(enum: Any, value: Any, default: Any) -> Any:
+    return enum(value) if isinstance(value, str) and value in {e.value for e in enum} else default
 
 
 def _loaded(diags: Diagnostics, errors_before: int) -> bool:
@@ -75,12 +89,13 @@ def _metadata(
 ) -> Metadata:
     meta = fields.mapping(body.get("metadata"))
     here = loc.child("metadata")
-    name = str(meta.get("name", ""))
+    name = fields.text(meta.get("name")) or ""
     namespace = None
     if namespaced:
         namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
     labels = fields.labels(meta.get("labels"), here.child("labels"), diags)
-    annotations = {str(k): str(v) for k, v in fields.mapping(meta.get("annotations")).items()}
+    given = fields.mapping(meta.get("annotations"))
+    annotations = {str(k): v for k, v in given.items() if isinstance(v, str)}
     rules.check_annotations(annotations, here.child("annotations"), diags)
     return Metadata(name, namespace, tuple(sorted(labels.items())), tuple(sorted(annotations.items())))
 
@@ -92,9 +107,8 @@ def parse_policy(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> calico.NetworkPolicy | calico.GlobalNetworkPolicy | None:
     """NetworkPolicy, GlobalNetworkPolicy and their Staged kinds."""
-    if not _check_schema(body, loc, diags):
-        return None
     errors_before = len(diags.errors)
+    _check_schema(body, loc, diags)
     kind = str(body["kind"])
     is_global = kind in GLOBAL_POLICY_KINDS
     metadata = _metadata(body, loc, diags, ctx, namespaced=not is_global)
@@ -125,6 +139,8 @@ def _staged_action(
     if not kind.startswith("Staged"):
         return None
     value = spec.get("stagedAction", StagedAction.SET.value)  # the CRD's default
+    if not isinstance(value, str):
+        return StagedAction.SET  # the schema reported the type
     if value not in (StagedAction.SET.value, StagedAction.DELETE.value):
         message = f"np2calico cannot evaluate stagedAction {value!r}: only Set and Delete"
         diags.error(loc.child("stagedAction"), message)
@@ -137,7 +153,7 @@ def _deleted_spec(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) ->
     for key, value in spec.items():
         if key not in _DELETE_KEEPS and value not in (None, "", [], {}, False):
             diags.error(loc.child(key), "must not be set when stagedAction is Delete (only tier may be)")
-    tier = str(spec.get("tier") or calico.DEFAULT_TIER)
+    tier = fields.text(spec.get("tier")) or calico.DEFAULT_TIER
     rules.check_tier_name(tier, loc.child("tier"), diags)
     return PolicySpec(tier=tier)
 
@@ -148,18 +164,18 @@ def _policy_spec(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> 
     for flag, why in _GLOBAL_SPEC_FLAGS.items():
         if spec.get(flag):
             diags.error(loc.child(flag), f"np2calico cannot evaluate {flag}: true: {why}")
-    tier = str(spec.get("tier") or calico.DEFAULT_TIER)
+    tier = fields.text(spec.get("tier")) or calico.DEFAULT_TIER
     rules.check_tier_name(tier, loc.child("tier"), diags)
-    order = spec.get("order")
     selector = _selector(spec, "selector", loc, diags)
     rules.check_no_global(selector, loc.child("selector"), diags)
+    types = (_enum_value(Direction, t, None) for t in fields.items(spec.get("types")))
     return PolicySpec(
         tier=tier,
-        order=float(order) if order is not None else None,
+        order=_number(spec.get("order")),
         selector=selector,
-        types=tuple(Direction(t) for t in spec.get("types", ())),
-        ingress=_rules(spec.get("ingress", ()), loc.child("ingress"), diags),
-        egress=_rules(spec.get("egress", ()), loc.child("egress"), diags),
+        types=tuple(t for t in types if t is not None),
+        ingress=_rules(spec.get("ingress"), loc.child("ingress"), diags),
+        egress=_rules(spec.get("egress"), loc.child("egress"), diags),
     )
 
 
@@ -171,7 +187,7 @@ def _global_namespace_selector(spec: Mapping[str, Any], loc: Location, diags: Di
 
 def _selector(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnostics) -> Any:
     """A selector field; absent or empty is None (no constraint), as Calico reads it."""
-    text = body.get(key) or ""
+    text = fields.text(body.get(key)) or ""
     return rules.parse_selector_field(text, loc.child(key), diags) if text else None
 
 
@@ -179,25 +195,30 @@ def _selector(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnosti
 
 
 def _rules(values: Any, loc: Location, diags: Diagnostics) -> tuple[Rule, ...]:
-    return tuple(_rule(v, loc.child(i), diags) for i, v in enumerate(values))
+    return tuple(_rule(fields.mapping(v), loc.child(i), diags) for i, v in enumerate(fields.items(values)))
 
 
 def _rule(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> Rule:
     rules.unsupported(body, _RULE_UNSUPPORTED, loc, diags)
     protocol = _protocol(body, "protocol", loc, diags)
     not_protocol = _protocol(body, "notProtocol", loc, diags)
-    ip_version = body.get("ipVersion")
-    source, source_nets = _entity(body.get("source") or {}, loc.child("source"), diags)
-    destination, destination_nets = _entity(body.get("destination") or {}, loc.child("destination"), diags)
+    ip_version = body.get("ipVersion") if body.get("ipVersion") in (4, 6) else None
+    source, source_nets = _entity(fields.mapping(body.get("source")), loc.child("source"), diags)
+    destination, destination_nets = _entity(
+        fields.mapping(body.get("destination")), loc.child("destination"), diags
+    )
     _check_ports_need_protocol(body, protocol, loc, diags)
     rules.check_ip_families({**source_nets, **destination_nets}, ip_version, diags)
     rules.check_icmp_version(protocol, ip_version, loc.child("ipVersion"), diags)
     rules.check_icmp_version(not_protocol, ip_version, loc.child("ipVersion"), diags)
-    return Rule(Action(body["action"]), protocol, not_protocol, ip_version, source, destination)
+    # An invalid or missing action was reported by the schema; the rule is then never used.
+    action = _enum_value(Action, body.get("action"), Action.DENY)
+    return Rule(action, protocol, not_protocol, ip_version, source, destination)
 
 
 def _protocol(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnostics) -> Any:
-    return rules.parse_protocol(body[key], loc.child(key), diags) if key in body else None
+    value = _int_or_text(body.get(key))
+    return rules.parse_protocol(value, loc.child(key), diags) if value is not None else None
 
 
 def _check_ports_need_protocol(
@@ -207,9 +228,9 @@ def _check_ports_need_protocol(
     if rules.supports_ports(protocol):
         return
     for side in ("source", "destination"):
-        entity = body.get(side) or {}
+        entity = fields.mapping(body.get(side))
         for key in ("ports", "notPorts"):
-            if entity.get(key):
+            if fields.items(entity.get(key)):
                 message = "rules that specify ports must set protocol to TCP, UDP or SCTP"
                 diags.error(loc.child(side).child(key), message)
 
@@ -223,8 +244,8 @@ def _entity(
     rules.check_no_global(selector, loc.child("selector"), diags)
     namespace_selector = _selector(body, "namespaceSelector", loc, diags)
     rules.check_global_alone(namespace_selector, loc.child("namespaceSelector"), diags)
-    nets = rules.parse_nets(body.get("nets", ()), loc.child("nets"), diags)
-    not_nets = rules.parse_nets(body.get("notNets", ()), loc.child("notNets"), diags)
+    nets = rules.parse_nets(fields.items(body.get("nets")), loc.child("nets"), diags)
+    not_nets = rules.parse_nets(fields.items(body.get("notNets")), loc.child("notNets"), diags)
     rules.check_not_everything(not_nets, loc.child("notNets"), diags)
     entity = EntityRule(
         selector=selector,
@@ -232,8 +253,8 @@ def _entity(
         namespace_selector=namespace_selector,
         nets=nets,
         not_nets=not_nets,
-        ports=rules.parse_ports(body.get("ports", ()), loc.child("ports"), diags),
-        not_ports=rules.parse_ports(body.get("notPorts", ()), loc.child("notPorts"), diags),
+        ports=rules.parse_ports(fields.items(body.get("ports")), loc.child("ports"), diags),
+        not_ports=rules.parse_ports(fields.items(body.get("notPorts")), loc.child("notPorts"), diags),
     )
     return entity, {loc.child("nets"): nets, loc.child("notNets"): not_nets}
 
@@ -251,14 +272,13 @@ _BUILT_IN_TIERS: dict[str, tuple[Action, float | None]] = {
 def parse_tier(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> calico.Tier | None:
-    if not _check_schema(body, loc, diags):
-        return None
     errors_before = len(diags.errors)
+    _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=False)
     rules.check_tier_name(metadata.name, loc.child("metadata").child("name"), diags)
     spec = fields.mapping(body.get("spec"))
-    order = float(spec["order"]) if spec.get("order") is not None else None
-    action = Action(spec.get("defaultAction", Action.DENY.value))
+    order = _number(spec.get("order"))
+    action = _enum_value(Action, spec.get("defaultAction", Action.DENY.value), Action.DENY)
     _check_built_in_tier(metadata.name, action, order, loc.child("spec"), diags)
     if not _loaded(diags, errors_before):
         return None
@@ -287,9 +307,8 @@ def parse_staged_kubernetes_policy(
     """A Kubernetes NetworkPolicy spec plus `stagedAction`, read by the Kubernetes spec parser."""
     from translator.load.k8s import network_policy_from_spec
 
-    if not _check_schema(body, loc, diags):
-        return None
     errors_before = len(diags.errors)
+    _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=True)
     name_loc = loc.child("metadata").child("name")
     fields.report(diags, name_loc, f"name {metadata.name!r}", dns1123_subdomain_errors(metadata.name))
@@ -313,44 +332,52 @@ def parse_staged_kubernetes_policy(
 def parse_host_endpoint(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> HostEndpoint | None:
-    if not _check_schema(body, loc, diags):
-        return None
     errors_before = len(diags.errors)
+    _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=False)
     rules.check_resource_name(metadata.name, loc.child("metadata").child("name"), diags)
     spec = fields.mapping(body.get("spec"))
     here = loc.child("spec")
-    interface = spec.get("interfaceName") or None
+    interface = fields.text(spec.get("interfaceName")) or None
     if interface:
         rules.check_interface_name(interface, here.child("interfaceName"), diags)
     ip_loc, port_loc = here.child("expectedIPs"), here.child("ports")
-    ips = [fields.parse_ip(ip, ip_loc.child(i), diags) for i, ip in enumerate(spec.get("expectedIPs", ()))]
-    ports = [_endpoint_port(p, port_loc.child(i), diags) for i, p in enumerate(spec.get("ports", ()))]
+    ips = [
+        fields.parse_ip(ip, ip_loc.child(i), diags)
+        for i, ip in enumerate(fields.items(spec.get("expectedIPs")))
+        if isinstance(ip, str)
+    ]
+    ports = [
+        _endpoint_port(fields.mapping(p), port_loc.child(i), diags)
+        for i, p in enumerate(fields.items(spec.get("ports")))
+    ]
     if not _loaded(diags, errors_before):
         return None
     return HostEndpoint(
         name=metadata.name,
-        node=str(spec["node"]),
+        node=str(spec.get("node", "")),
         interface=interface,
         labels=dict(metadata.labels),
         expected_ips=tuple(ip for ip in ips if ip is not None),
-        profiles=tuple(spec.get("profiles", ())),
+        profiles=tuple(p for p in fields.items(spec.get("profiles")) if isinstance(p, str)),
         ports=tuple(p for p in ports if p is not None),
     )
 
 
 def _endpoint_port(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> ContainerPort | None:
-    name = str(body["name"])
-    fields.report(diags, loc.child("name"), f"port name {name!r}", port_name_errors(name))
-    protocol = rules.parse_protocol(body["protocol"], loc.child("protocol"), diags)
-    if protocol is None:
+    name, number = fields.text(body.get("name")), fields.integer(body.get("port"))
+    if name is not None:
+        fields.report(diags, loc.child("name"), f"port name {name!r}", port_name_errors(name))
+    value = _int_or_text(body.get("protocol"))
+    protocol = rules.parse_protocol(value, loc.child("protocol"), diags) if value is not None else None
+    if protocol is None or name is None or number is None:
         return None
     # A named port needs a protocol with ports (validateEndpointPort): TCP/6, UDP/17, SCTP/132.
     protocol = _PROTOCOL_NUMBERS.get(protocol, protocol) if isinstance(protocol, int) else protocol
     if protocol not in _PORT_PROTOCOLS:
         diags.error(loc.child("protocol"), "a named port needs protocol TCP, UDP or SCTP")
         return None
-    return ContainerPort(port=int(body["port"]), protocol=_PORT_PROTOCOLS[protocol], name=name)
+    return ContainerPort(port=number, protocol=_PORT_PROTOCOLS[protocol], name=name)
 
 
 def _parsers() -> dict[tuple[str, str], Parser]:

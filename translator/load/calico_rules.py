@@ -178,7 +178,9 @@ def _port_range(start: int, end: int, loc: Location, diags: Diagnostics) -> Port
 
 
 def parse_ports(values: Iterable[int | str], loc: Location, diags: Diagnostics) -> tuple[PortSpec, ...]:
-    parsed = (parse_port(v, loc.child(i), diags) for i, v in enumerate(values))
+    # Values of another type were reported by the schema check.
+    typed = ((i, v) for i, v in enumerate(values) if isinstance(v, (int, str)) and not isinstance(v, bool))
+    parsed = (parse_port(v, loc.child(i), diags) for i, v in typed)
     return tuple(p for p in parsed if p is not None)
 
 
@@ -187,7 +189,7 @@ def parse_ports(values: Iterable[int | str], loc: Location, diags: Diagnostics) 
 
 def parse_nets(values: Iterable[str], loc: Location, diags: Diagnostics) -> tuple[IPNetwork, ...]:
     """CIDRs as Go's ParseCIDR reads them (a prefix length is required); host bits are masked."""
-    parsed = (parse_cidr(text, loc.child(i), diags) for i, text in enumerate(values))
+    parsed = (parse_cidr(text, loc.child(i), diags) for i, text in enumerate(values) if isinstance(text, str))
     return tuple(net for net in parsed if net is not None)
 
 
