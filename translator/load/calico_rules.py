@@ -194,7 +194,11 @@ def parse_nets(values: Iterable[str], loc: Location, diags: Diagnostics) -> tupl
 
 
 def check_not_everything(nets: tuple[IPNetwork, ...], loc: Location, diags: Diagnostics) -> None:
-    """`notNets: [0.0.0.0/0]` (or `::/0`) would exclude every address (semantics.md §2.5)."""
+    """`notNets: [0.0.0.0/0]` (or `::/0`) would exclude every address (semantics.md §2.5).
+
+    Felix refuses such a rule (felix/rules/policy.go, projectcalico/calico#10563, backported to
+    v3.29 and v3.30); before that fix it broke iptables programming (projectcalico/calico#9211).
+    """
     for index, net in enumerate(nets):
         if net.prefixlen == 0:
             diags.error(loc.child(index), f"notNets {net} excludes every address of its family")
