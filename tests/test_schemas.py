@@ -258,3 +258,47 @@ def test_generated_objects_get_the_same_verdict(kind: str, data: st.DataObject) 
 def test_mutated_objects_get_the_same_verdict(kind: str, data: st.DataObject) -> None:
     spec = data.draw(spec_strategy(kind), label="spec")
     assert_same_verdict(envelope(kind, data.draw(mutated(spec), label="mutated")))
+
+
+# --- the helper other tests use on converted output ----------------------------------------------
+
+
+def test_assert_valid_for_calico_checks_both_versions() -> None:
+    from tests.crd_validation import assert_valid_for_calico, crd_errors, for_version
+
+    good = envelope("NetworkPolicy", {"types": ["Ingress"], "ingress": [RULE]})
+    assert_valid_for_calico(good)
+    assert for_version(good, "v3.31.7")["apiVersion"] == "crd.projectcalico.org/v1"
+    assert for_version(good, "v3.32.1")["apiVersion"] == "projectcalico.org/v3"
+    bad = envelope("NetworkPolicy", {"types": ["Ingress", "Ingress"], "selecter": "all()"})
+    with pytest.raises(AssertionError) as info:
+        assert_valid_for_calico(bad)
+    text = str(info.value)
+    assert "v3.32.1: spec.types" in text and "v3.31.7: spec: Additional properties" in text
+    # An action outside the enum: only the v3.32.1 CRD lists the actions.
+    loose = envelope("NetworkPolicy", {"ingress": [{"action": "Reject"}]})
+    assert crd_errors(loose, "v3.32.1") and not crd_errors(loose, "v3.31.7")
+
+
+@pytest.mark.parametrize(
+    ("name", "action", "valid"),
+    [
+        ("default", "Deny", True),
+        ("default", "Pass", False),
+        ("kube-admin", "Pass", True),
+        ("kube-admin", None, False),
+    ],
+)
+def test_tier_cel_rules_are_checked(name: str, action: str | None, valid: bool) -> None:
+    from tests.crd_validation import crd_errors
+
+    spec = {"order": 1000} if action is None else {"order": 1000, "defaultAction": action}
+    tier = {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": name}, "spec": spec}
+    assert (not crd_errors(tier, "v3.32.1")) is valid
+
+
+def test_kinds_without_an_upstream_crd_are_refused_clearly() -> None:
+    from tests.crd_validation import crd_errors
+
+    with pytest.raises(KeyError, match="no upstream CRD for kind 'HostEndpoint'"):
+        crd_errors({"kind": "HostEndpoint", "metadata": {"name": "h"}, "spec": {}}, "v3.32.1")
