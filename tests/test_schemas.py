@@ -145,9 +145,8 @@ HEP_TABLE = [
     ({"node": "n1", "interfaceName": "*", "ports": [{"name": "ssh", "port": 22, "protocol": "TCP"}]}, True),
     ({"interfaceName": "eth0"}, False),
     ({"node": "", "interfaceName": "eth0"}, False),
-    ({"node": "n1"}, False),
-    ({"node": "n1", "interfaceName": ""}, False),
-    ({"node": "n1", "expectedIPs": []}, False),
+    # "interfaceName or expectedIPs" is a loader check (tests/unit/test_load_calico.py).
+    ({"node": "n1"}, True),
     ({"node": "n1", "interfaceName": "eth0", "ports": [{"name": "s", "port": 0, "protocol": "TCP"}]}, False),
     ({"node": "n1", "interfaceName": "eth0", "ports": [{"name": "ssh", "port": 22}]}, False),
     ({"node": "n1", "interfaceName": "eth0", "profiles": ["a", "a"]}, False),

@@ -405,7 +405,8 @@ HEP_INVALID = [
         "invalid IP",
     ),
     ({"node": "n", "interfaceName": "a-very-long-interface-name"}, "spec.interfaceName", "1-15 characters"),
-    ({"node": "n"}, "spec", ""),
+    ({"node": "n"}, "spec", "at least one of interfaceName or expectedIPs"),
+    ({"node": "n", "interfaceName": "", "expectedIPs": []}, "spec", "at least one of interfaceName"),
     ({"interfaceName": "eth0"}, "spec.node", "required value"),
     (
         {"node": "n", "interfaceName": "eth0", "ports": [{"name": "ssh", "port": 22, "protocol": "ICMP"}]},

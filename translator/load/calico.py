@@ -26,6 +26,7 @@ from translator.model import calico
 from translator.model.calico import Action, EntityRule, Metadata, PolicySpec, Rule, StagedAction
 from translator.model.cluster import ContainerPort, HostEndpoint
 from translator.model.common import Direction, IPNetwork, Protocol
+from translator.selectors import Selector
 
 API_VERSIONS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
 NAMESPACED_POLICY_KINDS = ("NetworkPolicy", "StagedNetworkPolicy")
@@ -129,6 +130,8 @@ def parse_policy(
 
 
 def _check_policy_name(name: str, tier: str, loc: Location, diags: Diagnostics) -> None:
+    if not name:
+        return  # the schema reported the missing name
     rules.check_policy_name(name, loc, diags)
     rules.check_tier_prefix(name, tier, loc, diags)
 
@@ -179,13 +182,15 @@ def _policy_spec(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> 
     )
 
 
-def _global_namespace_selector(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> Any:
+def _global_namespace_selector(
+    spec: Mapping[str, Any], loc: Location, diags: Diagnostics
+) -> Selector | None:
     selector = _selector(spec, "namespaceSelector", loc, diags)
     rules.check_no_global(selector, loc.child("namespaceSelector"), diags)
     return selector
 
 
-def _selector(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnostics) -> Any:
+def _selector(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnostics) -> Selector | None:
     """A selector field; absent or empty is None (no constraint), as Calico reads it."""
     text = fields.text(body.get(key)) or ""
     return rules.parse_selector_field(text, loc.child(key), diags) if text else None
@@ -275,7 +280,8 @@ def parse_tier(
     errors_before = len(diags.errors)
     _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=False)
-    rules.check_tier_name(metadata.name, loc.child("metadata").child("name"), diags)
+    if metadata.name:  # a missing name is a schema error
+        rules.check_tier_name(metadata.name, loc.child("metadata").child("name"), diags)
     spec = fields.mapping(body.get("spec"))
     order = _number(spec.get("order"))
     action = _enum_value(Action, spec.get("defaultAction", Action.DENY.value), Action.DENY)
@@ -311,7 +317,8 @@ def parse_staged_kubernetes_policy(
     _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=True)
     name_loc = loc.child("metadata").child("name")
-    fields.report(diags, name_loc, f"name {metadata.name!r}", dns1123_subdomain_errors(metadata.name))
+    if metadata.name:  # a missing name is a schema error
+        fields.report(diags, name_loc, f"name {metadata.name!r}", dns1123_subdomain_errors(metadata.name))
     spec = fields.mapping(body.get("spec"))
     spec_loc = loc.child("spec")
     action = _staged_action("StagedKubernetesNetworkPolicy", spec, spec_loc, diags) or StagedAction.SET
@@ -335,12 +342,15 @@ def parse_host_endpoint(
     errors_before = len(diags.errors)
     _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=False)
-    rules.check_resource_name(metadata.name, loc.child("metadata").child("name"), diags)
+    if metadata.name:  # a missing name is a schema error
+        rules.check_resource_name(metadata.name, loc.child("metadata").child("name"), diags)
     spec = fields.mapping(body.get("spec"))
     here = loc.child("spec")
     interface = fields.text(spec.get("interfaceName")) or None
     if interface:
         rules.check_interface_name(interface, here.child("interfaceName"), diags)
+    elif not fields.items(spec.get("expectedIPs")):
+        diags.error(here, "at least one of interfaceName or expectedIPs must be specified")
     ip_loc, port_loc = here.child("expectedIPs"), here.child("ports")
     ips = [
         fields.parse_ip(ip, ip_loc.child(i), diags)
