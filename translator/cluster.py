@@ -26,16 +26,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import urllib3
-from kubernetes import config as kube_config
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.config.config_exception import ConfigException
 
 from translator.errors import ClusterError, Diagnostics, Location
 from translator.load import Document, LoadContext, Loaded, parse_documents
+
+if TYPE_CHECKING:  # the kubernetes client is imported only when a cluster is used: it is slow to import
+    from kubernetes.client import ApiClient
 
 CALICO_V3 = "projectcalico.org/v3"
 CALICO_CRD = "crd.projectcalico.org/v1"
@@ -186,6 +186,10 @@ class ClusterClient:
 
 def connect(context: str | None = None, kubeconfig: str | Path | None = None) -> ClusterClient:
     """A client for `context` of `kubeconfig` (default: $KUBECONFIG, then ~/.kube/config)."""
+    from kubernetes import config as kube_config
+    from kubernetes.client import Configuration
+    from kubernetes.config.config_exception import ConfigException
+
     path = _kubeconfig_path(kubeconfig)
     configuration = Configuration()
     try:
