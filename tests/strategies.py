@@ -276,7 +276,14 @@ def endpoints(cluster: Cluster) -> list[Endpoint]:
 
 @st.composite
 def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
-    """A connection with at least one pod side: pod↔pod, pod↔IP, pod↔host endpoint."""
+    """A connection with at least one pod side: pod↔pod, pod↔IP, pod↔host endpoint.
+
+    When the cluster runs DNS pods, a quarter of the connections are DNS queries to them (UDP or
+    TCP 53), the traffic a default deny's DNS exception is about.
+    """
+    dns_pods = [p for p in cluster.pods if p.labels == DNS_LABELS]
+    if dns_pods and draw(st.integers(0, 3)) == 0:
+        return _dns_query(draw, cluster, dns_pods)
     everything = endpoints(cluster)
     source = draw(st.sampled_from(everything))
     if not isinstance(source, Pod):
@@ -286,6 +293,12 @@ def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
     port = draw(st.one_of(st.sampled_from(PORT_NUMBERS), st.sampled_from(PORT_NAMES)))
     protocol = draw(st.sampled_from(PROTOCOLS))
     return Connection(source, destination, protocol, port, *_addresses(draw, source, destination))
+
+
+def _dns_query(draw: st.DrawFn, cluster: Cluster, dns_pods: list[Pod]) -> Connection:
+    source = draw(st.sampled_from(list(cluster.pods)))
+    protocol = draw(st.sampled_from((Protocol.UDP, Protocol.TCP)))
+    return Connection(source, draw(st.sampled_from(dns_pods)), protocol, 53)
 
 
 def _addresses(
