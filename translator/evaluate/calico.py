@@ -70,7 +70,6 @@ class CalicoEvaluator:
         tie_break: str = DEFAULT_TIE_BREAK,
         preview_staged: bool = False,
     ) -> None:
-        self._cluster = cluster
         self._tiers = ordered_tiers(policies, tie_break, preview_staged)
         self._views = EndpointViews(cluster)
         # Keyed by id(): every selector lives in self._tiers for the evaluator's lifetime.
