@@ -27,6 +27,8 @@ from translator.model.common import PortRange
 from translator.selectors import Selector
 
 API_VERSION = "projectcalico.org/v3"
+# Never fold a long selector over two lines: valid YAML, but hard to read and to grep.
+YAML_WIDTH = 1 << 20
 Resource = Union[Tier, CalicoPolicy]  # noqa: UP007 - a runtime alias, kept for Python 3.10 tools
 Manifest = dict[str, Any]
 
@@ -136,7 +138,12 @@ def manifests(tiers: Sequence[Tier], policies: Sequence[CalicoPolicy]) -> list[M
 def render_yaml(documents: Iterable[Manifest]) -> str:
     """A multi-document YAML stream, `---` before each document, ready for `calicoctl apply -f`."""
     return yaml.dump_all(
-        list(documents), Dumper=_Dumper, sort_keys=True, default_flow_style=False, explicit_start=True
+        list(documents),
+        Dumper=_Dumper,
+        sort_keys=True,
+        default_flow_style=False,
+        explicit_start=True,
+        width=YAML_WIDTH,
     )
 
 
