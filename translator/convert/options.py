@@ -125,7 +125,7 @@ def parse_apiserver(text: str) -> ApiServerAccess:
     if match is None:
         raise UsageError(f"--allow-apiserver {text!r}: expected CIDR[:PORT]")
     net = _network(match.group("net"), "--allow-apiserver")
-    port = match.group("port")
+    port = match.groupdict().get("port")
     if not port:
         return ApiServerAccess(net)
     number = int(port)
