@@ -1,18 +1,18 @@
 """From changed cells back to a readable report: port ranges, CIDRs and lists of pods.
 
-Records are (source item, destination item, family, protocol, port cell, before, after) where an
-item is an endpoint class (`("class", index)`) or an address cell (`("external", family, cell)`).
-They are merged in three steps, each exact (a `Change` never claims a connection that did not
-change): adjacent ports with the same outcomes become ranges; sources with the same changes
-towards the same destinations are merged; then destinations with the same sources. Items only
-merge within one namespace (or "outside", or one host endpoint), so the report groups cleanly.
+An item is an endpoint class (`("class", index)`) or an address cell (`("external", family,
+cell)`). Changes are merged in steps, each exact (a `Change` never claims a connection that did
+not change): adjacent ports with the same outcomes become ranges (`entries_of`); destinations
+with the same entries for one source are collected; then sources with the same destinations
+and entries are merged. Items only merge within one namespace (or "outside", or one host
+endpoint), so the report groups cleanly.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from translator.diff.result import Change, EndpointKind, Endpoints, Outcome
 from translator.diff.space import range_networks
@@ -21,17 +21,9 @@ from translator.model.common import PortRange
 from translator.model.common import Protocol as NetProtocol
 
 Item = tuple[Any, ...]
-
-
-class Record(NamedTuple):
-    source: Item
-    destination: Item
-    family: int | None
-    protocol: NetProtocol
-    first: int
-    last: int
-    before: Outcome
-    after: Outcome
+# One protocol's changed ports with the outcomes before and after.
+Entry = tuple[NetProtocol, tuple[PortRange, ...], Outcome, Outcome]
+Segment = tuple[int, int, Outcome, Outcome]
 
 
 class ClassLike(Protocol):
@@ -39,16 +31,7 @@ class ClassLike(Protocol):
     def members(self) -> Sequence[Any]: ...
 
 
-def _port_ranges(records: Iterable[Record]) -> dict[tuple[Any, ...], tuple[PortRange, ...]]:
-    """Per (source, destination, family, protocol, before, after): merged port ranges."""
-    cells: dict[tuple[Any, ...], list[tuple[int, int]]] = defaultdict(list)
-    for r in records:
-        cells[(r.source, r.destination, r.family, r.protocol, r.before, r.after)].append(
-            (r.first, r.last))
-    return {key: _merge_ranges(found) for key, found in cells.items()}
-
-
-def _merge_ranges(cells: list[tuple[int, int]]) -> tuple[PortRange, ...]:
+def merge_ranges(cells: Iterable[tuple[int, int]]) -> tuple[PortRange, ...]:
     merged: list[list[int]] = []
     for first, last in sorted(cells):
         if merged and merged[-1][1] + 1 >= first:
@@ -56,6 +39,47 @@ def _merge_ranges(cells: list[tuple[int, int]]) -> tuple[PortRange, ...]:
         else:
             merged.append([first, last])
     return tuple(PortRange(a, b) for a, b in merged)
+
+
+def entries_of(per_protocol: Iterable[tuple[NetProtocol, Iterable[Segment]]]) -> tuple[Entry, ...]:
+    """Changed segments of each protocol as entries: ports merged per pair of outcomes."""
+    entries: list[Entry] = []
+    for protocol, segments in per_protocol:
+        by_outcome: dict[tuple[Outcome, Outcome], list[tuple[int, int]]] = {}
+        for first, last, before, after in segments:
+            by_outcome.setdefault((before, after), []).append((first, last))
+        entries += [(protocol, merge_ranges(c), b, a) for (b, a), c in by_outcome.items()]
+    return tuple(sorted(entries, key=lambda e: (e[0].value, e[1][0].start)))
+
+
+class Collector:
+    """Accumulates changed products (sources × destinations × entries) and merges them."""
+
+    def __init__(self, classes: Sequence[Any]) -> None:
+        self._classes = classes
+        self._by_source: dict[tuple[Any, ...], dict[Item, set[Item]]] = defaultdict(
+            lambda: defaultdict(set))
+
+    def add(self, source: Item, destinations: Iterable[Item], family: int | None,
+            entries: tuple[Entry, ...], destination_bucket: tuple[str, ...]) -> None:
+        key = (_bucket(source, self._classes), destination_bucket, family, entries)
+        self._by_source[key][source].update(destinations)
+
+    def bucket(self, item: Item) -> tuple[str, ...]:
+        return _bucket(item, self._classes)
+
+    def changes(self, describe: Callable[[Sequence[Pod]], str] | None) -> tuple[Change, ...]:
+        found = []
+        for (_, _, family, entries), targets in self._by_source.items():
+            by_targets: dict[frozenset[Item], set[Item]] = defaultdict(set)
+            for source, destinations in targets.items():
+                by_targets[frozenset(destinations)].add(source)
+            for destinations, sources in by_targets.items():
+                src = _endpoints(frozenset(sources), self._classes, describe)
+                dst = _endpoints(destinations, self._classes, describe)
+                found += [Change(src, dst, protocol, ports, before, after, family)
+                          for protocol, ports, before, after in entries]
+        return tuple(sorted(found, key=change_sort_key))
 
 
 def _bucket(item: Item, classes: Sequence[Any]) -> tuple[str, ...]:
@@ -66,23 +90,6 @@ def _bucket(item: Item, classes: Sequence[Any]) -> tuple[str, ...]:
     if info.identity is not None:
         return ("host", info.identity)
     return ("pods", info.scope)
-
-
-def _merge_products(ranges: dict[tuple[Any, ...], tuple[PortRange, ...]],
-                    classes: Sequence[Any]) -> list[tuple[frozenset[Item], frozenset[Item], tuple[Any, ...]]]:
-    """Sources with the same changes to the same destinations, then the converse."""
-    by_source: dict[tuple[Any, ...], dict[Item, set[Item]]] = defaultdict(lambda: defaultdict(set))
-    for (source, destination, family, protocol, before, after), ports in ranges.items():
-        rest = (_bucket(source, classes), _bucket(destination, classes), family, protocol,
-                ports, before, after)
-        by_source[rest][source].add(destination)
-    products = []
-    for rest, targets in by_source.items():
-        by_targets: dict[frozenset[Item], set[Item]] = defaultdict(set)
-        for source, destinations in targets.items():
-            by_targets[frozenset(destinations)].add(source)
-        products.extend((frozenset(s), d, rest) for d, s in by_targets.items())
-    return products
 
 
 def _endpoints(items: frozenset[Item], classes: Sequence[Any],
@@ -117,15 +124,3 @@ def change_sort_key(change: Change) -> tuple[Any, ...]:
     return (change.source.group, change.destination.group, change.direction,
             change.source.describe(), change.destination.describe(), change.protocol.value,
             change.family or 0, change.ports[0].start if change.ports else 0, change.status)
-
-
-def assemble(records: Sequence[Record], classes: Sequence[Any],
-             describe: Callable[[Sequence[Pod]], str] | None = None) -> tuple[Change, ...]:
-    """The report's changes, merged and sorted deterministically."""
-    changes = []
-    for sources, destinations, rest in _merge_products(_port_ranges(records), classes):
-        _, _, family, protocol, ports, before, after = rest
-        changes.append(Change(_endpoints(sources, classes, describe),
-                              _endpoints(destinations, classes, describe),
-                              protocol, ports, before, after, family))
-    return tuple(sorted(changes, key=change_sort_key))

@@ -22,6 +22,7 @@ from translator.model import calico, k8s
 from translator.model.common import (
     MAX_PORT,
     MIN_PORT,
+    Direction,
     IPNetwork,
     Labels,
     LabelSelector,
@@ -30,6 +31,8 @@ from translator.model.common import (
 from translator.selectors import And, Equals, Not, Or, Selector
 
 PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
+PortStarts = dict[Protocol, set[int]]
+NamedPorts = set[tuple[str, Protocol]]
 GLOBAL_SCOPE: str | None = None  # the scope of host endpoints: global policies only
 
 
@@ -41,15 +44,29 @@ class Leaf(TypingProtocol):
 
 @dataclass
 class Atoms:
-    """What the policies of one scope (on either side of a diff) test."""
+    """What the policies of one scope (on either side of a diff) test, for one direction.
 
-    leaves: set[Leaf] = field(default_factory=set)
+    `subject_leaves` are read on the endpoint the decision is made at (policy selectors, and a
+    Calico rule's own side); `peer_leaves` on the other end. `own_namespace_leaves` are peer leaves
+    used only in own-namespace peer selectors (a Kubernetes podSelector without
+    namespaceSelector, a namespaced Calico rule selector without namespaceSelector): they cannot
+    tell apart two peers of *other* namespaces. Port boundaries of Kubernetes policies are kept
+    per policy with its podSelector, so a subject only gets the boundaries of policies that can
+    select it.
+    """
+
+    subject_leaves: set[Leaf] = field(default_factory=set)
+    peer_leaves: set[Leaf] = field(default_factory=set)
+    own_namespace_leaves: set[Leaf] = field(default_factory=set)
+    _anywhere_leaves: set[Leaf] = field(default_factory=set)
     cidrs: set[IPNetwork] = field(default_factory=set)
     # Port boundaries per protocol: every cell of ports starts at one of these.
     port_starts: dict[Protocol, set[int]] = field(
         default_factory=lambda: {p: {MIN_PORT} for p in PROTOCOLS}
     )
     named_ports: set[tuple[str, Protocol]] = field(default_factory=set)
+    # Kubernetes policies' own boundaries and names, applying only to pods their podSelector selects.
+    k8s_ports: list[tuple[LabelSelector, Atoms]] = field(default_factory=list)
 
     def add_range(self, protocols: Iterable[Protocol], start: int, end: int) -> None:
         for protocol in protocols:
@@ -57,12 +74,46 @@ class Atoms:
             if end < MAX_PORT:
                 self.port_starts[protocol].add(end + 1)
 
+    def add_peer(self, leaves: Iterable[Leaf], own_namespace: bool) -> None:
+        found = set(leaves)
+        self.peer_leaves |= found
+        (self.own_namespace_leaves if own_namespace else self._anywhere_leaves).update(found)
+
+    @property
+    def other_namespace_leaves(self) -> set[Leaf]:
+        """The peer leaves that can tell apart peers of other namespaces."""
+        return self.peer_leaves - (self.own_namespace_leaves - self._anywhere_leaves)
+
     def merge(self, other: Atoms) -> None:
-        self.leaves |= other.leaves
+        self.subject_leaves |= other.subject_leaves
+        self.peer_leaves |= other.peer_leaves
+        self.own_namespace_leaves |= other.own_namespace_leaves
+        self._anywhere_leaves |= other._anywhere_leaves
         self.cidrs |= other.cidrs
         self.named_ports |= other.named_ports
+        self.k8s_ports.extend(other.k8s_ports)
         for protocol, starts in other.port_starts.items():
             self.port_starts[protocol] |= starts
+
+    def ports_for(self, own_labels: Labels | None) -> tuple[PortStarts, NamedPorts]:
+        """Port boundaries and named ports that matter for a subject with these own labels
+        (None: not a pod, so no Kubernetes policy selects it)."""
+        starts = {p: set(s) for p, s in self.port_starts.items()}
+        names = set(self.named_ports)
+        for selector, atoms in self.k8s_ports:
+            if own_labels is not None and selector.matches(own_labels):
+                for protocol, found in atoms.port_starts.items():
+                    starts[protocol] |= found
+                names |= atoms.named_ports
+        return starts, names
+
+    @property
+    def all_named_ports(self) -> set[tuple[str, Protocol]]:
+        return self.named_ports.union(*(a.named_ports for _, a in self.k8s_ports))
+
+    @property
+    def all_leaves(self) -> set[Leaf]:
+        return self.subject_leaves | self.peer_leaves
 
 
 def selector_leaves(selector: Selector | None) -> Iterator[Leaf]:
@@ -97,20 +148,25 @@ def _k8s_port(atoms: Atoms, entry: k8s.NetworkPolicyPort) -> None:
 
 
 def _k8s_peer(atoms: Atoms, peer: k8s.NetworkPolicyPeer) -> None:
-    atoms.leaves.update(label_selector_leaves(peer.pod_selector))
-    atoms.leaves.update(label_selector_leaves(peer.namespace_selector))
+    own_namespace = peer.namespace_selector is None
+    atoms.add_peer(label_selector_leaves(peer.pod_selector), own_namespace)
+    atoms.add_peer(label_selector_leaves(peer.namespace_selector), False)
     if peer.ip_block is not None:
         atoms.cidrs.add(peer.ip_block.cidr)
         atoms.cidrs.update(peer.ip_block.except_)
 
 
-def add_k8s_policy(atoms: Atoms, policy: k8s.NetworkPolicy) -> None:
-    atoms.leaves.update(label_selector_leaves(policy.pod_selector))
-    for rule in (*policy.ingress, *policy.egress):
+def add_k8s_policy(atoms: Atoms, policy: k8s.NetworkPolicy, direction: Direction) -> None:
+    if direction not in (policy.policy_types or ()):
+        return
+    atoms.subject_leaves.update(label_selector_leaves(policy.pod_selector))
+    ports = Atoms()
+    for rule in policy.rules(direction):
         for entry in rule.ports:
-            _k8s_port(atoms, entry)
+            _k8s_port(ports, entry)
         for peer in rule.peers:
             _k8s_peer(atoms, peer)
+    atoms.k8s_ports.append((policy.pod_selector, ports))
 
 
 # --- Calico policies -----------------------------------------------------------------------------
@@ -124,9 +180,18 @@ def rule_protocols(rule: calico.Rule) -> tuple[Protocol, ...]:
     return (found,) if found is not None else PROTOCOLS
 
 
-def _calico_entity(atoms: Atoms, entity: calico.EntityRule, protocols: tuple[Protocol, ...]) -> None:
-    for selector in (entity.selector, entity.not_selector, entity.namespace_selector):
-        atoms.leaves.update(selector_leaves(selector))
+def _calico_entity(atoms: Atoms, entity: calico.EntityRule, protocols: tuple[Protocol, ...],
+                   peer: bool, namespaced: bool) -> None:
+    own_namespace = namespaced and entity.namespace_selector is None
+    for selector in (entity.selector, entity.not_selector):
+        if peer:
+            atoms.add_peer(selector_leaves(selector), own_namespace)
+        else:
+            atoms.subject_leaves.update(selector_leaves(selector))
+    if peer:
+        atoms.add_peer(selector_leaves(entity.namespace_selector), False)
+    else:
+        atoms.subject_leaves.update(selector_leaves(entity.namespace_selector))
     atoms.cidrs.update(entity.nets)
     atoms.cidrs.update(entity.not_nets)
     for spec in (*entity.ports, *entity.not_ports):
@@ -136,14 +201,19 @@ def _calico_entity(atoms: Atoms, entity: calico.EntityRule, protocols: tuple[Pro
             atoms.add_range(protocols, spec.start, spec.end)
 
 
-def add_calico_policy(atoms: Atoms, policy: calico.CalicoPolicy) -> None:
-    atoms.leaves.update(selector_leaves(policy.spec.selector))
-    if isinstance(policy, calico.GlobalNetworkPolicy):
-        atoms.leaves.update(selector_leaves(policy.namespace_selector))
-    for rule in (*policy.spec.ingress, *policy.spec.egress):
+def add_calico_policy(atoms: Atoms, policy: calico.CalicoPolicy, direction: Direction) -> None:
+    if direction not in calico.default_types(policy.spec).types:
+        return
+    atoms.subject_leaves.update(selector_leaves(policy.spec.selector))
+    namespaced = isinstance(policy, calico.NetworkPolicy)
+    if not namespaced:
+        atoms.subject_leaves.update(selector_leaves(policy.namespace_selector))
+    egress = direction is Direction.EGRESS
+    for rule in policy.spec.rules(direction):
         protocols = rule_protocols(rule)
-        _calico_entity(atoms, rule.source, protocols)
-        _calico_entity(atoms, rule.destination, protocols)
+        # Egress: the source is the subject, the destination the peer; ingress the other way.
+        _calico_entity(atoms, rule.source, protocols, peer=not egress, namespaced=namespaced)
+        _calico_entity(atoms, rule.destination, protocols, peer=egress, namespaced=namespaced)
 
 
 # --- scopes --------------------------------------------------------------------------------------
@@ -181,15 +251,16 @@ def scope_policies(policies: calico.PolicySet, scope: str | None) -> ScopePolici
     )
 
 
-def scope_atoms(sides: Iterable[calico.PolicySet], scope: str | None) -> Atoms:
-    """Every atom the policies of `scope` mention, on all the given sides."""
+def scope_atoms(sides: Iterable[calico.PolicySet], scope: str | None,
+                direction: Direction) -> Atoms:
+    """Every atom the policies of `scope` governing `direction` mention, on all the given sides."""
     atoms = Atoms()
     for policies in sides:
         chosen = scope_policies(policies, scope)
-        for policy in chosen.k8s_policies:
-            add_k8s_policy(atoms, policy)
-        for staged in chosen.staged_k8s:
-            add_k8s_policy(atoms, staged.policy)
-        for calico_policy in chosen.calico_policies:
-            add_calico_policy(atoms, calico_policy)
+        for policy in sorted(chosen.k8s_policies, key=lambda p: p.key):
+            add_k8s_policy(atoms, policy, direction)
+        for staged in sorted(chosen.staged_k8s, key=lambda p: p.key):
+            add_k8s_policy(atoms, staged.policy, direction)
+        for calico_policy in sorted(chosen.calico_policies, key=lambda p: p.key):
+            add_calico_policy(atoms, calico_policy, direction)
     return atoms

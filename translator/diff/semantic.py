@@ -23,21 +23,29 @@ endpoints have (with the addresses of that family); pod-to-itself traffic is inc
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from translator.diff.assemble import Record, assemble
-from translator.diff.atoms import GLOBAL_SCOPE, PROTOCOLS, Atoms, scope_atoms, scope_policies
+from translator.diff.assemble import Collector, Entry, entries_of
+from translator.diff.atoms import (
+    GLOBAL_SCOPE,
+    PROTOCOLS,
+    Atoms,
+    PortStarts,
+    scope_atoms,
+    scope_policies,
+)
 from translator.diff.result import Cause, Change, Outcome, SemanticDiff
 from translator.diff.space import (
     AtomIndex,
     EndpointCatalog,
     EndpointInfo,
-    ScopeView,
     address_cells,
     destination_port_starts,
     port_cells,
+    projector,
     representative_address,
 )
 from translator.evaluate.verdict import Verdict
@@ -51,6 +59,7 @@ Segment = tuple[int, int, Any, Any]
 Row = tuple[tuple[Segment, ...], ...]  # one tuple of segments per protocol, in PROTOCOLS order
 
 DEFAULT_TIE_BREAK = "v3.32"
+DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
 
 
 def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: str = "calico",
@@ -103,8 +112,41 @@ class EndpointClass:
     members: list[EndpointInfo]
 
 
+@dataclass
+class ScopeState:
+    """The atoms of one scope per direction, and the vector positions each view reads."""
+
+    changed: bool
+    atoms: dict[Direction, Atoms]
+    subject: dict[Direction, tuple[int, ...]]
+    same_namespace_peer: dict[Direction, tuple[int, ...]]
+    other_namespace_peer: dict[Direction, tuple[int, ...]]
+
+
+class ViewTable:
+    """View ids of every class through given vector positions, computed once per positions."""
+
+    def __init__(self, classes: Sequence[EndpointClass]) -> None:
+        self._bits = [c.rep.bits for c in classes]
+        self._ids: dict[tuple[int, ...], list[int]] = {}
+
+    def ids(self, positions: tuple[int, ...]) -> list[int]:
+        found = self._ids.get(positions)
+        if found is None:
+            pick = projector(positions)
+            interned: dict[tuple[Any, ...], int] = {}
+            found = self._ids[positions] = [interned.setdefault(pick(b), len(interned))
+                                            for b in self._bits]
+        return found
+
+
+# Destinations as seen from one source scope: (same namespace?, peer view id, members by the
+# destination's own (scope, ingress subject view)).
+DestinationGroup = tuple[bool, int, dict[tuple[str | None, int], list[int]]]
+
+
 class DiffEngine:
-    """One diff run: the partitions, the memoised rows, and the records of changed cells."""
+    """One diff run: the partitions, the memoised rows, and the collected changes."""
 
     def __init__(self, before: PolicySet, after: PolicySet, cluster: Cluster,
                  sides: tuple[Evaluate, Evaluate],
@@ -113,22 +155,36 @@ class DiffEngine:
         self._describe = describe
         self.evaluated = 0
         scopes = {GLOBAL_SCOPE, *(p.namespace for p in cluster.pods)}
-        self._atoms = {s: scope_atoms((before, after), s) for s in scopes}
-        merged = Atoms()
-        for atoms in self._atoms.values():
-            merged.merge(atoms)
-        index = AtomIndex(merged)
-        self._catalog = EndpointCatalog(cluster, index)
-        self._changed = {s: scope_policies(before, s) != scope_policies(after, s) for s in scopes}
+        atoms = {(s, d): scope_atoms((before, after), s, d) for s in scopes for d in DIRECTIONS}
+        self._index = _atom_index(atoms.values())
+        self._catalog = EndpointCatalog(cluster, self._index)
         self._classes = _classes(self._catalog.infos)
-        self._view_ids = {s: self._scope_view_ids(ScopeView(s, index.positions(a)))
-                          for s, a in self._atoms.items()}
+        self._views = ViewTable(self._classes)
+        self._scopes = {s: self._scope_state(s, atoms, before, after) for s in scopes}
+        self._by_scope: dict[str | None, list[int]] = defaultdict(list)
+        for index, cls in enumerate(self._classes):
+            self._by_scope[cls.rep.scope].append(index)
         self._rows: dict[tuple[object, ...], Row] = {}
-        self._combined: dict[tuple[int, int], tuple[tuple[Segment, ...], ...]] = {}
+        self._denying: set[int] = set()  # ids of rows that deny everything on both sides
+        self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}
+        self._groups: dict[tuple[object, ...], list[DestinationGroup]] = {}
+        self._collector = Collector(self._classes)
 
-    def _scope_view_ids(self, view: ScopeView) -> list[int]:
-        interned: dict[tuple[Any, ...], int] = {}
-        return [interned.setdefault(view.view(c.rep), len(interned)) for c in self._classes]
+    def _scope_state(self, scope: str | None, atoms: dict[tuple[str | None, Direction], Atoms],
+                     before: PolicySet, after: PolicySet) -> ScopeState:
+        mine = {d: atoms[(scope, d)] for d in DIRECTIONS}
+        position = self._index.positions
+
+        def names(a: Atoms) -> set[tuple[str, Protocol]]:
+            return a.all_named_ports
+
+        return ScopeState(
+            scope_policies(before, scope) != scope_policies(after, scope),
+            mine,
+            {d: position(a.subject_leaves, a.cidrs, names(a)) for d, a in mine.items()},
+            {d: position(a.peer_leaves, a.cidrs, names(a)) for d, a in mine.items()},
+            {d: position(a.other_namespace_leaves, a.cidrs, names(a)) for d, a in mine.items()},
+        )
 
     # --- evaluation ------------------------------------------------------------------------------
 
@@ -144,86 +200,188 @@ class DiffEngine:
         before = _outcome(self._sides[0](conn))
         return (before, before) if not changed else (before, _outcome(self._sides[1](conn)))
 
-    def _row(self, direction: Direction, subject: int, peer: int, family: int | None) -> Row:
-        """Decisions at `subject` (egress: it is the source; ingress: the destination)."""
+    def _ports(self, state: ScopeState, direction: Direction,
+               subject: EndpointInfo) -> tuple[PortStarts, set[tuple[str, Protocol]]]:
+        own = subject.endpoint.labels if subject.kind == "pod" else None
+        return state.atoms[direction].ports_for(own)
+
+    def _row(self, direction: Direction, subject: int, same: bool, peer_view: int,
+             family: int | None, peer: int) -> Row:
+        """Decisions at class `subject` (egress: the source; ingress: the destination) towards
+        a peer seen as `peer_view`; class `peer` is one such peer."""
         scope = self._classes[subject].rep.scope
-        ids = self._view_ids[scope]
-        key = (direction, scope, ids[subject], ids[peer], family)
+        state = self._scopes[scope]
+        subject_view = self._views.ids(state.subject[direction])[subject]
+        key = (direction, scope, subject_view, same, peer_view, family)
         found = self._rows.get(key)
         if found is None:
-            found = self._rows[key] = self._compute_row(direction, subject, peer, family)
+            found = self._rows[key] = self._compute_row(direction, state, subject, peer, family)
+            if all(not b.allowed and not a.allowed for row in found for _, _, b, a in row):
+                self._denying.add(id(found))
         return found
 
-    def _compute_row(self, direction: Direction, subject: int, peer: int, family: int | None) -> Row:
+    def _compute_row(self, direction: Direction, state: ScopeState, subject: int, peer: int,
+                     family: int | None) -> Row:
         me, other = self._classes[subject].rep, self._classes[peer].rep
         source, destination = (me, other) if direction is Direction.EGRESS else (other, me)
-        atoms, changed = self._atoms[me.scope], self._changed[me.scope]
+        starts, names = self._ports(state, direction, me)
         row = []
         for protocol in PROTOCOLS:
-            starts = destination_port_starts(atoms, destination.endpoint, protocol)
+            cells = port_cells(destination_port_starts(starts[protocol], names,
+                                                       destination.endpoint, protocol))
             segments: list[Segment] = []
-            for first, last in port_cells(starts):
+            for first, last in cells:
                 conn = _connection(source, destination, protocol, first, family)
-                before, after = self._decisions(conn, direction, changed)
+                before, after = self._decisions(conn, direction, state.changed)
                 _append(segments, first, last, before, after)
             row.append(tuple(segments))
         return tuple(row)
 
-    def _combine(self, egress: Row, ingress: Row) -> tuple[tuple[Segment, ...], ...]:
+    def _combine(self, egress: Row, ingress: Row) -> tuple[Entry, ...]:
         key = (id(egress), id(ingress))
         found = self._combined.get(key)
         if found is None:
-            found = self._combined[key] = tuple(
-                _changed_segments(e, i) for e, i in zip(egress, ingress, strict=True)
+            found = self._combined[key] = entries_of(
+                (p, _changed_segments(e, i)) for p, e, i in zip(PROTOCOLS, egress, ingress, strict=True)
             )
         return found
 
-    # --- the traffic space -----------------------------------------------------------------------
+    # --- pods and host endpoints -----------------------------------------------------------------
 
-    def _pair_records(self) -> Iterable[Record]:
-        classes, changed = self._classes, self._changed
-        for s, source in enumerate(classes):
-            for d, destination in enumerate(classes):
-                if not (changed[source.rep.scope] or changed[destination.rep.scope]):
-                    continue
-                for family in source.rep.families_with(destination.rep):
-                    egress = self._row(Direction.EGRESS, s, d, family)
-                    ingress = self._row(Direction.INGRESS, d, s, family)
-                    for protocol, segments in zip(PROTOCOLS, self._combine(egress, ingress),
-                                                  strict=True):
-                        for first, last, before, after in segments:
-                            yield Record(("class", s), ("class", d), family, protocol,
-                                         first, last, before, after)
+    def _destination_groups(self, scope: str | None) -> list[DestinationGroup]:
+        """Every class as a destination seen from `scope`: same-namespace classes through the
+        scope's own peer view, the others through its other-namespace view."""
+        state = self._scopes[scope]
+        groups: list[DestinationGroup] = []
+        own = self._by_scope[scope] if scope is not GLOBAL_SCOPE else []
+        if own:
+            groups += self._grouped(state.same_namespace_peer[Direction.EGRESS], own, True)
+        others = self._cached_other_groups(state.other_namespace_peer[Direction.EGRESS])
+        groups += [(False, view, {k: m for k, m in members.items() if k[0] != scope or
+                                  scope is GLOBAL_SCOPE})
+                   for _, view, members in others]
+        return [g for g in groups if g[2]]
 
-    def _external_records(self) -> Iterable[Record]:
+    def _cached_other_groups(self, positions: tuple[int, ...]) -> list[DestinationGroup]:
+        found = self._groups.get(positions)
+        if found is None:
+            found = self._groups[positions] = self._grouped(
+                positions, range(len(self._classes)), False)
+        return found
+
+    def _grouped(self, positions: tuple[int, ...], indices: Iterable[int],
+                 same: bool) -> list[DestinationGroup]:
+        ids = self._views.ids(positions)
+        grouped: dict[int, dict[tuple[str | None, int], list[int]]] = {}
+        for index in indices:
+            scope = self._classes[index].rep.scope
+            own_view = self._views.ids(self._scopes[scope].subject[Direction.INGRESS])[index]
+            grouped.setdefault(ids[index], {}).setdefault((scope, own_view), []).append(index)
+        return [(same, view, members) for view, members in grouped.items()]
+
+    def _peer_view(self, peer: int, scope: str | None, direction: Direction) -> tuple[bool, int]:
+        """How `scope` sees class `peer` in `direction` rules: same namespace?, view id."""
+        state = self._scopes[scope]
+        same = scope is not GLOBAL_SCOPE and self._classes[peer].rep.scope == scope
+        positions = (state.same_namespace_peer if same else state.other_namespace_peer)[direction]
+        return same, self._views.ids(positions)[peer]
+
+    def _pairs(self) -> None:
+        for s, source in enumerate(self._classes):
+            scope = source.rep.scope
+            changed = self._scopes[scope].changed
+            for same, view, members in self._destination_groups(scope):
+                if not changed and not any(self._scopes[k[0]].changed for k in members):
+                    continue  # both ends decide as before
+                first = next(iter(members.values()))[0]
+                for family in source.rep.families_with(self._classes[first].rep):
+                    egress = self._row(Direction.EGRESS, s, same, view, family, first)
+                    if id(egress) in self._denying:
+                        continue  # denied before and after, whatever the destination says
+                    self._towards(s, egress, members, family)
+
+    def _towards(self, s: int, egress: Row, members: dict[tuple[str | None, int], list[int]],
+                 family: int | None) -> None:
+        source_changed = self._scopes[self._classes[s].rep.scope].changed
+        for (scope, _), destinations in members.items():
+            if not (source_changed or self._scopes[scope].changed):
+                continue
+            same, view = self._peer_view(s, scope, Direction.INGRESS)
+            ingress = self._row(Direction.INGRESS, destinations[0], same, view, family, s)
+            entries = self._combine(egress, ingress)
+            if entries:
+                targets = [("class", d) for d in destinations]
+                bucket = self._collector.bucket(targets[0])
+                self._collector.add(("class", s), targets, family, entries, bucket)
+
+    # --- addresses outside the cluster -----------------------------------------------------------
+
+    def _external(self) -> None:
         for index, cls in enumerate(self._classes):
-            if not self._changed[cls.rep.scope]:
+            state = self._scopes[cls.rep.scope]
+            if not state.changed:
                 continue
             for family in sorted(cls.rep.addresses) or (4,):
-                for direction in (Direction.EGRESS, Direction.INGRESS):
-                    yield from self._external_for(index, cls.rep, family, direction)
+                for direction in DIRECTIONS:
+                    for cell, entries in self._external_row(index, state, family, direction):
+                        self._record_external(index, cell, family, direction, entries)
 
-    def _external_for(self, index: int, info: EndpointInfo, family: int,
-                      direction: Direction) -> Iterable[Record]:
-        atoms, changed = self._atoms[info.scope], self._changed[info.scope]
-        me = ("class", index)
+    def _record_external(self, index: int, cell: tuple[int, int], family: int,
+                         direction: Direction, entries: tuple[Entry, ...]) -> None:
+        me, outside = ("class", index), ("external", family, cell)
+        if direction is Direction.EGRESS:
+            self._collector.add(me, [outside], family, entries, self._collector.bucket(outside))
+        else:
+            self._collector.add(outside, [me], family, entries, self._collector.bucket(me))
+
+    def _external_row(self, index: int, state: ScopeState, family: int,
+                      direction: Direction) -> list[tuple[tuple[int, int], tuple[Entry, ...]]]:
+        info = self._classes[index].rep
+        key = ("external", direction, info.scope, self._views.ids(state.subject[direction])[index],
+               family)
+        found = self._rows.get(key)
+        if found is None:
+            found = self._rows[key] = self._compute_external(info, state, family, direction)
+        return found  # type: ignore[return-value]
+
+    def _compute_external(self, info: EndpointInfo, state: ScopeState, family: int,
+                          direction: Direction) -> list[tuple[tuple[int, int], tuple[Entry, ...]]]:
+        atoms = state.atoms[direction]
+        starts, _ = self._ports(state, direction, info)
+        found = []
         for cell in address_cells(atoms.cidrs, family):
             address = representative_address(cell, family, self._catalog.owned_addresses)
             if address is None:
                 continue
-            outside = ("external", family, cell)
-            source, destination = (me, outside) if direction is Direction.EGRESS else (outside, me)
+            per_protocol = []
             for protocol in PROTOCOLS:
-                for first, last in port_cells(atoms.port_starts[protocol]):
+                segments: list[Segment] = []
+                for first, last in port_cells(starts[protocol]):
                     conn = _external_connection(info, address, protocol, first, family, direction)
-                    before, after = self._outcomes(conn, changed)
+                    before, after = self._outcomes(conn, state.changed)
                     if before.allowed != after.allowed:
-                        yield Record(source, destination, family, protocol, first, last,
-                                     before, after)
+                        _append(segments, first, last, before, after)
+                per_protocol.append((protocol, segments))
+            entries = entries_of(per_protocol)
+            if entries:
+                found.append((cell, entries))
+        return found
 
     def changes(self) -> tuple[Change, ...]:
-        records = [*self._pair_records(), *self._external_records()]
-        return assemble(records, self._classes, self._describe)
+        self._pairs()
+        self._external()
+        return self._collector.changes(self._describe)
+
+
+def _atom_index(all_atoms: Iterable[Atoms]) -> AtomIndex:
+    leaves: set[Any] = set()
+    cidrs: set[Any] = set()
+    names: set[tuple[str, Protocol]] = set()
+    for atoms in all_atoms:
+        leaves |= atoms.all_leaves
+        cidrs |= atoms.cidrs
+        names |= atoms.all_named_ports
+    return AtomIndex(leaves, cidrs, names)
 
 
 def _classes(infos: Iterable[EndpointInfo]) -> list[EndpointClass]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from translator.diff.atoms import Atoms, Leaf
+from translator.diff.atoms import Leaf
 from translator.model.cluster import Cluster, HostEndpoint, Pod
 from translator.model.common import MAX_PORT, IPAddress, IPNetwork, Protocol, network_in
 from translator.selectors import NAMESPACE_NAME_LABEL
@@ -67,29 +67,34 @@ class EndpointInfo:
         return tuple(f for f in FAMILIES if f in self.addresses and f in other.addresses)
 
 
+HEADER = 3  # kind, identity, address families: the first entries of every atom vector
+
+
 class AtomIndex:
     """Positions of every atom in the flat vector `EndpointInfo.bits`.
 
-    Layout: for each leaf three entries (own labels, Calico labels, namespace labels), then one
-    entry per (CIDR, family), then one per named port.
+    Layout: the header (kind, identity, families); for each leaf three entries (own labels,
+    Calico labels, namespace labels); one entry per CIDR; one per named port.
     """
 
-    def __init__(self, atoms: Atoms) -> None:
-        self.leaves: list[Leaf] = sorted(atoms.leaves, key=repr)
-        self.cidrs: list[IPNetwork] = sorted(atoms.cidrs, key=lambda n: (n.version, n))
-        self.named_ports: list[NamedPort] = sorted(atoms.named_ports)
+    def __init__(self, leaves: Iterable[Leaf], cidrs: Iterable[IPNetwork],
+                 named_ports: Iterable[NamedPort]) -> None:
+        self.leaves: list[Leaf] = sorted(set(leaves), key=repr)
+        self.cidrs: list[IPNetwork] = sorted(set(cidrs), key=lambda n: (n.version, n))
+        self.named_ports: list[NamedPort] = sorted(set(named_ports))
         self._leaf_at = {leaf: i for i, leaf in enumerate(self.leaves)}
         self._cidr_at = {net: i for i, net in enumerate(self.cidrs)}
         self._name_at = {name: i for i, name in enumerate(self.named_ports)}
 
-    def positions(self, atoms: Atoms) -> tuple[int, ...]:
-        """The vector positions of a subset of the atoms (a scope's)."""
-        base_cidr = 3 * len(self.leaves)
+    def positions(self, leaves: Iterable[Leaf], cidrs: Iterable[IPNetwork],
+                  named_ports: Iterable[NamedPort]) -> tuple[int, ...]:
+        """The vector positions of the header and of the given atoms."""
+        base_cidr = HEADER + 3 * len(self.leaves)
         base_name = base_cidr + len(self.cidrs)
-        found = [3 * self._leaf_at[leaf] + k for leaf in atoms.leaves for k in range(3)]
-        found += [base_cidr + self._cidr_at[net] for net in atoms.cidrs]
-        found += [base_name + self._name_at[name] for name in atoms.named_ports]
-        return tuple(sorted(found))
+        found = [HEADER + 3 * self._leaf_at[leaf] + k for leaf in leaves for k in range(3)]
+        found += [base_cidr + self._cidr_at[net] for net in cidrs]
+        found += [base_name + self._name_at[name] for name in named_ports]
+        return (*range(HEADER), *sorted(set(found)))
 
 
 class EndpointCatalog:
@@ -141,18 +146,22 @@ class EndpointCatalog:
             ns_labels,
         )
         addresses = _first_by_family(pod.ips)
-        bits = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(pod))
+        rest = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(pod))
         if pod.host_network:
             # Calico sees its traffic as the node's: it is its own class, named in reports.
-            return EndpointInfo(pod, "host-network pod", None, pod.key, addresses, bits)
-        return EndpointInfo(pod, "pod", pod.namespace, None, addresses, bits)
+            kind, identity, scope = "host-network pod", pod.key, None
+        else:
+            kind, identity, scope = "pod", None, pod.namespace
+        bits = (kind, identity, tuple(sorted(addresses)), *rest)
+        return EndpointInfo(pod, kind, scope, identity, addresses, bits)
 
     def _hep_info(self, hep: HostEndpoint) -> EndpointInfo:
         labels = dict(hep.labels)
         # A host endpoint has no namespace: namespace leaves read an empty label set.
         leaf_bits = self._leaf_bits(labels, labels, {})
         addresses = _first_by_family(hep.expected_ips)
-        bits = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(hep))
+        rest = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(hep))
+        bits = ("host endpoint", hep.key, tuple(sorted(addresses)), *rest)
         return EndpointInfo(hep, "host endpoint", None, hep.key, addresses, bits)
 
 
@@ -163,20 +172,8 @@ def _first_by_family(ips: Sequence[IPAddress]) -> dict[int, IPAddress]:
     return found
 
 
-class ScopeView:
-    """How the policies of one scope see endpoints: a projection of their atom vectors."""
-
-    def __init__(self, scope: str | None, positions: Sequence[int]) -> None:
-        self.scope = scope
-        self._project = _getter(positions)
-
-    def view(self, info: EndpointInfo) -> tuple[Any, ...]:
-        same_namespace = info.scope is not None and info.scope == self.scope
-        return (info.kind, info.identity, same_namespace, tuple(sorted(info.addresses)),
-                self._project(info.bits))
-
-
-def _getter(positions: Sequence[int]) -> Any:
+def projector(positions: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A fast function picking `positions` out of an atom vector, always returning a tuple."""
     if not positions:
         return lambda bits: ()
     if len(positions) == 1:
@@ -195,11 +192,11 @@ def port_cells(starts: Iterable[int]) -> tuple[tuple[int, int], ...]:
     return tuple(zip(ordered, ends, strict=False))
 
 
-def destination_port_starts(atoms: Atoms, destination: Pod | HostEndpoint,
-                            protocol: Protocol) -> set[int]:
-    """A scope's port boundaries plus the destination's numbers for the named ports it mentions."""
-    starts = set(atoms.port_starts[protocol])
-    for name, named_protocol in atoms.named_ports:
+def destination_port_starts(starts: set[int], named_ports: Iterable[NamedPort],
+                            destination: Pod | HostEndpoint, protocol: Protocol) -> set[int]:
+    """Port boundaries plus the destination's numbers for the named ports mentioned."""
+    starts = set(starts)
+    for name, named_protocol in named_ports:
         if named_protocol is protocol:
             number = destination.named_port(name, protocol)
             if number is not None:
