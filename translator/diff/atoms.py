@@ -251,6 +251,21 @@ def scope_policies(policies: calico.PolicySet, scope: str | None) -> ScopePolici
     )
 
 
+def scope_policy_set(policies: calico.PolicySet, scope: str | None) -> calico.PolicySet:
+    """The policies (in their order) that can apply to endpoints of `scope`, and every tier."""
+
+    def keep(policy: object) -> bool:
+        found = policy_scope(policy)
+        return found is GLOBAL_SCOPE or found == scope
+
+    return calico.PolicySet(
+        tuple(p for p in policies.k8s_policies if keep(p)),
+        tuple(p for p in policies.calico_policies if keep(p)),
+        tuple(p for p in policies.staged_k8s_policies if keep(p)),
+        policies.tiers,
+    )
+
+
 def scope_atoms(sides: Iterable[calico.PolicySet], scope: str | None,
                 direction: Direction) -> Atoms:
     """Every atom the policies of `scope` governing `direction` mention, on all the given sides."""

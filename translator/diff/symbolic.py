@@ -221,8 +221,7 @@ def symbolic_changes(
     `make(policies, cluster) -> Evaluate` builds an evaluator for one side.
     """
     synthetic = symbolic_cluster((before, after), known, max_pods)
-    sides = (make(before, synthetic.cluster), make(after, synthetic.cluster))
-    engine = DiffEngine(before, after, synthetic.cluster, sides,
+    engine = DiffEngine(before, after, synthetic.cluster, make,
                         describe=lambda pods: describe_pods(synthetic, pods))
     notes = ["symbolic pods have no addresses: ipBlocks and nets are judged for outside "
              "addresses only; each declares every named port the policies mention"]
