@@ -93,7 +93,7 @@ def test_identical_namespace_independent_policies_merge_into_one_gnp() -> None:
     ]
     assert len(allows) == 1
     assert str(allows[0].namespace_selector) == "projectcalico.org/name in {'a', 'b'}"
-    assert dict(allows[0].metadata.annotations)[SOURCE_ANNOTATION] == "b/allow,a/allow"
+    assert dict(allows[0].metadata.annotations)[SOURCE_ANNOTATION] == "a/allow,b/allow"
 
 
 def test_policies_with_same_namespace_peers_are_not_merged() -> None:

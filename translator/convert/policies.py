@@ -94,7 +94,11 @@ def to_network_policy(policy: K8sPolicy, options: ConvertOptions) -> NetworkPoli
 
 
 def to_global_policy(group: Sequence[K8sPolicy], options: ConvertOptions) -> GlobalNetworkPolicy:
-    """One GNP for one policy, or for identical namespace-independent policies of several namespaces."""
+    """One GNP for one policy, or for identical namespace-independent policies of several namespaces.
+
+    Members are taken in key order, so the name and the annotation do not depend on input order.
+    """
+    group = sorted(group, key=lambda p: p.key)
     first = group[0]
     sources = [p.key for p in group]
     if len(group) == 1:
