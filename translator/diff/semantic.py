@@ -1,24 +1,28 @@
 """The semantic diff: every connection whose verdict changes between two policy sets on a cluster.
 
-How it avoids pods² × ports (see `space` for the partitions):
+How it avoids pods² × ports (see `space` for the partitions, `atoms` for what is tested):
 
 1. Endpoints are grouped into classes no policy can tell apart.
 2. A connection's verdict is egress-at-the-source ∧ ingress-at-the-destination, and each of the
-   two decisions depends only on the policies of the deciding endpoint's scope. So the egress
-   decisions are computed per (source class, destination *as seen by the source's scope*) and the
-   ingress decisions per (destination class, source as seen by the destination's scope): many
-   classes of other namespaces collapse into one view. Each row holds, per protocol, the port
-   cells with the decision of each side (one evaluated connection per cell and side).
+   two decisions depends only on the policies of the deciding endpoint's *scope* (its namespace's
+   policies and the global ones). So egress decisions are computed per (source as its scope's
+   egress policies see it, destination as the same policies see it) and ingress decisions the
+   other way round: most classes of other namespaces collapse into one view. Each *row* holds,
+   per protocol, the port cells with the decision of each side: one evaluated connection per
+   cell and side, by an evaluator holding only that scope's policies.
 3. A scope whose policies are identical on both sides decides identically: only one side of it
-   is evaluated, and a pair of classes in two unchanged scopes is skipped outright.
-4. Rows are combined per pair of classes (memoised per pair of rows), and changed cells are
-   merged back into port ranges, CIDRs and lists of pods for the report.
+   is evaluated, and a pair of classes in two unchanged scopes is skipped. An egress row that
+   denies everything on both sides ends the walk over the destinations it stands for.
+4. Rows are combined per pair (memoised per pair of rows), and changed cells are merged back into
+   port ranges, CIDRs and lists of pods for the report (`assemble`).
 
 Protocols: TCP, UDP and SCTP — the three a Kubernetes policy and a `Connection` can name. Other
-protocols (ICMP, numbered ones) are not part of the traffic space: a rule without protocol does
-match them in Calico, but neither side's Kubernetes meaning can be compared on them, so the diff
-does not claim anything about them. Pod↔pod connections are evaluated once per IP family both
-endpoints have (with the addresses of that family); pod-to-itself traffic is included.
+protocols (ICMP, numbered ones) are outside the traffic space: a Calico rule without protocol
+matches them, but no Kubernetes policy can say anything about them, so the diff does not either.
+Families: pod↔pod connections are evaluated once per IP family both endpoints have, with the
+addresses of that family (one side without any address: once, without addresses); traffic
+with the outside once per family the endpoint has (IPv4 when it has no address). Pod-to-itself
+traffic is included. Addresses owned by pods or host endpoints are never "outside".
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from translator.diff.assemble import Collector, Entry, entries_of
 from translator.diff.atoms import (
@@ -38,15 +41,25 @@ from translator.diff.atoms import (
     scope_policies,
     scope_policy_set,
 )
+from translator.diff.cells import (
+    Row,
+    Segment,
+    ViewTable,
+    append_segment,
+    atom_index,
+    changed_segments,
+    connection,
+    endpoint_classes,
+    external_connection,
+    outcome,
+)
 from translator.diff.result import Cause, Change, Outcome, SemanticDiff
 from translator.diff.space import (
-    AtomIndex,
     EndpointCatalog,
     EndpointInfo,
     address_cells,
     destination_port_starts,
     port_cells,
-    projector,
     representative_address,
 )
 from translator.evaluate.verdict import Verdict
@@ -55,9 +68,6 @@ from translator.model.cluster import Cluster, Connection, Pod
 from translator.model.common import Direction, Protocol
 
 Evaluate = Callable[[Connection], Verdict]
-# (first port, last port, before, after) — before/after are Causes (rows) or Outcomes (results).
-Segment = tuple[int, int, Any, Any]
-Row = tuple[tuple[Segment, ...], ...]  # one tuple of segments per protocol, in PROTOCOLS order
 
 DEFAULT_TIE_BREAK = "v3.32"
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
@@ -108,12 +118,6 @@ def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, 
 
 
 @dataclass
-class EndpointClass:
-    rep: EndpointInfo
-    members: list[EndpointInfo]
-
-
-@dataclass
 class ScopeState:
     """The atoms of one scope per direction, and the vector positions each view reads."""
 
@@ -122,23 +126,6 @@ class ScopeState:
     subject: dict[Direction, tuple[int, ...]]
     same_namespace_peer: dict[Direction, tuple[int, ...]]
     other_namespace_peer: dict[Direction, tuple[int, ...]]
-
-
-class ViewTable:
-    """View ids of every class through given vector positions, computed once per positions."""
-
-    def __init__(self, classes: Sequence[EndpointClass]) -> None:
-        self._bits = [c.rep.bits for c in classes]
-        self._ids: dict[tuple[int, ...], list[int]] = {}
-
-    def ids(self, positions: tuple[int, ...]) -> list[int]:
-        found = self._ids.get(positions)
-        if found is None:
-            pick = projector(positions)
-            interned: dict[tuple[Any, ...], int] = {}
-            found = self._ids[positions] = [interned.setdefault(pick(b), len(interned))
-                                            for b in self._bits]
-        return found
 
 
 # Destinations as seen from one source scope: (same namespace?, peer view id, members by the
@@ -160,9 +147,9 @@ class DiffEngine:
         self.evaluated = 0
         scopes = {GLOBAL_SCOPE, *(p.namespace for p in cluster.pods)}
         atoms = {(s, d): scope_atoms((before, after), s, d) for s in scopes for d in DIRECTIONS}
-        self._index = _atom_index(atoms.values())
+        self._index = atom_index(atoms.values())
         self._catalog = EndpointCatalog(cluster, self._index)
-        self._classes = _classes(self._catalog.infos)
+        self._classes = endpoint_classes(self._catalog.infos)
         self._views = ViewTable(self._classes)
         self._scopes = {s: self._scope_state(s, atoms, before, after) for s in scopes}
         self._by_scope: dict[str | None, list[int]] = defaultdict(list)
@@ -172,6 +159,7 @@ class DiffEngine:
         self._denying: set[int] = set()  # ids of rows that deny everything on both sides
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}
         self._groups: dict[tuple[object, ...], list[DestinationGroup]] = {}
+        self._scope_groups: dict[str | None, list[DestinationGroup]] = {}
         self._collector = Collector(self._classes)
 
     def _scope_state(self, scope: str | None, atoms: dict[tuple[str | None, Direction], Atoms],
@@ -217,10 +205,10 @@ class DiffEngine:
     def _outcomes(self, conn: Connection, scope: str | None, changed: bool) -> tuple[Outcome, Outcome]:
         """The verdict of a connection between an endpoint of `scope` and an outside address."""
         self.evaluated += 1
-        before = _outcome(self._evaluator(0, scope)(conn))
+        before = outcome(self._evaluator(0, scope)(conn))
         if not changed:
             return before, before
-        return before, _outcome(self._evaluator(1, scope)(conn))
+        return before, outcome(self._evaluator(1, scope)(conn))
 
     def _ports(self, state: ScopeState, direction: Direction,
                subject: EndpointInfo) -> tuple[PortStarts, set[tuple[str, Protocol]]]:
@@ -253,9 +241,9 @@ class DiffEngine:
                                                        destination.endpoint, protocol))
             segments: list[Segment] = []
             for first, last in cells:
-                conn = _connection(source, destination, protocol, first, family)
+                conn = connection(source, destination, protocol, first, family)
                 before, after = self._decisions(conn, direction, me.scope, state.changed)
-                _append(segments, first, last, before, after)
+                append_segment(segments, first, last, before, after)
             row.append(tuple(segments))
         return tuple(row)
 
@@ -264,13 +252,19 @@ class DiffEngine:
         found = self._combined.get(key)
         if found is None:
             found = self._combined[key] = entries_of(
-                (p, _changed_segments(e, i)) for p, e, i in zip(PROTOCOLS, egress, ingress, strict=True)
+                (p, changed_segments(e, i)) for p, e, i in zip(PROTOCOLS, egress, ingress, strict=True)
             )
         return found
 
     # --- pods and host endpoints -----------------------------------------------------------------
 
     def _destination_groups(self, scope: str | None) -> list[DestinationGroup]:
+        found = self._scope_groups.get(scope)
+        if found is None:
+            found = self._scope_groups[scope] = self._compute_destination_groups(scope)
+        return found
+
+    def _compute_destination_groups(self, scope: str | None) -> list[DestinationGroup]:
         """Every class as a destination seen from `scope`: same-namespace classes through the
         scope's own peer view, the others through its other-namespace view."""
         state = self._scopes[scope]
@@ -379,10 +373,10 @@ class DiffEngine:
             for protocol in PROTOCOLS:
                 segments: list[Segment] = []
                 for first, last in port_cells(starts[protocol]):
-                    conn = _external_connection(info, address, protocol, first, family, direction)
+                    conn = external_connection(info, address, protocol, first, family, direction)
                     before, after = self._outcomes(conn, info.scope, state.changed)
                     if before.allowed != after.allowed:
-                        _append(segments, first, last, before, after)
+                        append_segment(segments, first, last, before, after)
                 per_protocol.append((protocol, segments))
             entries = entries_of(per_protocol)
             if entries:
@@ -395,76 +389,3 @@ class DiffEngine:
         return self._collector.changes(self._describe)
 
 
-def _atom_index(all_atoms: Iterable[Atoms]) -> AtomIndex:
-    leaves: set[Any] = set()
-    cidrs: set[Any] = set()
-    names: set[tuple[str, Protocol]] = set()
-    for atoms in all_atoms:
-        leaves |= atoms.all_leaves
-        cidrs |= atoms.cidrs
-        names |= atoms.all_named_ports
-    return AtomIndex(leaves, cidrs, names)
-
-
-def _classes(infos: Iterable[EndpointInfo]) -> list[EndpointClass]:
-    """Endpoints no policy can tell apart: same scope, kind, identity, families and atom vector."""
-    grouped: dict[tuple[Any, ...], EndpointClass] = {}
-    for info in infos:
-        key = (info.scope or "", info.identity or "", info.kind, tuple(sorted(info.addresses)),
-               info.bits)
-        if key in grouped:
-            grouped[key].members.append(info)
-        else:
-            grouped[key] = EndpointClass(info, [info])
-    return list(grouped.values())
-
-
-def _connection(source: EndpointInfo, destination: EndpointInfo, protocol: Protocol, port: int,
-                family: int | None) -> Connection:
-    if family is None:
-        return Connection(source.endpoint, destination.endpoint, protocol, port)
-    return Connection(source.endpoint, destination.endpoint, protocol, port,
-                      source.addresses[family], destination.addresses[family])
-
-
-def _external_connection(info: EndpointInfo, address: Any, protocol: Protocol, port: int,
-                         family: int, direction: Direction) -> Connection:
-    own = info.addresses.get(family)
-    if direction is Direction.EGRESS:
-        return Connection(info.endpoint, address, protocol, port, own, address)
-    return Connection(address, info.endpoint, protocol, port, address, own)
-
-
-def _outcome(verdict: Verdict) -> Outcome:
-    return Outcome(verdict.allowed, Cause.of(verdict.egress), Cause.of(verdict.ingress))
-
-
-def _append(segments: list[Segment], first: int, last: int, before: Any, after: Any) -> None:
-    """Add a cell, extending the previous segment when it ends just before with the same values."""
-    if segments:
-        p_first, p_last, p_before, p_after = segments[-1]
-        if p_last + 1 == first and p_before == before and p_after == after:
-            segments[-1] = (p_first, last, before, after)
-            return
-    segments.append((first, last, before, after))
-
-
-def _changed_segments(egress: tuple[Segment, ...], ingress: tuple[Segment, ...]) -> tuple[Segment, ...]:
-    """Walk both rows' port cells together; keep the cells whose overall verdict changes."""
-    found: list[Segment] = []
-    i = j = 0
-    while i < len(egress) and j < len(ingress):
-        e_first, e_last, e_before, e_after = egress[i]
-        i_first, i_last, i_before, i_after = ingress[j]
-        first, last = max(e_first, i_first), min(e_last, i_last)
-        before_allowed = e_before.allowed and i_before.allowed
-        after_allowed = e_after.allowed and i_after.allowed
-        if before_allowed != after_allowed:
-            before = Outcome(before_allowed, e_before, i_before)
-            after = Outcome(after_allowed, e_after, i_after)
-            _append(found, first, last, before, after)
-        if e_last == last:
-            i += 1
-        if i_last == last:
-            j += 1
-    return tuple(found)
