@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import ipaddress
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.examples import examples
-from tests.strategies import DNS_LABELS, Scenario, scenarios
+from tests.strategies import DNS_LABELS, Scenario, dns_pod, scenarios
 from translator.convert import ConvertOptions, DefaultDenyOptions, Target, convert
 from translator.convert.options import parse_apiserver
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.k8s import K8sEvaluator
 from translator.evaluate.verdict import Decision
 from translator.model.calico import Action, PolicySet
-from translator.model.cluster import Connection, HostEndpoint, Pod
-from translator.model.common import Direction, IPAddress, IPNetwork, Protocol
+from translator.model.cluster import Cluster, Connection, HostEndpoint, Pod
+from translator.model.common import Direction, IPAddress, IPNetwork, LabelSelector, Protocol
+from translator.model.k8s import IPBlock, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyRule, normalise
 
 NODELOCAL_DNS = ipaddress.ip_network("169.254.20.10/32")
 DNS_NAMESPACE = "kube-system"
@@ -61,8 +62,10 @@ def exception_applies(conn: Connection, deny: DefaultDenyOptions) -> bool:
             return True
         if address is not None and any(_in(address, net) for net in deny.dns_ips):
             return True
-    return conn.protocol is Protocol.TCP and address is not None and any(
-        _in(address, a.net) and any(port in r for r in a.ports) for a in deny.allow_apiserver
+    return (
+        conn.protocol is Protocol.TCP
+        and address is not None
+        and any(_in(address, a.net) and any(port in r for r in a.ports) for a in deny.allow_apiserver)
     )
 
 
@@ -74,9 +77,7 @@ def _in(address: IPAddress, net: IPNetwork) -> bool:
     return address.version == net.version and address in net
 
 
-def intended(
-    conn: Connection, direction: Direction, k8s: Decision, deny: DefaultDenyOptions
-) -> bool:
+def intended(conn: Connection, direction: Direction, k8s: Decision, deny: DefaultDenyOptions) -> bool:
     """The intended decision of a pod side (see the module docstring)."""
     pod = conn.source if direction is Direction.EGRESS else conn.destination
     assert isinstance(pod, Pod)
@@ -111,8 +112,27 @@ def check_migration(scenario: Scenario, options: ConvertOptions, with_originals:
     assert not problems, "\n".join(problems)
 
 
+def _dns_query_of_an_egress_isolated_pod() -> Scenario:
+    """A covered pod isolated for egress by a policy that does not allow DNS still gets DNS.
+
+    Pinned: with a per-namespace explicit deny before the default deny's DNS exception, the query
+    was denied.
+    """
+    pod = Pod("alpha", "pod-0", {"app": "a"}, (ipaddress.ip_address("10.0.0.1"),))
+    dns = dns_pod(1)
+    to_example = NetworkPolicyRule(
+        peers=(NetworkPolicyPeer(ip_block=IPBlock(ipaddress.ip_network("203.0.113.0/24"))),)
+    )
+    policy = normalise(NetworkPolicy("alpha", "allow", LabelSelector(), None, egress=(to_example,)))
+    conn = Connection(pod, dns, Protocol.UDP, 53)
+    return Scenario(Cluster.build((), (pod, dns)), (policy,), (conn,))
+
+
 @settings(max_examples=examples(ci=2000, dev=200))
 @given(scenarios(), migrations, st.booleans())
+@example(
+    _dns_query_of_an_egress_isolated_pod(), ConvertOptions(default_deny=DefaultDenyOptions.build()), False
+)
 def test_migrated_output_means_what_the_migration_promises(
     scenario: Scenario, options: ConvertOptions, with_originals: bool
 ) -> None:

@@ -15,9 +15,10 @@ staged output evaluated as if enforced; the original Kubernetes policies still i
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.examples import examples
@@ -27,8 +28,16 @@ from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.k8s import K8sEvaluator
 from translator.evaluate.verdict import Decision, Verdict
 from translator.model.calico import Action, PolicySet
-from translator.model.cluster import Connection, HostEndpoint, Pod
-from translator.model.common import Direction
+from translator.model.cluster import (
+    DEFAULT_ALLOW_PROFILE,
+    Cluster,
+    Connection,
+    ContainerPort,
+    HostEndpoint,
+    Pod,
+)
+from translator.model.common import Direction, LabelSelector, Protocol
+from translator.model.k8s import NetworkPolicy, NetworkPolicyPort, NetworkPolicyRule, normalise
 
 
 @dataclass(frozen=True)
@@ -97,14 +106,38 @@ def check_equivalence(scenario: Scenario, placement: Placement) -> None:
     assert not problems, f"{placement}:\n" + "\n".join(problems)
 
 
+def _named_port_to_host_endpoint() -> Scenario:
+    """Calico resolves a named port on host endpoints too; Kubernetes only on the destination pod.
+
+    An egress rule `ports: [{port: http}]` with no peer must not open a host endpoint's `http`.
+    """
+    pod = Pod("alpha", "pod-0", {"app": "a"}, (ipaddress.ip_address("10.0.0.1"),))
+    hep = HostEndpoint(
+        "node-0-eth0",
+        "node-0",
+        expected_ips=(ipaddress.ip_address("192.168.0.10"),),
+        profiles=(DEFAULT_ALLOW_PROFILE,),
+        ports=(ContainerPort(80, Protocol.TCP, "http"),),
+    )
+    rule = NetworkPolicyRule(ports=(NetworkPolicyPort(Protocol.TCP, "http"),))
+    policy = normalise(NetworkPolicy("alpha", "allow", LabelSelector(), None, egress=(rule,)))
+    conn = Connection(pod, hep, Protocol.TCP, 80)
+    return Scenario(Cluster.build((), (pod,), (hep,)), (policy,), (conn,))
+
+
+NAMED_PORT_TO_HOST_ENDPOINT = _named_port_to_host_endpoint()
+
+
 @settings(max_examples=examples(ci=2000, dev=200))
 @given(scenarios())
+@example(NAMED_PORT_TO_HOST_ENDPOINT)
 def test_namespaced_output_allows_exactly_what_kubernetes_allows(scenario: Scenario) -> None:
     check_equivalence(scenario, Placement(ConvertOptions(target=Target.NAMESPACED)))
 
 
 @settings(max_examples=examples(ci=2000, dev=200))
 @given(scenarios())
+@example(NAMED_PORT_TO_HOST_ENDPOINT)
 def test_global_output_allows_exactly_what_kubernetes_allows(scenario: Scenario) -> None:
     check_equivalence(scenario, Placement(ConvertOptions(target=Target.GLOBAL)))
 
