@@ -90,8 +90,16 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
         ("--default-deny", "global", "--dns-selector", "k8s-app == "),
         ("--tier", "Bad.Tier"),
         ("--tier", "knp"),
+        ("--tier", "kube-admin"),
     ],
-    ids=["dns-ip-needs-default-deny", "bad-apiserver", "bad-dns-selector", "bad-tier", "reserved-tier"],
+    ids=[
+        "dns-ip-needs-default-deny",
+        "bad-apiserver",
+        "bad-dns-selector",
+        "bad-tier",
+        "reserved-tier",
+        "built-in-tier",
+    ],
 )
 def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     result = invoke(LAB, *args)

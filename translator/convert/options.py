@@ -35,6 +35,14 @@ DEFAULT_APISERVER_PORTS = (PortRange.single(443), PortRange.single(6443))
 _TIER_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # Prefixes Calico reserves for the policies it generates itself (semantics.md §2.7).
 RESERVED_TIER_NAMES = ("knp", "ossg")
+# Tiers Calico (or its operator) creates itself: emitting one would redefine its order and action.
+BUILT_IN_TIERS = (
+    "adminnetworkpolicy",
+    "baselineadminnetworkpolicy",
+    "calico-system",
+    "kube-admin",
+    "kube-baseline",
+)
 
 
 class Target(str, Enum):
@@ -113,6 +121,8 @@ def check_tier_name(name: str) -> None:
         raise UsageError(f"invalid tier name {name!r}: one lower-case DNS label, at most 63 characters")
     if name in RESERVED_TIER_NAMES:
         raise UsageError(f"invalid tier name {name!r}: Calico reserves the '{name}.' prefix")
+    if name in BUILT_IN_TIERS:
+        raise UsageError(f"tier {name!r} is built into Calico; choose a tier of your own")
 
 
 def parse_apiserver(text: str) -> ApiServerAccess:
