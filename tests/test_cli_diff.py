@@ -121,3 +121,20 @@ def test_help_shows_a_real_example() -> None:
     result = run("--help")
     assert result.exit_code == 0
     assert "samples/lab/policies --cluster samples/lab/cluster.yaml" in result.stdout
+
+
+def test_symbolic_next_to_the_cluster_diff() -> None:
+    result = run(POLICIES, "--cluster", CLUSTER, "--migrate", "--default-deny", "global", "--symbolic",
+                 "-o", "json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["changes"] and document["symbolic_changes"]
+    assert all(c["source"]["kind"] in ("symbolic", "external") for c in document["symbolic_changes"])
+
+
+def test_staged_conversion_changes_nothing_until_previewed() -> None:
+    args = (POLICIES, "--cluster", CLUSTER, "--migrate", "--default-deny", "global", "--staged")
+    assert run(*args).exit_code == 0  # staged policies are not enforced
+    previewed = run(*args, "--preview-staged", "--tie-break", "v3.31")
+    assert previewed.exit_code == 1
+    assert "dev/curl-dev" in previewed.stdout

@@ -63,7 +63,9 @@ def diff(
     migrate: bool = typer.Option(False, help="Compare POLICIES with their conversion."),
     target: TargetChoice = typer.Option(TargetChoice.NAMESPACED, help="--migrate: conversion target."),
     tier: str | None = typer.Option(None, help="--migrate: put the converted policies in this tier."),
-    staged: bool = typer.Option(False, help="--migrate: convert to Staged kinds (see --preview-staged)."),
+    staged: bool = typer.Option(
+        False, help="--migrate: Staged kinds next to the originals (see --preview-staged)."
+    ),
     default_deny: DefaultDenyChoice | None = typer.Option(
         None, help="--migrate: add the global default deny with its DNS exception."
     ),
@@ -157,6 +159,9 @@ def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
     for line in result.report:
         typer.echo(f"np2calico: {line}", err=True)
     result.diagnostics.raise_if_errors()
+    if options.staged:
+        # Staged policies replace nothing: they are applied next to the originals, for a preview.
+        return policies, policies.merged(result.policy_set)
     return policies, result.policy_set
 
 
