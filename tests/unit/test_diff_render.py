@@ -86,3 +86,16 @@ def test_resource_diff_formats(fmt: str) -> None:
 
 def test_resource_diff_without_changes() -> None:
     assert render_resource_diff(diff_resources([MANIFEST], [MANIFEST])) == "No changes (1 unchanged).\n"
+
+
+@pytest.mark.parametrize(
+    ("networks", "text"),
+    [
+        (("10.0.0.0/8",), "10.0.0.0/8"),
+        (("0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"), "0.0.0.0/0 except 224.0.0.0/3"),
+        (("1.0.0.0/8", "3.0.0.0/8", "5.0.0.0/8"), "1.0.0.0/8, 3.0.0.0/8, 5.0.0.0/8"),
+        (("::/1", "8000::/2", "c000::/3"), "::/0 except e000::/3"),
+    ],
+)
+def test_outside_addresses_use_the_shorter_form(networks: tuple[str, ...], text: str) -> None:
+    assert Endpoints(EndpointKind.EXTERNAL, networks=networks).describe() == text

@@ -9,7 +9,8 @@ conditions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -91,12 +92,32 @@ class Endpoints:
 
     def describe(self) -> str:
         if self.kind is EndpointKind.EXTERNAL:
-            return ", ".join(self.networks)
+            return describe_networks(self.networks)
         if self.kind is EndpointKind.SYMBOLIC:
             return self.conditions
         if self.kind is EndpointKind.HOST:
             return ", ".join(self.names)
         return ", ".join(f"{self.namespace}/{n}" for n in self.names)
+
+
+def describe_networks(networks: Sequence[str]) -> str:
+    """CIDRs as listed, or `0.0.0.0/0 except …` when the complement is the shorter list."""
+    nets = [ipaddress.ip_network(n) for n in networks]
+    if len(nets) <= 2 or len({n.version for n in nets}) != 1:
+        return ", ".join(networks)
+    full = ipaddress.ip_network("0.0.0.0/0" if nets[0].version == 4 else "::/0")
+    gaps, cursor = [], int(full.network_address)
+    for net in sorted(nets):
+        if int(net.network_address) > cursor:
+            gaps.append((cursor, int(net.network_address) - 1))
+        cursor = max(cursor, int(net.broadcast_address) + 1)
+    if cursor <= int(full.broadcast_address):
+        gaps.append((cursor, int(full.broadcast_address)))
+    build = type(full.network_address)
+    missing = [str(n) for a, b in gaps for n in ipaddress.summarize_address_range(build(a), build(b))]
+    if len(missing) >= len(nets):
+        return ", ".join(networks)
+    return f"{full} except {', '.join(missing)}"
 
 
 @dataclass(frozen=True)
