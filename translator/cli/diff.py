@@ -60,6 +60,9 @@ def diff(
         None, "--cluster", help="Cluster state (Namespaces, Pods, HostEndpoints); without it: --symbolic."
     ),
     symbolic: bool = typer.Option(False, help="Also report changes for pods described by labels."),
+    max_symbolic_pods: int = typer.Option(
+        2000, min=1, help="Cap on the synthetic pods of --symbolic (the output says when it caps)."
+    ),
     migrate: bool = typer.Option(False, help="Compare POLICIES with their conversion."),
     target: TargetChoice = typer.Option(TargetChoice.NAMESPACED, help="--migrate: conversion target."),
     tier: str | None = typer.Option(None, help="--migrate: put the converted policies in this tier."),
@@ -104,7 +107,8 @@ def diff(
     from translator.diff import diff_policies
 
     semantic = diff_policies(before, after, state, tie_break=tie_break.value,
-                             preview_staged=preview_staged, symbolic=symbolic)
+                             preview_staged=preview_staged, symbolic=symbolic,
+                             max_symbolic_pods=max_symbolic_pods)
     write_output(render_semantic_diff(semantic, output.value, color), output_file)
     raise typer.Exit(EXIT_OK if semantic.is_empty else EXIT_NO)
 

@@ -29,7 +29,7 @@ from translator.selectors import NAMESPACE_NAME_LABEL as CALICO_NAME_LABEL
 
 OTHER_VALUE = "np2calico-other-value"
 OTHER_NAMESPACE = "np2calico-other-namespace"
-DEFAULT_MAX_PODS = 400
+DEFAULT_MAX_PODS = 2000
 _NAME_KEYS = {K8S_NAME_LABEL, CALICO_NAME_LABEL}
 ABSENT = None
 
