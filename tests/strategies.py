@@ -14,7 +14,9 @@ Examples stay cheap: a few pods, a few policies, a few connections.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from hypothesis import strategies as st
 
@@ -45,6 +47,8 @@ from translator.model.k8s import (
     NetworkPolicyRule,
     normalise,
 )
+
+T = TypeVar("T")
 
 # --- label domains --------------------------------------------------------------------------------
 
@@ -119,6 +123,8 @@ namespace_selectors = label_selectors(
 )
 
 # --- clusters --------------------------------------------------------------------------------------
+# Every strategy is built once, at import: building strategies inside draws costs more than the
+# example itself (Hypothesis validates each new strategy).
 
 container_ports = st.builds(
     ContainerPort,
@@ -126,21 +132,25 @@ container_ports = st.builds(
     st.sampled_from(PROTOCOLS),
     st.one_of(st.none(), st.sampled_from(PORT_NAMES)),
 )
+_pod_labels = label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)
+_namespace_labels = label_sets(NAMESPACE_LABEL_KEYS, NAMESPACE_LABEL_VALUES)
+_pod_specs = st.tuples(
+    st.sampled_from(("v4", "v4", "v6", "dual")),
+    st.lists(container_ports, max_size=2, unique_by=lambda p: (p.name, p.protocol)),
+    st.sampled_from(NAMESPACES),
+    _pod_labels,
+)
+_hep_specs = st.tuples(
+    _pod_labels,
+    st.sampled_from(((), (DEFAULT_ALLOW_PROFILE,))),
+    st.lists(container_ports, max_size=1),
+)
 
 
-@st.composite
-def pods(draw: st.DrawFn, index: int) -> Pod:
-    """Pod `index`: IPv4, IPv6 or dual-stack addresses of its own, labels from the small domain."""
-    family = draw(st.sampled_from(("v4", "v4", "v6", "dual")))
+def pod(index: int, family: str, ports: list[ContainerPort], namespace: str, labels: dict[str, str]) -> Pod:
+    """Pod `index`: IPv4, IPv6 or dual-stack addresses of its own."""
     ips = {"v4": (POD_IPV4[index],), "v6": (POD_IPV6[index],), "dual": (POD_IPV4[index], POD_IPV6[index])}
-    ports = draw(st.lists(container_ports, max_size=2, unique_by=lambda p: (p.name, p.protocol)))
-    return Pod(
-        namespace=draw(st.sampled_from(NAMESPACES)),
-        name=f"pod-{index}",
-        labels=draw(label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)),
-        ips=ips[family],
-        ports=tuple(ports),
-    )
+    return Pod(namespace, f"pod-{index}", labels, ips[family], tuple(ports))
 
 
 def dns_pod(index: int) -> Pod:
@@ -154,65 +164,73 @@ def dns_pod(index: int) -> Pod:
     )
 
 
-@st.composite
-def host_endpoints(draw: st.DrawFn, index: int) -> HostEndpoint:
+def host_endpoint(index: int, labels: dict[str, str], profiles: tuple[str, ...], ports: list) -> HostEndpoint:
     """A host endpoint, sometimes with pod-like labels and named ports (which pod peers must ignore)."""
     return HostEndpoint(
         name=f"node-{index}-eth0",
         node=f"node-{index}",
-        labels=draw(label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)),
+        labels=labels,
         expected_ips=(HEP_IPS[index],),
-        profiles=draw(st.sampled_from(((), (DEFAULT_ALLOW_PROFILE,)))),
-        ports=tuple(draw(st.lists(container_ports, max_size=1))),
+        profiles=profiles,
+        ports=tuple(ports),
     )
 
 
 @st.composite
 def clusters(draw: st.DrawFn, max_pods: int = 4, with_dns: bool | None = None) -> Cluster:
-    count = draw(st.integers(1, max_pods))
-    members = [draw(pods(i)) for i in range(count)]
+    specs = draw(st.lists(_pod_specs, min_size=1, max_size=max_pods))
+    members = [pod(i, *spec) for i, spec in enumerate(specs)]
     if with_dns if with_dns is not None else draw(st.booleans()):
-        members.append(dns_pod(count))
-    heps = [draw(host_endpoints(i)) for i in range(draw(st.integers(0, 1)))]
-    namespaces = [
-        Namespace.create(name, draw(label_sets(NAMESPACE_LABEL_KEYS, NAMESPACE_LABEL_VALUES)))
-        for name in NAMESPACES
-    ]
+        members.append(dns_pod(len(specs)))
+    heps = [host_endpoint(i, *spec) for i, spec in enumerate(draw(st.lists(_hep_specs, max_size=1)))]
+    labels = draw(st.tuples(*(_namespace_labels for _ in NAMESPACES)))
+    namespaces = [Namespace.create(name, extra) for name, extra in zip(NAMESPACES, labels, strict=True)]
     return Cluster.build(namespaces, members, heps)
 
 
 # --- policies --------------------------------------------------------------------------------------
 
+_EXCEPTS = {
+    cidr: st.lists(st.sampled_from(subsets), max_size=2, unique=True) for cidr, subsets in CIDRS.items()
+}
+_CIDR_NAMES = st.sampled_from(sorted(CIDRS))
+
 
 @st.composite
 def ip_blocks(draw: st.DrawFn) -> IPBlock:
-    cidr = draw(st.sampled_from(sorted(CIDRS)))
-    excepts = draw(st.lists(st.sampled_from(CIDRS[cidr]), max_size=2, unique=True))
+    cidr = draw(_CIDR_NAMES)
+    excepts = draw(_EXCEPTS[cidr])
     return IPBlock(parse_network(cidr), tuple(parse_network(e) for e in excepts))
 
 
+_pod_selectors = label_selectors()
 peers = st.one_of(
-    st.builds(NetworkPolicyPeer, pod_selector=label_selectors()),
+    st.builds(NetworkPolicyPeer, pod_selector=_pod_selectors),
     st.builds(NetworkPolicyPeer, namespace_selector=namespace_selectors),
-    st.builds(NetworkPolicyPeer, pod_selector=label_selectors(), namespace_selector=namespace_selectors),
+    st.builds(NetworkPolicyPeer, pod_selector=_pod_selectors, namespace_selector=namespace_selectors),
     st.builds(NetworkPolicyPeer, ip_block=ip_blocks()),
 )
+
+_protocols = st.one_of(st.none(), st.sampled_from(PROTOCOLS))
+_port_kinds = st.sampled_from(("none", "none", "number", "range", "name"))
+_port_names = st.sampled_from(PORT_NAMES)
+_port_numbers = st.sampled_from(PORT_NUMBERS)
+_END_PORTS = {p: st.sampled_from([e for e in END_PORTS if e >= p] or [p]) for p in PORT_NUMBERS}
 
 
 @st.composite
 def policy_ports(draw: st.DrawFn) -> NetworkPolicyPort:
     """A port entry: protocol absent (TCP by default) or explicit; a number, a range, a name or none."""
-    protocol = draw(st.one_of(st.none(), st.sampled_from(PROTOCOLS)))
-    kind = draw(st.sampled_from(("none", "none", "number", "range", "name")))
+    protocol = draw(_protocols)
+    kind = draw(_port_kinds)
     if kind == "none":
         return NetworkPolicyPort(protocol)
     if kind == "name":
-        return NetworkPolicyPort(protocol, draw(st.sampled_from(PORT_NAMES)))
-    port = draw(st.sampled_from(PORT_NUMBERS))
+        return NetworkPolicyPort(protocol, draw(_port_names))
+    port = draw(_port_numbers)
     if kind == "number":
         return NetworkPolicyPort(protocol, port)
-    end = draw(st.sampled_from([e for e in END_PORTS if e >= port] or [port]))
-    return NetworkPolicyPort(protocol, port, end)
+    return NetworkPolicyPort(protocol, port, draw(_END_PORTS[port]))
 
 
 rules = st.builds(
@@ -229,32 +247,31 @@ POLICY_TYPES = (
 )
 POLICY_NAMES = ("allow", "deny-all", "web.v1.policy")
 
+_policy_bodies = st.tuples(
+    _pod_selectors,
+    st.sampled_from(POLICY_TYPES),
+    st.lists(rules, max_size=2).map(tuple),
+    st.lists(rules, max_size=2).map(tuple),
+)
+_policy_keys = st.tuples(st.sampled_from(NAMESPACES), st.sampled_from(POLICY_NAMES))
 
-@st.composite
-def raw_policies(draw: st.DrawFn, namespace: str, name: str) -> NetworkPolicy:
+
+def raw_policy(namespace: str, name: str, body: tuple) -> NetworkPolicy:
     """A policy as written in a file: not normalised."""
-    return NetworkPolicy(
-        namespace=namespace,
-        name=name,
-        pod_selector=draw(label_selectors()),
-        policy_types=draw(st.sampled_from(POLICY_TYPES)),
-        ingress=tuple(draw(st.lists(rules, max_size=2))),
-        egress=tuple(draw(st.lists(rules, max_size=2))),
-    )
+    pod_selector, policy_types, ingress, egress = body
+    return NetworkPolicy(namespace, name, pod_selector, policy_types, ingress, egress)
+
+
+def raw_policies(namespace: str, name: str) -> st.SearchStrategy[NetworkPolicy]:
+    """Raw (not normalised) policies called `namespace/name`, as a file would hold them."""
+    return _policy_bodies.map(lambda body: raw_policy(namespace, name, body))
 
 
 @st.composite
 def policy_sets(draw: st.DrawFn, max_policies: int = 3) -> tuple[NetworkPolicy, ...]:
     """Normalised policies with distinct (namespace, name); sometimes a copy in another namespace."""
-    keys = draw(
-        st.lists(
-            st.tuples(st.sampled_from(NAMESPACES), st.sampled_from(POLICY_NAMES)),
-            min_size=1,
-            max_size=max_policies,
-            unique=True,
-        )
-    )
-    policies = [draw(raw_policies(ns, name)) for ns, name in keys]
+    keys = draw(st.lists(_policy_keys, min_size=1, max_size=max_policies, unique=True))
+    policies = [raw_policy(ns, name, draw(_policy_bodies)) for ns, name in keys]
     copy = _copy_elsewhere(policies[0], keys)
     if copy is not None and draw(st.booleans()):
         policies.append(copy)
@@ -282,30 +299,38 @@ def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
     TCP 53), the traffic a default deny's DNS exception is about.
     """
     dns_pods = [p for p in cluster.pods if p.labels == DNS_LABELS]
-    if dns_pods and draw(st.integers(0, 3)) == 0:
+    if dns_pods and draw(_quarter):
         return _dns_query(draw, cluster, dns_pods)
     everything = endpoints(cluster)
-    source = draw(st.sampled_from(everything))
-    if not isinstance(source, Pod):
-        destination = draw(st.sampled_from(list(cluster.pods)))
-    else:
-        destination = draw(st.sampled_from(everything))
-    port = draw(st.one_of(st.sampled_from(PORT_NUMBERS), st.sampled_from(PORT_NAMES)))
-    protocol = draw(st.sampled_from(PROTOCOLS))
+    source = _pick(draw, everything)
+    destination = _pick(draw, everything if isinstance(source, Pod) else cluster.pods)
+    port = draw(_connection_ports)
+    protocol = draw(_connection_protocols)
     return Connection(source, destination, protocol, port, *_addresses(draw, source, destination))
 
 
+_booleans = st.booleans()
+_quarter = st.integers(0, 3).map(lambda n: n == 0)
+_connection_ports = st.one_of(st.sampled_from(PORT_NUMBERS), st.sampled_from(PORT_NAMES))
+_connection_protocols = st.sampled_from(PROTOCOLS)
+_dns_protocols = st.sampled_from((Protocol.UDP, Protocol.TCP))
+
+
+def _pick(draw: st.DrawFn, items: Sequence[T]) -> T:
+    """One of `items`; drawing an index reuses Hypothesis' cached integer strategy."""
+    return items[draw(st.integers(0, len(items) - 1))]
+
+
 def _dns_query(draw: st.DrawFn, cluster: Cluster, dns_pods: list[Pod]) -> Connection:
-    source = draw(st.sampled_from(list(cluster.pods)))
-    protocol = draw(st.sampled_from((Protocol.UDP, Protocol.TCP)))
-    return Connection(source, draw(st.sampled_from(dns_pods)), protocol, 53)
+    source = _pick(draw, cluster.pods)
+    return Connection(source, _pick(draw, dns_pods), draw(_dns_protocols), 53)
 
 
 def _addresses(
     draw: st.DrawFn, source: Endpoint, destination: Endpoint
 ) -> tuple[IPAddress | None, IPAddress | None]:
     """Sometimes pick the IPv6 address of a dual-stack side explicitly (both sides, same family)."""
-    if not draw(st.booleans()):
+    if not draw(_booleans):
         return (None, None)
     sides = [_v6(e) for e in (source, destination)]
     if any(s is None for s in sides):
