@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TypeVar
 
 from hypothesis import strategies as st
@@ -132,6 +133,7 @@ container_ports = st.builds(
     st.sampled_from(PROTOCOLS),
     st.one_of(st.none(), st.sampled_from(PORT_NAMES)),
 )
+_booleans = st.booleans()
 _pod_labels = label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)
 _namespace_labels = label_sets(NAMESPACE_LABEL_KEYS, NAMESPACE_LABEL_VALUES)
 _pod_specs = st.tuples(
@@ -176,14 +178,23 @@ def host_endpoint(index: int, labels: dict[str, str], profiles: tuple[str, ...],
     )
 
 
+_hep_lists = st.lists(_hep_specs, max_size=1)
+_all_namespace_labels = st.tuples(*(_namespace_labels for _ in NAMESPACES))
+
+
+@cache
+def _pod_spec_lists(max_pods: int) -> st.SearchStrategy[list[tuple]]:
+    return st.lists(_pod_specs, min_size=1, max_size=max_pods)
+
+
 @st.composite
 def clusters(draw: st.DrawFn, max_pods: int = 4, with_dns: bool | None = None) -> Cluster:
-    specs = draw(st.lists(_pod_specs, min_size=1, max_size=max_pods))
+    specs = draw(_pod_spec_lists(max_pods))
     members = [pod(i, *spec) for i, spec in enumerate(specs)]
-    if with_dns if with_dns is not None else draw(st.booleans()):
+    if with_dns if with_dns is not None else draw(_booleans):
         members.append(dns_pod(len(specs)))
-    heps = [host_endpoint(i, *spec) for i, spec in enumerate(draw(st.lists(_hep_specs, max_size=1)))]
-    labels = draw(st.tuples(*(_namespace_labels for _ in NAMESPACES)))
+    heps = [host_endpoint(i, *spec) for i, spec in enumerate(draw(_hep_lists))]
+    labels = draw(_all_namespace_labels)
     namespaces = [Namespace.create(name, extra) for name, extra in zip(NAMESPACES, labels, strict=True)]
     return Cluster.build(namespaces, members, heps)
 
@@ -262,6 +273,11 @@ def raw_policy(namespace: str, name: str, body: tuple) -> NetworkPolicy:
     return NetworkPolicy(namespace, name, pod_selector, policy_types, ingress, egress)
 
 
+@cache
+def _policy_key_lists(max_policies: int) -> st.SearchStrategy[list[tuple[str, str]]]:
+    return st.lists(_policy_keys, min_size=1, max_size=max_policies, unique=True)
+
+
 def raw_policies(namespace: str, name: str) -> st.SearchStrategy[NetworkPolicy]:
     """Raw (not normalised) policies called `namespace/name`, as a file would hold them."""
     return _policy_bodies.map(lambda body: raw_policy(namespace, name, body))
@@ -270,10 +286,10 @@ def raw_policies(namespace: str, name: str) -> st.SearchStrategy[NetworkPolicy]:
 @st.composite
 def policy_sets(draw: st.DrawFn, max_policies: int = 3) -> tuple[NetworkPolicy, ...]:
     """Normalised policies with distinct (namespace, name); sometimes a copy in another namespace."""
-    keys = draw(st.lists(_policy_keys, min_size=1, max_size=max_policies, unique=True))
+    keys = draw(_policy_key_lists(max_policies))
     policies = [raw_policy(ns, name, draw(_policy_bodies)) for ns, name in keys]
     copy = _copy_elsewhere(policies[0], keys)
-    if copy is not None and draw(st.booleans()):
+    if copy is not None and draw(_booleans):
         policies.append(copy)
     return tuple(normalise(p) for p in policies)
 
@@ -309,7 +325,6 @@ def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
     return Connection(source, destination, protocol, port, *_addresses(draw, source, destination))
 
 
-_booleans = st.booleans()
 _quarter = st.integers(0, 3).map(lambda n: n == 0)
 _connection_ports = st.one_of(st.sampled_from(PORT_NUMBERS), st.sampled_from(PORT_NAMES))
 _connection_protocols = st.sampled_from(PROTOCOLS)
