@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
 import typer
 
 from translator.cli import app
 from translator.cli.common import EXIT_OK, handle_errors, report, write_output
+from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION, load_from_cluster
 from translator.errors import InputError, Level, Location, UsageError
 from translator.evaluate.connections import (
     make_connection,
@@ -34,6 +36,7 @@ Examples (from the repository root):
       --from default/curl --to kube-system/coredns-5dd5756b68-7xk2p --port dns --protocol UDP
   np2calico explain samples/lab/policies --cluster samples/lab/cluster.yaml \\
       --connections samples/lab/connections.yaml -o json
+  np2calico explain --from-cluster --from default/curl --to 10.244.0.12 --port 80
 """
 
 
@@ -61,6 +64,26 @@ def _load(paths: Sequence[str], namespace: str) -> Loaded:
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     return loaded
+
+
+def _inputs(
+    policies: list[str] | None,
+    cluster_state: str | None,
+    namespace: str,
+    live: tuple[bool, str | None, Path | None],
+) -> tuple[Loaded, Cluster]:
+    """Policies and cluster state: from files, or from the live cluster (`--from-cluster`)."""
+    from_cluster, context, kubeconfig = live
+    if from_cluster == (cluster_state is not None):
+        raise UsageError("give exactly one of --cluster STATE and --from-cluster")
+    if not from_cluster:
+        if not policies:
+            raise UsageError("missing POLICIES (files or folders, or - for stdin)")
+        return _load(policies, namespace), _load([cluster_state or ""], namespace).cluster()
+    cluster_loaded = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
+    report(d for d in cluster_loaded.diagnostics if d.level is not Level.ERROR)
+    loaded = _load(policies, namespace) if policies else cluster_loaded
+    return loaded, cluster_loaded.cluster()
 
 
 def _read_batch(path: str, cluster: Cluster) -> list[Connection]:
@@ -122,11 +145,12 @@ def _check_mode(connections: str | None, single: dict[str, str | None]) -> None:
 @app.command(epilog=EXAMPLES)
 @handle_errors
 def explain(
-    policies: list[str] = typer.Argument(
-        ..., help="Policy files or folders; - reads stdin.", metavar="POLICIES"
+    policies: list[str] | None = typer.Argument(
+        None, help="Policy files or folders; - reads stdin (with --from-cluster: default the cluster's).",
+        metavar="POLICIES",
     ),
-    cluster_state: str = typer.Option(
-        ..., "--cluster", help="Cluster state: Namespaces and Pods as `kubectl get -o yaml` prints them."
+    cluster_state: str | None = typer.Option(
+        None, "--cluster", help="Cluster state: Namespaces and Pods as `kubectl get -o yaml` prints them."
     ),
     source: str | None = typer.Option(None, "--from", help="NS/POD, an IP address or hep:NAME."),
     destination: str | None = typer.Option(None, "--to", help="NS/POD, an IP address or hep:NAME."),
@@ -148,6 +172,9 @@ def explain(
     namespace: str = typer.Option(
         "default", "-n", "--namespace", help="Namespace of policies whose file names none."
     ),
+    from_cluster: bool = FROM_CLUSTER_OPTION,
+    context: str | None = CONTEXT_OPTION,
+    kubeconfig: Path | None = KUBECONFIG_OPTION,
 ) -> None:
     """Print whether a connection is allowed, per direction, and which policy and rule decided.
 
@@ -156,10 +183,9 @@ def explain(
     """
     single = {"--from": source, "--to": destination, "--port": port, "--protocol": protocol}
     _check_mode(connections, single)
-    if connections == "-" and "-" in policies:
+    if connections == "-" and "-" in (policies or []):
         raise UsageError("only one of POLICIES and --connections can read stdin")
-    loaded = _load(policies, namespace)
-    cluster = _load([cluster_state], namespace).cluster()
+    loaded, cluster = _inputs(policies, cluster_state, namespace, (from_cluster, context, kubeconfig))
     if connections is not None:
         batch = _read_batch(connections, cluster)
     else:
