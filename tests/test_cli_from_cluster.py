@@ -72,3 +72,20 @@ def test_an_unreachable_cluster_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = run("validate", "--from-cluster", "--kubeconfig", config)
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("np2calico: error: cannot reach the Kubernetes API server")
+
+
+def test_diff_migrates_the_cluster_policies_on_the_cluster_state(kubeconfig: Path) -> None:
+    plain = run("diff", "--from-cluster", "--kubeconfig", kubeconfig, "--migrate", "-o", "json")
+    assert plain.exit_code == 0, plain.stderr + plain.stdout
+    migrated = run("diff", "--from-cluster", "--kubeconfig", kubeconfig, "--migrate",
+                   "--default-deny", "global", "-o", "json")
+    assert migrated.exit_code == 1, migrated.stderr
+    assert "dev" in migrated.stdout  # the dev namespace has no policy and becomes isolated
+
+
+def test_diff_of_the_cluster_against_proposed_policies(kubeconfig: Path) -> None:
+    # BEFORE is the cluster (deny-all-ingress only); AFTER adds the curl -> color-api allow.
+    result = run("diff", "--from-cluster", "--kubeconfig", kubeconfig, "samples/lab/steps/02-allow-curl",
+                 "-o", "json")
+    assert result.exit_code == 1, result.stderr
+    assert "color-api" in result.stdout

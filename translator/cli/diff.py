@@ -11,6 +11,7 @@ import typer
 
 from translator.cli import app
 from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report, write_output
+from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
 from translator.errors import Level, UsageError
 
 EXAMPLES = """\b
@@ -26,6 +27,8 @@ Examples (from the repository root):
   # Object by object, like kubectl diff:
   np2calico convert samples/lab/policies > proposed.yaml
   np2calico diff --resources proposed.yaml --against existing.yaml
+  # On the live cluster: its policies and pods, against their migration:
+  np2calico diff --from-cluster --migrate --default-deny global
 Exit status: 0 no change, 1 changes, 2 error.
 """
 
@@ -85,6 +88,9 @@ def diff(
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
     output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
     namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
+    from_cluster: bool = FROM_CLUSTER_OPTION,
+    context: str | None = CONTEXT_OPTION,
+    kubeconfig: Path | None = KUBECONFIG_OPTION,
 ) -> None:
     """Report every connection whose verdict changes, with the deciding policy and rule on both sides.
 
@@ -102,8 +108,9 @@ def diff(
     migration = _migration_options(migrate, target, tier, staged, default_deny,
                                    (exclude_namespace, include_namespace),
                                    (dns_selector, dns_namespace, dns_ip), allow_apiserver)
-    before, after = _sides(paths or [], migration, namespace)
-    state = _cluster(cluster, namespace) if cluster is not None else None
+    live = _live(from_cluster, cluster, (context, kubeconfig), namespace)
+    before, after = _sides(paths or [], migration, namespace, live.policies if live else None)
+    state = live.cluster() if live else _cluster(cluster, namespace) if cluster is not None else None
     from translator.diff import diff_policies
 
     semantic = diff_policies(before, after, state, tie_break=tie_break.value,
@@ -140,8 +147,30 @@ def _cluster(path: str, namespace: str) -> Any:
     return _load(path, namespace).cluster()
 
 
-def _sides(paths: list[str], migration: Any, namespace: str) -> tuple[Any, Any]:
-    """The two policy sets: BEFORE and AFTER, or POLICIES and their conversion."""
+def _live(from_cluster: bool, cluster: str | None, where: tuple[str | None, Path | None],
+          namespace: str) -> Any:
+    """The live cluster's policies and state with --from-cluster (which replaces --cluster)."""
+    if not from_cluster:
+        return None
+    if cluster is not None:
+        raise UsageError("give at most one of --cluster STATE and --from-cluster")
+    from translator.cluster import load_from_cluster
+    from translator.load.registry import LoadContext
+
+    live = load_from_cluster(*where, LoadContext(default_namespace=namespace))
+    report(d for d in live.diagnostics if d.level is not Level.ERROR)
+    return live
+
+
+def _sides(paths: list[str], migration: Any, namespace: str, live_policies: Any = None) -> tuple[Any, Any]:
+    """The two policy sets: BEFORE and AFTER, or POLICIES and their conversion.
+
+    With --from-cluster the cluster's policies stand in for POLICIES (--migrate) or for BEFORE.
+    """
+    if live_policies is not None and migration is not None and not paths:
+        return _converted(live_policies, migration)
+    if live_policies is not None and migration is None and len(paths) == 1:
+        return live_policies, _load(paths[0], namespace).policies
     if migration is not None:
         if len(paths) != 1:
             raise UsageError("--migrate takes exactly one path: the Kubernetes policies")
