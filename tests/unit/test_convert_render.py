@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from translator.convert import ConvertOptions, Target, convert
+from tests.examples import examples
+from tests.strategies import policy_sets
+from translator.convert import ConvertOptions, DefaultDenyOptions, Target, convert
 from translator.model.calico import (
     Action,
     EntityRule,
@@ -102,3 +107,27 @@ def test_rendered_selectors_parse_back_to_the_same_ast() -> None:
     result = convert(policies, ConvertOptions(target=Target.GLOBAL))
     for policy in result.policies:
         assert parse(manifest(policy)["spec"]["selector"]) == policy.spec.selector
+
+
+@settings(max_examples=examples(ci=300, dev=50))
+@given(
+    policy_sets(),
+    st.sampled_from(Target),
+    st.sampled_from((None, "t")),
+    st.booleans(),
+    st.sampled_from((None, DefaultDenyOptions.build())),
+)
+def test_yaml_reads_back_as_the_manifests(policies, target, tier, staged, default_deny) -> None:
+    options = ConvertOptions(target=target, tier=tier, staged=staged, default_deny=default_deny)
+    result = convert(policies, options)
+    documents = manifests(result.tiers, result.policies)
+    assert list(yaml.safe_load_all(render_yaml(documents))) == documents
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["yes", "No", "on", "null", "~", "10.0.0.0/8", "80:82", "a b", "it's", "x: y", "- a", "", "é", "#x"],
+)
+def test_strings_a_yaml_reader_could_misread_are_quoted(value: str) -> None:
+    documents = [{"k": value, "l": [value], "f": 0.00001, "n": 1000}]
+    assert list(yaml.safe_load_all(render_yaml(documents))) == documents
