@@ -103,7 +103,8 @@ def test_namespace_selectors_never_match_an_entity_without_labels(
     ids=["no-ports", "protocol-only", "all-ports-wins", "all-ports-wins-later", "protocol-major", "merged"],
 )
 def test_ports_are_grouped_by_protocol_and_merged(ports: tuple, expected: dict) -> None:
-    assert protocol_ports(ports) == expected
+    assert dict(protocol_ports(ports)) == expected
+    assert list(dict(protocol_ports(ports))) == list(expected)  # protocol-major order
 
 
 def test_coalesce_joins_overlapping_and_adjacent_ranges() -> None:

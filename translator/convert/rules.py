@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from translator.model.calico import Action, EntityRule, PortSpec, Rule
 from translator.model.common import Direction, LabelSelector, PortRange, Protocol
@@ -41,8 +42,8 @@ K8S_PODS = Equals(ORCHESTRATOR_LABEL, "k8s")
 # A namespaceSelector matching every namespace and nothing else (no host endpoint, no global set).
 ANY_NAMESPACE = All()
 
-# (protocol or None for "every protocol") → ports (None for "every port").
-ProtocolPorts = dict[Protocol | None, tuple[PortSpec, ...] | None]
+# (protocol or None for "every protocol", ports or None for "every port"), in rule order.
+ProtocolPorts = tuple[tuple[Protocol | None, tuple[PortSpec, ...] | None], ...]
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,14 @@ class PeerScope:
     explicit: bool = False
 
 
+# The same selectors, peers and port lists recur across a policy set: translate each once.
+@lru_cache(maxsize=65536)
 def pod_selector(selector: LabelSelector) -> Selector:
     """A Kubernetes pod selector as Calico writes it: `projectcalico.org/orchestrator == 'k8s' && …`."""
     return and_([K8S_PODS, from_label_selector(selector)])
 
 
+@lru_cache(maxsize=65536)
 def namespace_selector(selector: LabelSelector) -> Selector:
     """A Kubernetes namespaceSelector as a positive Calico one (`{}` is `all()`)."""
     translated = from_label_selector(selector)
@@ -83,6 +87,7 @@ def namespaces_selector(namespaces: Sequence[str]) -> Selector:
     return Equals(NAMESPACE_NAME_LABEL, names[0]) if len(names) == 1 else In(NAMESPACE_NAME_LABEL, names)
 
 
+@lru_cache(maxsize=65536)
 def peer_entity(peer: NetworkPolicyPeer, scope: PeerScope) -> EntityRule:
     """The endpoint half of an EntityRule (selectors or nets) for one Kubernetes peer."""
     if peer.ip_block is not None:
@@ -111,11 +116,12 @@ def _port_spec(port: NetworkPolicyPort) -> PortSpec | None:
     return PortRange(port.port, port.end_port if port.end_port is not None else port.port)
 
 
-def protocol_ports(ports: Sequence[NetworkPolicyPort]) -> ProtocolPorts:
-    """Ports grouped by protocol; an entry without a port opens every port of its protocol."""
+@lru_cache(maxsize=65536)
+def protocol_ports(ports: tuple[NetworkPolicyPort, ...]) -> ProtocolPorts:
+    """Ports grouped by protocol, protocol-major; an entry without a port opens all of its protocol."""
     if not ports:
-        return {None: None}
-    groups: ProtocolPorts = {}
+        return ((None, None),)
+    groups: dict[Protocol | None, tuple[PortSpec, ...] | None] = {}
     for port in ports:
         assert port.protocol is not None, "rule used before normalise()"
         spec = _port_spec(port)
@@ -123,7 +129,8 @@ def protocol_ports(ports: Sequence[NetworkPolicyPort]) -> ProtocolPorts:
             groups[port.protocol] = None
         elif port.protocol not in groups or groups[port.protocol] is not None:
             groups[port.protocol] = (*(groups.get(port.protocol) or ()), spec)
-    return {p: None if s is None else merge_ports(s) for p, s in sorted(groups.items(), key=_protocol_key)}
+    ordered = sorted(groups.items(), key=_protocol_key)
+    return tuple((p, None if s is None else merge_ports(s)) for p, s in ordered)
 
 
 def _protocol_key(item: tuple[Protocol | None, object]) -> str:
@@ -155,7 +162,7 @@ def convert_rule(rule: NetworkPolicyRule, direction: Direction, scope: PeerScope
     """One Kubernetes ingress/egress rule → Calico Allow rules (protocol-major, peers in order)."""
     peers: Sequence[NetworkPolicyPeer | None] = rule.peers or (None,)
     rules: list[Rule] = []
-    for protocol, ports in protocol_ports(rule.ports).items():
+    for protocol, ports in protocol_ports(rule.ports):
         for peer in peers:
             entity = EntityRule() if peer is None else peer_entity(peer, scope)
             rules.extend(_rules_for(direction, protocol, ports or (), entity))

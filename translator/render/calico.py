@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Union
 
 from translator.model.calico import (
@@ -34,6 +35,7 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+@lru_cache(maxsize=65536)
 def _port(port: PortSpec) -> int | str:
     if isinstance(port, PortRange):
         return port.start if port.is_single else str(port)
@@ -41,20 +43,40 @@ def _port(port: PortSpec) -> int | str:
 
 
 def _selector(selector: Selector | None) -> str | None:
-    return None if selector is None else selector.render()
+    return None if selector is None else _rendered(selector)
+
+
+@lru_cache(maxsize=65536)
+def _rendered(selector: Selector) -> str:
+    """Selectors recur across a policy set (every pod selector starts the same way): render once."""
+    return selector.render()
+
+
+# (manifest key, model attribute, how to print one item); absent or empty fields are left out.
+_ENTITY_SELECTORS = (
+    ("selector", "selector"),
+    ("notSelector", "not_selector"),
+    ("namespaceSelector", "namespace_selector"),
+)
+_ENTITY_LISTS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("nets", "nets", str),
+    ("notNets", "not_nets", str),
+    ("ports", "ports", lambda p: _port(p)),
+    ("notPorts", "not_ports", lambda p: _port(p)),
+)
 
 
 def entity_manifest(entity: EntityRule) -> Manifest:
-    fields: Manifest = {
-        "selector": _selector(entity.selector),
-        "notSelector": _selector(entity.not_selector),
-        "namespaceSelector": _selector(entity.namespace_selector),
-        "nets": [str(n) for n in entity.nets],
-        "notNets": [str(n) for n in entity.not_nets],
-        "ports": [_port(p) for p in entity.ports],
-        "notPorts": [_port(p) for p in entity.not_ports],
-    }
-    return _present(fields)
+    fields: Manifest = {}
+    for key, attribute in _ENTITY_SELECTORS:
+        selector = getattr(entity, attribute)
+        if selector is not None:
+            fields[key] = _rendered(selector)
+    for key, attribute, show in _ENTITY_LISTS:
+        items = getattr(entity, attribute)
+        if items:
+            fields[key] = [show(i) for i in items]
+    return fields
 
 
 def rule_manifest(rule: Rule) -> Manifest:
@@ -71,7 +93,7 @@ def rule_manifest(rule: Rule) -> Manifest:
 
 def _present(fields: Mapping[str, Any]) -> Manifest:
     """Drop absent values (None, empty lists and mappings): Calico reads them as unset."""
-    return {k: v for k, v in fields.items() if v is not None and v != [] and v != {}}
+    return {k: v for k, v in fields.items() if v is not None and (v or not isinstance(v, (list, dict)))}
 
 
 def metadata_manifest(metadata: Metadata) -> Manifest:
