@@ -29,9 +29,14 @@ REGENERATE = os.environ.get("NP2CALICO_REGEN_GOLDEN") == "1"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "case.yaml").is_file())
 
 
+@pytest.fixture(autouse=True)
+def _at_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases' arguments are paths relative to the repository root."""
+    monkeypatch.chdir(ROOT)
+
+
 def run_case(case: str) -> tuple[list[str], Any]:
     spec = yaml.safe_load((GOLDEN / case / "case.yaml").read_text())
-    os.chdir(ROOT)  # the arguments are relative to the repository root
     result = CliRunner().invoke(app, ["convert", *spec["args"]])
     assert result.exit_code == 0, result.stderr + result.stdout
     return spec["args"], result
