@@ -326,7 +326,9 @@ def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
 
 
 _quarter = st.integers(0, 3).map(lambda n: n == 0)
-_connection_ports = st.one_of(st.sampled_from(PORT_NUMBERS), st.sampled_from(PORT_NAMES))
+# Connections also probe one past each edge of the policies' ports and ranges.
+CONNECTION_PORTS = tuple(sorted({*PORT_NUMBERS, 52, 54, 79, 82, 442, 444, 65534}))
+_connection_ports = st.one_of(st.sampled_from(CONNECTION_PORTS), st.sampled_from(PORT_NAMES))
 _connection_protocols = st.sampled_from(PROTOCOLS)
 _dns_protocols = st.sampled_from((Protocol.UDP, Protocol.TCP))
 

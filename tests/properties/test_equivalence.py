@@ -46,23 +46,26 @@ class Placement:
 
     options: ConvertOptions
     with_originals: bool = False
+    # How Felix breaks ties in `order` (v3.31: ns/name; v3.32: name/ns/kind): must never matter.
+    tie_break: str = "v3.32"
 
     def __str__(self) -> str:
         o = self.options
         tier = f"tier {o.tier} ({o.tier_default_action.value})" if o.tier else "default tier"
         extras = [x for x, on in (("staged", o.staged), ("originals", self.with_originals)) if on]
-        return f"{o.target.value}, {tier}{', ' if extras else ''}{', '.join(extras)}"
+        return f"{o.target.value}, {tier}, ties {self.tie_break}{', ' if extras else ''}{', '.join(extras)}"
 
 
 placements = st.builds(
-    lambda target, tier, action, staged, originals: Placement(
-        ConvertOptions(target=target, tier=tier, tier_default_action=action, staged=staged), originals
+    lambda target, tier, action, staged, originals, ties: Placement(
+        ConvertOptions(target=target, tier=tier, tier_default_action=action, staged=staged), originals, ties
     ),
     st.sampled_from(Target),
     st.sampled_from((None, "migration")),
     st.sampled_from((Action.PASS, Action.DENY)),
     st.booleans(),
     st.booleans(),
+    st.sampled_from(("v3.32", "v3.31")),
 )
 
 
@@ -97,8 +100,9 @@ def check_equivalence(scenario: Scenario, placement: Placement) -> None:
     originals = PolicySet(k8s_policies=scenario.policies) if placement.with_originals else PolicySet()
     enforced = originals.merged(result.policy_set)
     k8s = K8sEvaluator(scenario.policies, scenario.cluster)
-    calico = CalicoEvaluator(enforced, scenario.cluster, preview_staged=placement.options.staged)
-    baseline = CalicoEvaluator(originals, scenario.cluster)
+    staged, ties = placement.options.staged, placement.tie_break
+    calico = CalicoEvaluator(enforced, scenario.cluster, preview_staged=staged, tie_break=ties)
+    baseline = CalicoEvaluator(originals, scenario.cluster, tie_break=ties)
     problems = []
     for conn in scenario.connections:
         verdicts = (k8s.evaluate(conn), calico.evaluate(conn), baseline.evaluate(conn))
