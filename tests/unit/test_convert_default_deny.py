@@ -140,6 +140,8 @@ def test_policies_of_excluded_namespaces_are_kept_with_their_denies() -> None:
         NetworkPolicy("prod", "deny", LabelSelector()),
     ]
     result = convert(policies, ConvertOptions(default_deny=DEFAULTS))
+    warnings = [str(d) for d in result.diagnostics.items if d.level.value == "warning"]
+    assert len(warnings) == 1 and "system namespace 'kube-system'" in warnings[0]
     keys = {(getattr(p.metadata, "namespace", None), p.name) for p in result.policies}
     assert keys == {
         ("kube-system", "deny"),

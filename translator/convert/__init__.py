@@ -19,7 +19,7 @@ from translator.convert.default_deny import (
 )
 from translator.convert.deny import explicit_denies
 from translator.convert.naming import check_unique
-from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
+from translator.convert.options import SYSTEM_NAMESPACES, ConvertOptions, DefaultDenyOptions, Target
 from translator.convert.ordering import apply_order
 from translator.convert.policies import (
     SOURCE_ANNOTATION,
@@ -67,6 +67,7 @@ def convert(policies: Iterable[K8sPolicy], options: ConvertOptions | None = None
     normalised = _unique([normalise(p) for p in policies])
     for policy in normalised:
         report_dead_rules(policy, diags)
+        warn_system_namespace(policy, diags)
     kept, report = _drop_redundant(normalised, options.default_deny)
     emitted = [*_allows(kept, options), *explicit_denies(normalised, options, _covered(options))]
     if options.default_deny is not None:
@@ -75,6 +76,16 @@ def convert(policies: Iterable[K8sPolicy], options: ConvertOptions | None = None
     ordered = apply_order(emitted)
     check_unique(ordered, {p.key: _source(p) for p in ordered})
     return ConversionResult(_tiers(options), ordered, diags, tuple(report))
+
+
+def warn_system_namespace(policy: K8sPolicy, diags: Diagnostics) -> None:
+    """Lock-out guard: output selecting a system namespace's pods is written only with a warning."""
+    if policy.namespace in SYSTEM_NAMESPACES:
+        diags.warning(
+            policy.origin or Location(file=policy.key),
+            f"policy of system namespace {policy.namespace!r}: its conversion selects "
+            "control-plane pods (as the Kubernetes policy does); review it before applying",
+        )
 
 
 def _allows(policies: Sequence[K8sPolicy], options: ConvertOptions) -> list[CalicoPolicy]:
