@@ -149,6 +149,6 @@ def test_policies_of_excluded_namespaces_are_kept_with_their_denies() -> None:
         (None, "np2calico-default-deny"),
     }
     assert result.report == (
-        "dropped prod/deny: a default deny with no rules; the global default deny "
+        "prod/deny: info: dropped prod/deny: a default deny with no rules; the global default deny "
         "isolates these pods already",
     )

@@ -107,7 +107,7 @@ def convert(
     diagnostics = [*load_diagnostics, *result.diagnostics.items]
     report(diagnostics)
     for line in result.report:
-        typer.echo(f"np2calico: {line}", err=True)
+        typer.echo(line, err=True)
     if strict and diagnostics:
         raise typer.Exit(EXIT_NO)
     text = RENDERERS[output.value](manifests(result.tiers, result.policies))

@@ -47,7 +47,8 @@ __all__ = [
 class ConversionResult:
     """What `convert` produced: Tier(s) and policies in apply order, diagnostics, and a report.
 
-    `report` lists what the conversion decided that a reviewer must know (dropped policies).
+    `report` lists what the conversion decided that a reviewer must know (dropped policies), one
+    line each, as `FILE:DOC:PATH: info: message` like every diagnostic.
     """
 
     tiers: tuple[Tier, ...]
@@ -112,7 +113,8 @@ def _drop_redundant(
         if reason is None:
             kept.append(policy)
         else:
-            report.append(f"dropped {policy.key}: {reason}")
+            where = policy.origin or Location(file=policy.key)
+            report.append(str(Diagnostic(where, Level.INFO, f"dropped {policy.key}: {reason}")))
     return kept, report
 
 
