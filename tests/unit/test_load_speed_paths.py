@@ -1,0 +1,204 @@
+"""The loader's fast paths say the same as the careful paths they stand in front of.
+
+- The compiled schema check (`schema.is_valid`) never vouches for a document jsonschema rejects:
+  checked on every invalid table of the loader tests and on random mutations of valid objects.
+- The YAML pre-scan skips the event pass only when that pass could not have refused anything, and
+  every refusal reads exactly as before.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.unit import test_load_calico as calico_tables
+from tests.unit import test_validation_k8s as k8s_tables
+from translator.load.calico import schema_file as calico_schema_file
+from translator.load.k8s import NAMESPACE_SCHEMA, NETWORK_POLICY_SCHEMA, POD_SCHEMA
+from translator.load.schema import compiled, is_valid, validator
+
+K8S_SCHEMAS = {"NetworkPolicy": NETWORK_POLICY_SCHEMA, "Namespace": NAMESPACE_SCHEMA, "Pod": POD_SCHEMA}
+
+
+def schema_of(body: dict[str, Any]) -> str:
+    kind = body["kind"]
+    if body["apiVersion"] in ("networking.k8s.io/v1", "v1"):
+        return K8S_SCHEMAS[kind]
+    return calico_schema_file(kind)
+
+
+def jsonschema_accepts(body: Any, schema_file: str) -> bool:
+    return next(iter(validator(schema_file).iter_errors(body)), None) is None
+
+
+def assert_never_looser(body: Any, schema_file: str) -> None:
+    if is_valid(body, schema_file):
+        assert jsonschema_accepts(body, schema_file), body
+
+
+# --- every table of the loader tests ----------------------------------------------------------
+
+
+def k8s_bodies() -> list[dict[str, Any]]:
+    t = k8s_tables
+    return [
+        *(t.policy({}, **meta) for meta, *_ in t.INVALID_METADATA.values()),
+        *(t.policy({}, **meta) for meta in t.VALID_METADATA.values()),
+        *(t.policy({"podSelector": s}) for s, *_ in t.INVALID_SELECTORS.values()),
+        *(t.policy({"podSelector": s}) for s in t.VALID_SELECTORS.values()),
+        *(t.policy(t.ingress_port(**p)) for p, *_ in t.INVALID_PORTS.values()),
+        *(t.policy(t.ingress_port(**p)) for p in t.VALID_PORTS.values()),
+        *(t.policy({"ingress": [{"from": [p]}]}) for p, *_ in t.INVALID_PEERS.values()),
+        *(t.policy(t.ingress_peer(**p)) for p in t.VALID_PEERS.values()),
+        *(t.policy({"policyTypes": types}) for types, *_ in t.INVALID_POLICY_TYPES.values()),
+        *(t.policy({"policyTypes": types}) for types in t.VALID_POLICY_TYPES.values()),
+    ]
+
+
+def calico_bodies() -> list[dict[str, Any]]:
+    t = calico_tables
+    v3 = t.V3
+    return [
+        *(body for body, *_ in t.INVALID),
+        *t.WRONG_TYPES,
+        *({"apiVersion": v3, "kind": "Tier", "metadata": m, "spec": s} for m, s, *_ in t.TIER_INVALID),
+        *(
+            {"apiVersion": v3, "kind": "HostEndpoint", "metadata": {"name": "hep"}, "spec": s}
+            for s, *_ in t.HEP_INVALID
+        ),
+    ]
+
+
+TABLE_BODIES = [b for b in k8s_bodies() + calico_bodies() if isinstance(b, dict)]
+
+
+@pytest.mark.parametrize("body", TABLE_BODIES, ids=[str(i) for i in range(len(TABLE_BODIES))])
+def test_the_fast_check_never_accepts_what_jsonschema_rejects(body: dict[str, Any]) -> None:
+    assert_never_looser(body, schema_of(body))
+
+
+def test_the_tables_hold_bodies_that_jsonschema_rejects() -> None:
+    """Else the test above would prove nothing."""
+    rejected = [b for b in TABLE_BODIES if not jsonschema_accepts(b, schema_of(b))]
+    assert len(rejected) >= 20
+
+
+def test_every_shipped_schema_compiles() -> None:
+    for name in [*K8S_SCHEMAS.values(), *(calico_schema_file(k) for k in CALICO_KINDS)]:
+        assert compiled(name) is not None, name
+
+
+CALICO_KINDS = (
+    "NetworkPolicy",
+    "GlobalNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+    "Tier",
+    "HostEndpoint",
+)
+
+# --- valid documents take the fast path -------------------------------------------------------
+
+RICH_POLICY: dict[str, Any] = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "p", "namespace": "dev", "labels": {"app": "x"}},
+    "spec": {
+        "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}]},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [
+            {
+                "from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
+                "ports": [{"protocol": "TCP", "port": 80, "endPort": 90}, {"port": "http"}],
+            }
+        ],
+        "egress": [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"a": "b"}}}]}],
+    },
+}
+
+RICH_CALICO: dict[str, Any] = {
+    "apiVersion": "projectcalico.org/v3",
+    "kind": "GlobalNetworkPolicy",
+    "metadata": {"name": "allow"},
+    "spec": {
+        "order": 10,
+        "selector": "app == 'x'",
+        "types": ["Ingress"],
+        "ingress": [
+            {
+                "action": "Allow",
+                "protocol": "TCP",
+                "source": {"nets": ["10.0.0.0/8"], "selector": "all()"},
+                "destination": {"ports": [80, "8000:9000"]},
+            }
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("body", [RICH_POLICY, RICH_CALICO], ids=["k8s", "calico"])
+def test_valid_documents_are_vouched_for(body: dict[str, Any]) -> None:
+    assert jsonschema_accepts(body, schema_of(body))
+    assert is_valid(body, schema_of(body))
+
+
+# --- random mutations of valid documents ------------------------------------------------------
+
+ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 70000),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(["", "TCP", "Ingress", "x", "10.0.0.0/8", "a" * 70, "In", "Allow", "v1"]),
+    st.just([]),
+    st.just({}),
+    st.just(["x", "x"]),
+    st.just([1, 1.0]),
+    st.just({"unknown": 1}),
+)
+
+
+def paths_of(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(paths_of(item, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(paths_of(item, (*prefix, index)))
+    return found
+
+
+def mutate(body: Any, path: tuple[Any, ...], how: str, value: Any) -> Any:
+    """Replace the value at `path`, add an unknown key beside it, or delete it."""
+    result = copy.deepcopy(body)
+    if not path:
+        return value
+    parent = result
+    for key in path[:-1]:
+        parent = parent[key]
+    last = path[-1]
+    if how == "replace":
+        parent[last] = value
+    elif how == "add" and isinstance(parent, dict):
+        parent["zzUnknown"] = value
+    elif how == "delete":
+        del parent[last]
+    return result
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_mutated_documents_are_never_vouched_for_wrongly(data: st.DataObject) -> None:
+    body = data.draw(st.sampled_from([RICH_POLICY, RICH_CALICO]))
+    mutated = body
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths_of(mutated)))
+        how = data.draw(st.sampled_from(["replace", "add", "delete"]))
+        mutated = mutate(mutated, path, how, data.draw(ODD_VALUES))
+    assert_never_looser(mutated, schema_of(body))
