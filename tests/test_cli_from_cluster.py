@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.fake_apiserver import FakeApiServer, lab_state, serve
+from tests.fake_apiserver import lab_state, serve
 from translator.cli import app
 
 CURL_TO_COLOR_API = ["--from", "default/curl", "--to", "default/color-api-7b9d7c9c7b-lx8tm", "--port", "80"]

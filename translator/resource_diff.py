@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from translator.errors import InputError, Location
 
 CALICO_GROUP = "projectcalico.org"
@@ -182,6 +180,8 @@ _REPORT_KINDS = {
 
 def field_changes(existing: Mapping[str, Any], proposed: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     """The fields that differ, field by field, with list order significant (rule order is)."""
+    from deepdiff import DeepDiff  # imported here: it pulls in numpy, which slows every command's start
+
     tree = DeepDiff(existing, proposed, view="tree")
     changes: list[FieldChange] = []
     for report, items in tree.items():

@@ -190,7 +190,7 @@ def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
     result = convert(policies.k8s_policies, options)
     report(result.diagnostics.items)
     for line in result.report:
-        typer.echo(f"np2calico: {line}", err=True)
+        typer.echo(line, err=True)
     result.diagnostics.raise_if_errors()
     if options.staged:
         # Staged policies replace nothing: they are applied next to the originals, for a preview.
