@@ -10,6 +10,7 @@ import typer
 
 from translator.cli import app
 from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report, write_output
+from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
 from translator.errors import Diagnostic, Level, UsageError
 
 EXAMPLES = """\b
@@ -19,6 +20,7 @@ Examples (from the repository root):
   np2calico convert samples/lab/policies --default-deny global --dns-ip 169.254.20.10 \\
       --allow-apiserver 10.96.0.1/32:443 --output-file calico.yaml
   kubectl get networkpolicies -A -o yaml | np2calico convert - --staged
+  np2calico convert --from-cluster --context kind-lab --output-file calico.yaml
 """
 
 
@@ -44,7 +46,9 @@ class OutputFormat(str, Enum):
 @app.command(epilog=EXAMPLES)
 @handle_errors
 def convert(
-    paths: list[str] = typer.Argument(..., help="Kubernetes NetworkPolicy files or folders; '-' is stdin."),
+    paths: list[str] | None = typer.Argument(
+        None, help="Kubernetes NetworkPolicy files or folders; '-' is stdin."
+    ),
     target: TargetChoice = typer.Option(
         TargetChoice.NAMESPACED, help="Calico NetworkPolicy per namespace, or GlobalNetworkPolicy."
     ),
@@ -77,6 +81,9 @@ def convert(
     output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
     namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
     strict: bool = typer.Option(False, help="Treat every diagnostic as fatal (exit 1, nothing written)."),
+    from_cluster: bool = FROM_CLUSTER_OPTION,
+    context: str | None = CONTEXT_OPTION,
+    kubeconfig: Path | None = KUBECONFIG_OPTION,
 ) -> None:
     """Convert Kubernetes NetworkPolicies into Calico policies that allow exactly the same traffic.
 
@@ -89,7 +96,12 @@ def convert(
     from translator.model.calico import Action
     from translator.render.calico import RENDERERS, manifests
 
-    policies, load_diagnostics = _load(paths, namespace)
+    if bool(paths) == from_cluster:
+        raise UsageError("give PATHS or --from-cluster (exactly one of them)")
+    if from_cluster:
+        policies, load_diagnostics = _load_cluster(context, kubeconfig, namespace)
+    else:
+        policies, load_diagnostics = _load(paths or [], namespace)
     options = ConvertOptions(
         target=Target(target.value),
         tier=tier,
@@ -126,6 +138,21 @@ def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
     if loaded.policies.calico_policies or loaded.policies.staged_k8s_policies:
         raise UsageError("convert reads Kubernetes NetworkPolicies only; the input holds Calico policies")
     kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
+    return loaded.policies.k8s_policies, kept
+
+
+def _load_cluster(
+    context: str | None, kubeconfig: Path | None, namespace: str
+) -> tuple[Any, list[Diagnostic]]:
+    """The live cluster's Kubernetes policies; its Calico policies are left as they are (and counted)."""
+    from translator.cluster import load_from_cluster
+    from translator.load.registry import LoadContext
+
+    loaded = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
+    kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
+    calico = len(loaded.policies.calico_policies) + len(loaded.policies.staged_k8s_policies)
+    if calico:
+        typer.echo(f"np2calico: note: the cluster's {calico} Calico policies are left as they are", err=True)
     return loaded.policies.k8s_policies, kept
 
 
