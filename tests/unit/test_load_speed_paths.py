@@ -12,14 +12,19 @@ import copy
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit import test_load_calico as calico_tables
 from tests.unit import test_validation_k8s as k8s_tables
+from translator.errors import InputError
+from translator.load import documents
 from translator.load.calico import schema_file as calico_schema_file
+from translator.load.documents import parse_text
 from translator.load.k8s import NAMESPACE_SCHEMA, NETWORK_POLICY_SCHEMA, POD_SCHEMA
 from translator.load.schema import compiled, is_valid, validator
+from translator.load.yaml_guard import needs_event_pass, nesting_bound
 
 K8S_SCHEMAS = {"NetworkPolicy": NETWORK_POLICY_SCHEMA, "Namespace": NAMESPACE_SCHEMA, "Pod": POD_SCHEMA}
 
@@ -202,3 +207,123 @@ def test_mutated_documents_are_never_vouched_for_wrongly(data: st.DataObject) ->
         how = data.draw(st.sampled_from(["replace", "add", "delete"]))
         mutated = mutate(mutated, path, how, data.draw(ODD_VALUES))
     assert_never_looser(mutated, schema_of(body))
+
+
+# --- YAML: the pre-scan and the one-pass loader -----------------------------------------------
+
+
+def careful(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every YAML text through the event pass, as before the fast path existed."""
+    monkeypatch.setattr(documents, "needs_event_pass", lambda _text, max_depth: True)
+
+
+def outcome(text: str) -> Any:
+    """The documents of `text`, or the diagnostics that refuse it."""
+    try:
+        return [(d.location, d.body) for d in parse_text("f.yaml", text)]
+    except InputError as exc:
+        return [str(d) for d in exc.diagnostics]
+
+
+TRICKY_YAML = {
+    "plain": "a: 1\nb: [x, {c: d}]\n",
+    "keys as other types": "1: a\ntrue: b\nnull: c\n1.5: d\n",
+    "keys equal once typed": "1: a\n1.0: b\n",
+    "keys equal as text": "true: a\n'true': b\n",
+    "bool spellings": "True: a\ntrue: b\n",
+    "duplicate key": "a: 1\nb: 2\na: 3\n",
+    "duplicate quoted key": "a: 1\n'a': 2\n",
+    "duplicate in second document": "a: 1\n---\nb: 1\nb: 2\n",
+    "duplicate then syntax error": "a: 1\na: 2\nb: [\n",
+    "syntax error": "a: 1\nb: : c\n",
+    "timestamp value": "a: 2001-12-14 21:59:43.10 -5\nb: [2002-01-01]\n",
+    "timestamp key": "2001-12-14 21:59:43.10 -5: a\n2002-01-01: b\n",
+    "merge key inline": "a: {x: 1}\nb:\n  <<: {y: 2}\n  z: 3\n",
+    "set": "!!set {a, b}\n",
+    "omap with a date": "!!omap [a: 2001-01-01]\n",
+    "str-tagged mapping": "!!str {a: 1}\n",
+    "complex key": "? [a, b]\n: c\n",
+    "unhashable key": "? {a: b}\n: c\n",
+    "unknown tag": "a: !thing 1\n",
+    "python tag": "a: !!python/tuple [1, 2]\n",
+    "scalar document": "--- 2001-01-01\n--- text\n",
+    "empty documents": "---\n---\na: 1\n",
+    "list kind": "kind: List\nitems:\n- {kind: Pod, a: 1}\n",
+    "tab indentation": "a:\n\tb: 1\n",
+    "selector with &&": "selector: a == 'x' && b == 'y'\nglob: '*.x'\n",
+}
+
+
+@pytest.mark.parametrize("text", TRICKY_YAML.values(), ids=TRICKY_YAML.keys())
+def test_yaml_loads_and_fails_the_same_on_both_paths(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = outcome(text)
+    careful(monkeypatch)
+    assert fast == outcome(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: &x 1\nb: *x\n", "- *a\n", "[&a x]\n", "{k: *y}\n", "a: !!str &z v\n"],
+    ids=["anchor and alias", "alias", "flow anchor", "flow alias", "tagged anchor"],
+)
+def test_anchor_or_alias_syntax_takes_the_event_pass(text: str) -> None:
+    assert needs_event_pass(text, max_depth=200)
+
+
+def test_plain_kubernetes_yaml_skips_the_event_pass() -> None:
+    text = yaml.safe_dump_all([RICH_POLICY, RICH_CALICO], sort_keys=False)
+    assert not needs_event_pass(text, max_depth=200)
+
+
+def nested(depth: int, shape: str) -> Any:
+    value: Any = "leaf"
+    for level in range(depth):
+        value = [value] if shape[level % len(shape)] == "s" else {"k": value}
+    return value
+
+
+def depth_of(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((depth_of(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth_of(v) for v in value), default=0)
+    return 0
+
+
+DUMP_STYLES = {
+    "block": {"default_flow_style": False},
+    "flow": {"default_flow_style": True},
+    "mixed": {"default_flow_style": None},
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    depth=st.integers(1, 120),
+    shape=st.text(alphabet="sm", min_size=1, max_size=4),
+    style=st.sampled_from(sorted(DUMP_STYLES)),
+    indent=st.integers(2, 6),
+)
+def test_the_nesting_bound_is_never_below_the_real_depth(
+    depth: int, shape: str, style: str, indent: int
+) -> None:
+    value = nested(depth, shape)
+    text = yaml.safe_dump(value, indent=indent, width=10_000, **DUMP_STYLES[style])
+    assert nesting_bound(text) >= depth_of(value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- " * 250 + "x\n",  # compact sequences: one line, 250 levels
+        "a:\n" + "".join(f"{' ' * i}- k{i}:\n" for i in range(0, 250, 1)),
+        "[" * 250 + "]" * 250 + "\n",
+        "a: [\n" + "[\n" * 250 + "]\n" * 250 + "]\n",  # flow across lines
+        "a: '{ }' # {\n" + "b: [" * 1 + "[" * 250 + "]" * 251 + "\n",
+    ],
+    ids=["compact", "indentless", "flow", "multi-line flow", "quoted braces"],
+)
+def test_deep_or_possibly_deep_text_takes_the_event_pass(text: str) -> None:
+    assert needs_event_pass(text, max_depth=200)
+    with pytest.raises(InputError, match=r"nesting deeper than|syntax"):
+        parse_text("deep.yaml", text)

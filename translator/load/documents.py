@@ -11,6 +11,11 @@ Safety. Only safe loading (libyaml's C loader when present). Before anything is 
 `MAX_ALIAS_EXPANSION` nodes reached through aliases), recursive aliases, nesting deeper than
 `MAX_NESTING_DEPTH`, and duplicate mapping keys. Files larger than `MAX_INPUT_BYTES` are refused
 without being read in full. Every refusal is an InputError naming the file and document.
+
+Speed. Most files have no anchors and shallow nesting; a text scan proves it
+(`yaml_guard.needs_event_pass`), and such a file is loaded in one pass by `yaml_guard.load_plain`,
+which also refuses duplicate keys. Whatever that pass does not accept goes the careful way above,
+so every refusal and error reads the same either way.
 """
 
 from __future__ import annotations
@@ -27,7 +32,16 @@ from typing import Any, TextIO
 import yaml
 
 from translator.errors import Diagnostic, InputError, Level, Location
-from translator.load.yaml_guard import Loader, YAMLRefused, check_stream, syntax_message
+from translator.load.yaml_guard import (
+    Loader,
+    NeedsCarefulPath,
+    YAMLRefused,
+    check_stream,
+    key_text,
+    load_plain,
+    needs_event_pass,
+    syntax_message,
+)
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 1_000_000
@@ -147,10 +161,11 @@ def _documents_of(name: str, text: str) -> Iterator[Document]:
     file = STDIN_NAME if name == "-" else name
     for index, body in enumerate(_bodies(file, text), start=1):
         if body is not None:
-            yield from _flatten(file, index, Location(file, index), _plain(body))
+            yield from _flatten(file, index, Location(file, index), body)
 
 
 def _bodies(file: str, text: str) -> list[Any]:
+    """The documents of a text as JSON-like values."""
     if not text.strip():
         return []  # empty input holds no documents, whatever its format
     if file.endswith(".json"):
@@ -209,6 +224,15 @@ def _no_constant(name: str) -> Any:
 
 
 def _parse_yaml(file: str, text: str) -> list[Any]:
+    if not needs_event_pass(text, max_depth=MAX_NESTING_DEPTH):
+        try:
+            return load_plain(text)
+        except (NeedsCarefulPath, yaml.YAMLError):
+            pass  # the careful path finds the same problem and words it
+    return [_plain(body) for body in _parse_yaml_carefully(file, text)]
+
+
+def _parse_yaml_carefully(file: str, text: str) -> list[Any]:
     try:
         check_stream(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
     except YAMLRefused as exc:
@@ -230,20 +254,12 @@ def _parse_yaml(file: str, text: str) -> list[Any]:
 def _plain(value: Any) -> Any:
     """JSON-like values, as Kubernetes' YAML decoder gives them: string keys, timestamps as text."""
     if isinstance(value, dict):
-        return {_key_text(k): _plain(v) for k, v in value.items()}
+        return {key_text(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     return value
-
-
-def _key_text(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if key is None:
-        return "null"
-    return key if isinstance(key, str) else str(key)
 
 
 # --- List kinds -------------------------------------------------------------------------------

@@ -8,16 +8,42 @@ hostile file hurts. So before composing, this walks the events once and refuses:
 - nesting deeper than `max_depth` (libyaml's composer recurses in C and would crash the
   interpreter; libyaml also slows down quadratically with depth);
 - a mapping key written twice: kubectl refuses it, PyYAML would silently keep the last value.
+
+That pass costs more than half of what libyaml takes to load the text, and it is needed only
+where the text could hold what it refuses. `needs_event_pass` is a cheap, conservative scan of the
+text (it may say yes needlessly, never no wrongly): no anchor or alias can occur without `&` or
+`*` before a name, and no nesting can be deeper than the indentation and flow brackets allow.
+Text that passes is loaded by `load_plain`, which refuses duplicate keys as it builds mappings and
+hands anything unusual (merge keys, `!!set`, a refusal, a syntax error) back to the careful path,
+which then says exactly what it always said.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode
 
 Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# libyaml and PyYAML both read an anchor or alias name as `[0-9A-Za-z_-]+` right after `&`/`*`.
+_ANCHOR_OR_ALIAS = re.compile(r"[&*][0-9A-Za-z_-]")
+# What may stand before a block collection's first token on its line: indentation (a BOM at a line
+# start counts as a column in libyaml) and the compact indicators `- `, `? ` and `: `.
+_LINE_PREFIX = re.compile(r"^[ \t?:\-\ufeff]*", re.MULTILINE)
+# Column-0 document markers: libyaml ends every collection there (or fails), so a flow
+# collection never carries its depth across one.
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+# `{}` and `[]` open and close at once: one level, however many of them.
+_EMPTY_FLOW = re.compile(r"\{\s*\}|\[\s*\]")
+_STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class YAMLRefused(Exception):
@@ -140,3 +166,116 @@ def check_stream(text: str, *, max_alias_nodes: int, max_depth: int) -> None:
         raise YAMLRefused(max(watch.document, 1), syntax_message(exc)) from None
     except yaml.YAMLError as exc:
         raise YAMLRefused(max(watch.document, 1), f"YAML error: {exc}") from None
+
+
+# --- the fast path: a pre-scan, and a loader that builds plain values --------------------------
+
+
+def needs_event_pass(text: str, *, max_depth: int) -> bool:
+    """False only if `check_stream` could not refuse `text` for an alias or for its depth."""
+    return _ANCHOR_OR_ALIAS.search(text) is not None or nesting_bound(text) > max_depth
+
+
+def nesting_bound(text: str) -> int:
+    """An upper bound on how deeply collections nest in `text` (the root collection is level 1).
+
+    Block collections: a nested one starts at a greater column than its parent, except a sequence
+    that is a mapping's value, so 2 levels per column at most. Flow collections (which hold no
+    block ones) add at most one level per `[` or `{` in their document.
+    """
+    widest_prefix = max(len(prefix) for prefix in _LINE_PREFIX.findall(text))
+    flow = max(_flow_openers(part) for part in _DOCUMENT_MARKER.split(text))
+    return 2 * (widest_prefix + 1) + flow
+
+
+def _flow_openers(part: str) -> int:
+    stripped = _EMPTY_FLOW.sub("", part)
+    empty = 1 if len(stripped) != len(part) else 0
+    return stripped.count("[") + stripped.count("{") + empty
+
+
+class NeedsCarefulPath(Exception):
+    """`load_plain` met something it leaves to the event pass and the careful loader."""
+
+
+def load_plain(text: str) -> list[Any]:
+    """Every document of `text` as JSON-like values (string keys, timestamps as ISO text).
+
+    Raises NeedsCarefulPath for a duplicate key or anything unusual, and yaml.YAMLError for a
+    syntax error: the caller then takes the careful path, which words the refusal.
+    """
+    loader = _PlainLoader(text)
+    try:
+        bodies = []
+        while loader.check_node():
+            bodies.append(loader.construct_document(loader.get_node()))
+        return bodies
+    finally:
+        loader.dispose()
+
+
+def key_text(key: Any) -> str:
+    """A mapping key as Kubernetes' YAML decoder gives it: `true`, `null`, `1` as text."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return key if isinstance(key, str) else str(key)
+
+
+class _PlainLoader(Loader):  # type: ignore[misc, valid-type]
+    """The C loader, building mappings with string keys and refusing a key written twice."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):
+            raise NeedsCarefulPath("not a mapping")
+        mapping: dict[Any, Any] = {}
+        written: set[str] = set()
+        all_text = True
+        construct = self.construct_object
+        for key_node, value_node in node.value:
+            # The common key, a plain string written once, is taken as is (hot loop: inlined).
+            if (
+                key_node.tag == _STR_TAG
+                and key_node.__class__ is ScalarNode
+                and key_node.value not in written
+                and key_node.value != "<<"
+            ):
+                key = key_node.value
+                written.add(key)
+            else:
+                key = self._key(key_node, written)
+                all_text = all_text and type(key) is str
+            mapping[key] = construct(value_node, deep=deep)
+        if all_text:
+            return mapping
+        # As the careful path does it: build with the YAML keys, then turn them into text.
+        return {key_text(key): value for key, value in mapping.items()}
+
+    def _key(self, key_node: Any, written: set[str]) -> Any:
+        if isinstance(key_node, ScalarNode):
+            raw = key_node.value
+            # A duplicate (as the event pass compares keys: by their text), a merge key, or a
+            # timestamp key (which the careful path turns into text its own way).
+            if raw in written or raw == "<<" or key_node.tag in (_MERGE_TAG, _TIMESTAMP_TAG):
+                raise NeedsCarefulPath(f"key {raw!r}")
+            written.add(raw)
+            if key_node.tag == _STR_TAG:
+                return raw
+        key = self.construct_object(key_node)
+        if not isinstance(key, Hashable):
+            raise NeedsCarefulPath("unhashable key")
+        return key
+
+    def construct_iso_timestamp(self, node: Any) -> str:
+        value: datetime.date = self.construct_yaml_timestamp(node)
+        return value.isoformat()
+
+    def refuse(self, node: Any) -> Any:
+        # Sets, ordered maps and pairs keep values the careful path leaves unconverted.
+        raise NeedsCarefulPath(node.tag)
+
+
+_PlainLoader.add_constructor(_TIMESTAMP_TAG, _PlainLoader.construct_iso_timestamp)
+for _tag in ("set", "omap", "pairs"):
+    _PlainLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _PlainLoader.refuse)
