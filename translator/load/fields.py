@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from translator.errors import Diagnostics, Location
@@ -92,10 +93,13 @@ def labels(value: Any, location: Location, diags: Diagnostics) -> dict[str, str]
     """A label map (metadata.labels or matchLabels) with every key and value checked."""
     result: dict[str, str] = {}
     for key, label_value in mapping(value).items():
-        here = location.child(key)
-        report(diags, here, f"label key {key!r}", qualified_name_errors(key))
+        key_problems = qualified_name_errors(key)
+        value_problems = label_value_errors(label_value) if isinstance(label_value, str) else []
+        if key_problems or value_problems:  # the location only when there is something to report
+            here = location.child(key)
+            report(diags, here, f"label key {key!r}", key_problems)
+            report(diags, here, f"label value {label_value!r}", value_problems)
         if isinstance(label_value, str):
-            report(diags, here, f"label value {label_value!r}", label_value_errors(label_value))
             result[key] = label_value
     return result
 
@@ -109,15 +113,22 @@ def parse_cidr(value: str, location: Location, diags: Diagnostics) -> IPNetwork 
         diags.error(location, f"invalid CIDR {value!r}: must be an address/prefix length, e.g. 10.0.0.0/16")
         return None
     try:
-        network = ipaddress.ip_network(value, strict=False)
+        network, address = _network_and_address(value)
     except ValueError as exc:
         reason = _LEADING_ZEROS if _IPV4_LEADING_ZERO.search(value) else str(exc)
         diags.error(location, f"invalid CIDR {value!r}: {reason}")
         return None
-    if network.network_address != ipaddress.ip_address(value.split("/")[0]):
+    if network.network_address != address:
         # Legacy validation accepts this; API servers with StrictIPCIDRValidation refuse it.
         diags.warning(location, f"CIDR {value!r} has host bits set: it means {network}")
     return network
+
+
+@lru_cache(maxsize=4096)
+def _network_and_address(value: str) -> tuple[IPNetwork, IPAddress]:
+    """The network and the written address of a CIDR. Policy sets repeat the same few CIDRs,
+    and ipaddress parses slowly; the results are immutable, so sharing them is safe."""
+    return ipaddress.ip_network(value, strict=False), ipaddress.ip_address(value.split("/")[0])
 
 
 def parse_ip(value: str, location: Location, diags: Diagnostics) -> IPAddress | None:

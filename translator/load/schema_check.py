@@ -120,11 +120,27 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
     chain = tuple(checks)
-    return lambda value: all(check(value) for check in chain)
+
+    def check_all(value: Any) -> bool:
+        # Plain loops, not all(generator): this runs for every node of every document.
+        for check in chain:  # noqa: SIM110
+            if not check(value):
+                return False
+        return True
+
+    return check_all
 
 
 def _any(checks: Sequence[Check]) -> Check:
-    return lambda value: any(check(value) for check in checks)
+    options = tuple(checks)
+
+    def check_any(value: Any) -> bool:
+        for check in options:  # noqa: SIM110 (a loop is faster than any(generator) here)
+            if check(value):
+                return True
+        return False
+
+    return check_any
 
 
 def _object(properties: dict[str, Check], additional: Check | None) -> Check:
@@ -144,7 +160,14 @@ def _object(properties: dict[str, Check], additional: Check | None) -> Check:
 
 
 def _items(sub: Check) -> Check:
-    return lambda value: not isinstance(value, list) or all(sub(item) for item in value)
+    def check(value: Any) -> bool:
+        if isinstance(value, list):
+            for item in value:
+                if not sub(item):
+                    return False
+        return True
+
+    return check
 
 
 # --- single keywords --------------------------------------------------------------------------
@@ -168,14 +191,27 @@ _TYPES: dict[str, Check] = {
 }
 
 
+# The types that are exactly a Python class (integer and number must leave out bool).
+_CLASSES: dict[str, type] = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "null": type(None),
+}
+
+
 def _type(expected: str | list[str]) -> Check:
     names = [expected] if isinstance(expected, str) else list(expected)
     if any(name not in _TYPES for name in names):
         raise Unsupported(f"type {expected!r}")
     if len(names) == 1:
         return _TYPES[names[0]]
-    tests = tuple(_TYPES[name] for name in names)
-    return lambda value: any(test(value) for test in tests)
+    if all(name in _CLASSES for name in names):
+        # One isinstance call for the usual `["object", "null"]`.
+        classes = tuple(_CLASSES[name] for name in names)
+        return lambda value: isinstance(value, classes)
+    return _any([_TYPES[name] for name in names])
 
 
 def _enum(allowed: Sequence[Any]) -> Check:
