@@ -26,6 +26,8 @@ _LEADING_ZEROS = "an IPv4 address with leading zeros is ambiguous (decimal or oc
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
+    if type(value) is dict:  # the usual case, without the slower abstract-class check
+        return value
     return value if isinstance(value, Mapping) else {}
 
 
