@@ -250,6 +250,7 @@ TRICKY_YAML = {
     "empty documents": "---\n---\na: 1\n",
     "list kind": "kind: List\nitems:\n- {kind: Pod, a: 1}\n",
     "tab indentation": "a:\n\tb: 1\n",
+    "CRLF": "a: 1\r\nb: [x, {c: d}]\r\n",
     "selector with &&": "selector: a == 'x' && b == 'y'\nglob: '*.x'\n",
 }
 
@@ -320,8 +321,10 @@ def test_the_nesting_bound_is_never_below_the_real_depth(
         "[" * 250 + "]" * 250 + "\n",
         "a: [\n" + "[\n" * 250 + "]\n" * 250 + "]\n",  # flow across lines
         "a: '{ }' # {\n" + "b: [" * 1 + "[" * 250 + "]" * 251 + "\n",
+        "a:\r" + "- " * 250 + "x\r",  # lines broken by CR alone
+        "a:\u2028" + "- " * 250 + "x\n",
     ],
-    ids=["compact", "indentless", "flow", "multi-line flow", "quoted braces"],
+    ids=["compact", "indentless", "flow", "multi-line flow", "quoted braces", "CR", "LS"],
 )
 def test_deep_or_possibly_deep_text_takes_the_event_pass(text: str) -> None:
     assert needs_event_pass(text, max_depth=200)

@@ -39,6 +39,9 @@ _LINE_PREFIX = re.compile(r"^[ \t?:\-\ufeff]*", re.MULTILINE)
 # Column-0 document markers: libyaml ends every collection there (or fails), so a flow
 # collection never carries its depth across one.
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+# libyaml also breaks lines at a lone CR, NEL, LS and PS; `^` above knows only LF, so text with
+# any of them goes the careful way.
+_OTHER_LINE_BREAK = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")
 # `{}` and `[]` open and close at once: one level, however many of them.
 _EMPTY_FLOW = re.compile(r"\{\s*\}|\[\s*\]")
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -173,7 +176,11 @@ def check_stream(text: str, *, max_alias_nodes: int, max_depth: int) -> None:
 
 def needs_event_pass(text: str, *, max_depth: int) -> bool:
     """False only if `check_stream` could not refuse `text` for an alias or for its depth."""
-    return _ANCHOR_OR_ALIAS.search(text) is not None or nesting_bound(text) > max_depth
+    return (
+        _ANCHOR_OR_ALIAS.search(text) is not None
+        or _OTHER_LINE_BREAK.search(text) is not None
+        or nesting_bound(text) > max_depth
+    )
 
 
 def nesting_bound(text: str) -> int:
