@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import copy
+import gc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 from tests.unit import test_load_calico as calico_tables
 from tests.unit import test_validation_k8s as k8s_tables
 from translator.errors import InputError
-from translator.load import documents
+from translator.load import documents, load
 from translator.load.calico import schema_file as calico_schema_file
 from translator.load.documents import parse_text
 from translator.load.k8s import NAMESPACE_SCHEMA, NETWORK_POLICY_SCHEMA, POD_SCHEMA
@@ -330,3 +332,23 @@ def test_deep_or_possibly_deep_text_takes_the_event_pass(text: str) -> None:
     assert needs_event_pass(text, max_depth=200)
     with pytest.raises(InputError, match=r"nesting deeper than|syntax"):
         parse_text("deep.yaml", text)
+
+
+# --- the cycle collector is paused only while loading -----------------------------------------
+
+
+def test_load_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(yaml.safe_dump(RICH_POLICY))
+    bad.write_text("a: [\n")
+    assert load([str(good)]).policies.k8s_policies
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        load([str(bad)])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load([str(good)])
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
