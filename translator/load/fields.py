@@ -63,6 +63,9 @@ def object_name(
     meta: Mapping[str, Any], location: Location, diags: Diagnostics, rule: NameRule
 ) -> str | None:
     """`metadata.name` checked with `rule`; None when absent or mistyped (the schema said so)."""
+    name = meta.get("name")
+    if isinstance(name, str) and name and not rule(name):
+        return name  # valid: no need to build the location of an error
     return check_name(meta.get("name"), location.child("metadata").child("name"), diags, rule)
 
 
@@ -82,11 +85,13 @@ def object_namespace(
     meta: Mapping[str, Any], location: Location, diags: Diagnostics, ctx: LoadContext, rule: NameRule
 ) -> str:
     """`metadata.namespace`, or the context's default namespace with an info saying so."""
-    here = location.child("metadata").child("namespace")
     namespace = text(meta.get("namespace"))
     if namespace:
-        report(diags, here, f"namespace {namespace!r}", rule(namespace))
+        problems = rule(namespace)
+        if problems:
+            report(diags, location.child("metadata").child("namespace"), f"namespace {namespace!r}", problems)
         return namespace
+    here = location.child("metadata").child("namespace")
     diags.info(here, f"not set: using namespace {ctx.default_namespace!r}")
     return ctx.default_namespace
 

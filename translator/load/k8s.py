@@ -64,7 +64,8 @@ def parse_network_policy(
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
     namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
-    fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    if meta.get("labels"):
+        fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
     policy = network_policy_from_spec(namespace, name or "", body.get("spec"), loc.child("spec"), diags, loc)
     return policy if len(diags.errors) == errors_before else None
 
@@ -199,11 +200,14 @@ def parse_label_selector(value: Any, loc: Location, diags: Diagnostics) -> Label
 def _requirement(value: Any, loc: Location, diags: Diagnostics) -> LabelSelectorRequirement | None:
     body = mapping(value)
     key = text(body.get("key"))
-    if key is not None:
-        report(diags, loc.child("key"), f"label key {key!r}", qualified_name_errors(key))
+    key_problems = qualified_name_errors(key) if key is not None else []
+    if key_problems:
+        report(diags, loc.child("key"), f"label key {key!r}", key_problems)
     values = [v for v in items(body.get("values")) if isinstance(v, str)]
     for i, v in enumerate(values):
-        report(diags, loc.child("values").child(i), f"label value {v!r}", label_value_errors(v))
+        value_problems = label_value_errors(v)
+        if value_problems:
+            report(diags, loc.child("values").child(i), f"label value {v!r}", value_problems)
     operator = _OPERATORS.get(body.get("operator")) if isinstance(body.get("operator"), str) else None
     if operator in (SelectorOperator.IN, SelectorOperator.NOT_IN) and not values:
         diags.error(loc.child("values"), f"must be specified when `operator` is '{operator.value}'")
