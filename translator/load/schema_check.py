@@ -71,6 +71,8 @@ class _Compiler:
         if name in ("anyOf", "allOf"):
             subs = tuple(self.compile(s, base) for s in value)
             return _any(subs) if name == "anyOf" else _all(list(subs))
+        if name == "type" and value == "object" and _has_object_keywords(schema):
+            return None  # checked by the object keywords, in the same call
         builder = _SIMPLE.get(name)
         if builder is None:
             raise Unsupported(f"keyword {name!r}")
@@ -80,7 +82,8 @@ class _Compiler:
         """`properties` and `additionalProperties` together: one pass over the instance's keys."""
         properties = {k: self.compile(s, base) for k, s in schema.get("properties", {}).items()}
         additional = schema.get("additionalProperties", True)
-        return _object(properties, None if additional is True else self.compile(additional, base))
+        extra = None if additional is True else self.compile(additional, base)
+        return _object(properties, extra, must_be_object=schema.get("type") == "object")
 
     def ref(self, ref: str, base: str) -> Check:
         file, _, pointer = ref.partition("#")
@@ -91,7 +94,13 @@ class _Compiler:
             self.refs[key] = cell
             cell.append(self.compile(_resolve(self.load(file), pointer), file))
         cell = self.refs[key]
-        return lambda value: cell[0](value)
+        if cell:
+            return cell[0]
+        return lambda value: cell[0](value)  # a cycle: filled in when its compilation ends
+
+
+def _has_object_keywords(schema: Mapping[str, Any]) -> bool:
+    return "properties" in schema or "additionalProperties" in schema
 
 
 def _resolve(document: Any, pointer: str) -> Any:
@@ -143,10 +152,12 @@ def _any(checks: Sequence[Check]) -> Check:
     return check_any
 
 
-def _object(properties: dict[str, Check], additional: Check | None) -> Check:
+def _object(properties: dict[str, Check], additional: Check | None, *, must_be_object: bool) -> Check:
+    """`properties` and `additionalProperties`; with `must_be_object`, also `type: object`."""
+
     def check(value: Any) -> bool:
         if not isinstance(value, dict):
-            return True
+            return not must_be_object
         for key, item in value.items():
             sub = properties.get(key)
             if sub is None:
