@@ -77,6 +77,8 @@ INVALID_METADATA = {
     "namespace too long": ({"namespace": "a" * 64}, "metadata.namespace", "no more than 63"),
     "bad label key": ({"labels": {"-app": "x"}}, "metadata.labels.-app", "invalid label key"),
     "bad label value": ({"labels": {"app": "a b"}}, "metadata.labels.app", "invalid label value"),
+    "name with trailing newline": ({"name": "web\n"}, "metadata.name", "RFC 1123 subdomain"),
+    "namespace with trailing newline": ({"namespace": "dev\n"}, "metadata.namespace", "RFC 1123 label"),
 }
 
 
@@ -241,6 +243,7 @@ INVALID_PORTS = {
     "leading dash": ({"port": "-web"}, f"{PORT}.port", "begin or end with a hyphen"),
     "trailing dash": ({"port": "web-"}, f"{PORT}.port", "begin or end with a hyphen"),
     "empty name": ({"port": ""}, f"{PORT}.port", "alpha-numeric"),
+    "name with trailing newline": ({"port": "http\n"}, f"{PORT}.port", "alpha-numeric"),
     "endPort below port": ({"port": 80, "endPort": 79}, f"{PORT}.endPort", "greater than or equal to `port`"),
     "endPort above 65535": ({"port": 80, "endPort": 65536}, f"{PORT}.endPort", "between 1 and 65535"),
     "endPort with named port": ({"port": "web", "endPort": 90}, f"{PORT}.endPort", "non-numeric"),
@@ -307,6 +310,7 @@ INVALID_PEERS = {
     "prefix too long": ({"ipBlock": {"cidr": "10.0.0.0/33"}}, f"{PEER}.ipBlock.cidr", "invalid CIDR"),
     "not an address": ({"ipBlock": {"cidr": "ten/8"}}, f"{PEER}.ipBlock.cidr", "invalid CIDR"),
     "IPv4 leading zeros": ({"ipBlock": {"cidr": "010.0.0.0/8"}}, f"{PEER}.ipBlock.cidr", "leading zeros"),
+    "cidr with trailing newline": ({"ipBlock": {"cidr": "10.0.0.0/8\n"}}, f"{PEER}.ipBlock.cidr", "CIDR"),
     "bad except": (
         {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/40"]}},
         f"{PEER}.ipBlock.except[0]",
@@ -456,6 +460,13 @@ NAME_CHECKS = {
     "label value: dot at end": (label_value_errors, "a.", False),
     "port name: letters and digits": (port_name_errors, "dns-tcp", True),
     "port name: only digits": (port_name_errors, "8080", False),
+    # Go's `$` is the end of the text; Python's also matches before a final newline.
+    "label: trailing newline": (dns1123_label_errors, "web\n", False),
+    "subdomain: trailing newline": (dns1123_subdomain_errors, "a.b\n", False),
+    "qualified: trailing newline": (qualified_name_errors, "app\n", False),
+    "qualified: prefix with trailing newline": (qualified_name_errors, "example.com\n/app", False),
+    "label value: trailing newline": (label_value_errors, "web\n", False),
+    "port name: trailing newline": (port_name_errors, "http\n", False),
 }
 
 

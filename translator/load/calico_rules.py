@@ -52,7 +52,7 @@ def check_policy_name(name: str, loc: Location, diags: Diagnostics) -> None:
             f"the prefix {reserved!r} is reserved for policies Calico derives itself "
             "(load the Kubernetes NetworkPolicy instead)",
         )
-    elif not _POLICY_NAME.match(name):
+    elif not _POLICY_NAME.fullmatch(name):
         diags.error(
             loc,
             "name must be lower case alphanumeric characters or '-', in at most two dot-separated "
@@ -79,7 +79,7 @@ def check_tier_prefix(name: str, tier: str, loc: Location, diags: Diagnostics) -
 def check_tier_name(name: str, loc: Location, diags: Diagnostics) -> None:
     if len(name) > TIER_NAME_MAX:
         diags.error(loc, f"name is too long by {len(name) - TIER_NAME_MAX} characters (at most 63)")
-    if not _TIER_NAME.match(name):
+    if not _TIER_NAME.fullmatch(name):
         diags.error(
             loc,
             "a tier name must be one DNS label: lower case alphanumeric characters or '-', starting "
@@ -89,7 +89,7 @@ def check_tier_name(name: str, loc: Location, diags: Diagnostics) -> None:
 
 def check_resource_name(name: str, loc: Location, diags: Diagnostics) -> None:
     """Other Calico resources (HostEndpoint): a DNS-1123 subdomain of at most 253 characters."""
-    if len(name) > NAME_MAX or not _SUBDOMAIN.match(name):
+    if len(name) > NAME_MAX or not _SUBDOMAIN.fullmatch(name):
         diags.error(loc, "name must be a lower case RFC 1123 subdomain of at most 253 characters")
 
 
@@ -137,7 +137,7 @@ def check_global_alone(selector: Selector | None, loc: Location, diags: Diagnost
 
 def parse_protocol(value: int | str, loc: Location, diags: Diagnostics) -> CalicoProtocol | None:
     """A protocol name (case-sensitive, as the validator's regex) or a number 1-255."""
-    if isinstance(value, str) and _NUMERIC.match(value):
+    if isinstance(value, str) and _NUMERIC.fullmatch(value):
         value = int(value)
     if isinstance(value, int):
         if not 1 <= value <= 255:
@@ -156,9 +156,9 @@ def supports_ports(protocol: CalicoProtocol | None) -> bool:
 
 def parse_port(value: int | str, loc: Location, diags: Diagnostics) -> PortSpec | None:
     """A port number, an inclusive range "a:b", or a named port (an IANA service name)."""
-    if isinstance(value, int) or _NUMERIC.match(value):
+    if isinstance(value, int) or _NUMERIC.fullmatch(value):
         return _port_range(int(value), int(value), loc, diags)
-    match = _RANGE.match(value)
+    match = _RANGE.fullmatch(value)
     if match:
         return _port_range(int(match[1]), int(match[2]), loc, diags)
     problems = port_name_errors(value)
@@ -230,7 +230,7 @@ def check_icmp_version(
 
 
 def check_interface_name(name: str, loc: Location, diags: Diagnostics) -> None:
-    if name and name != "*" and not _INTERFACE_NAME.match(name):
+    if name and name != "*" and not _INTERFACE_NAME.fullmatch(name):
         diags.error(loc, "interfaceName must be '*' or 1-15 characters of [a-zA-Z0-9_.-]")
 
 

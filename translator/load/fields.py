@@ -116,7 +116,7 @@ def parse_cidr(value: str, location: Location, diags: Diagnostics) -> IPNetwork 
     if not value:
         diags.error(location, "required value")
         return None
-    if not _CIDR_SHAPE.match(value):
+    if not _CIDR_SHAPE.fullmatch(value):
         diags.error(location, f"invalid CIDR {value!r}: must be an address/prefix length, e.g. 10.0.0.0/16")
         return None
     try:

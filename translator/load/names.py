@@ -29,7 +29,7 @@ def dns1123_label_errors(value: str) -> list[str]:
     errors = []
     if len(value) > DNS1123_LABEL_MAX:
         errors.append(f"must be no more than {DNS1123_LABEL_MAX} characters")
-    if not _DNS1123_LABEL_RE.match(value):
+    if not _DNS1123_LABEL_RE.fullmatch(value):
         errors.append(
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
             "and must start and end with an alphanumeric character (e.g. 'my-name')"
@@ -42,7 +42,7 @@ def dns1123_subdomain_errors(value: str) -> list[str]:
     errors = []
     if len(value) > DNS1123_SUBDOMAIN_MAX:
         errors.append(f"must be no more than {DNS1123_SUBDOMAIN_MAX} characters")
-    if not _DNS1123_SUBDOMAIN_RE.match(value):
+    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
         errors.append(
             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
             "or '.', and must start and end with an alphanumeric character (e.g. 'example.com')"
@@ -71,7 +71,7 @@ def qualified_name_errors(value: str) -> list[str]:
         errors.append("name part must be non-empty")
     elif len(name) > QUALIFIED_NAME_MAX:
         errors.append(f"name part must be no more than {QUALIFIED_NAME_MAX} characters")
-    if name and not _QUALIFIED_NAME_RE.match(name):
+    if name and not _QUALIFIED_NAME_RE.fullmatch(name):
         errors.append(
             "name part must consist of alphanumeric characters, '-', '_' or '.', and must start "
             "and end with an alphanumeric character (e.g. 'MyName', 'my.name' or '123-abc')"
@@ -84,7 +84,7 @@ def label_value_errors(value: str) -> list[str]:
     errors = []
     if len(value) > LABEL_VALUE_MAX:
         errors.append(f"must be no more than {LABEL_VALUE_MAX} characters")
-    if not _LABEL_VALUE_RE.match(value):
+    if not _LABEL_VALUE_RE.fullmatch(value):
         errors.append(
             "a valid label value must be an empty string or consist of alphanumeric characters, "
             "'-', '_' or '.', and must start and end with an alphanumeric character"
@@ -97,7 +97,7 @@ def port_name_errors(value: str) -> list[str]:
     errors = []
     if len(value) > PORT_NAME_MAX:
         errors.append(f"must be no more than {PORT_NAME_MAX} characters")
-    if not _PORT_NAME_CHARS_RE.match(value):
+    if not _PORT_NAME_CHARS_RE.fullmatch(value):
         errors.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
     if "--" in value:
         errors.append("must not contain consecutive hyphens")
