@@ -63,18 +63,39 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def check_namespace_options(**options: str | Iterable[str]) -> None:
+    """Namespace names given on the command line (`dns_namespace="kube-system"`, or a list) must be
+    DNS-1123 labels: they end up in selectors of the output, where a typo would match nothing."""
+    from translator.load.names import dns1123_label_errors
+
+    for option, values in options.items():
+        for value in [values] if isinstance(values, str) else values:
+            problems = dns1123_label_errors(value) if value else ["required value"]
+            if problems:
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"{flag} {value!r}: invalid namespace: {'; '.join(problems)}")
+
+
 def write_output(text: str, output_file: Path | None) -> None:
     """Write to stdout, or to a file through a temporary file and a rename (never half a file)."""
     if output_file is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    if output_file.is_dir():
+        raise UsageError(f"--output-file {output_file}: is a folder, not a file")
     directory = output_file.resolve().parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{output_file.name}.", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output_file.name}.", dir=directory)
+    except OSError as exc:
+        reason = "no such folder" if not directory.is_dir() else exc.strerror or str(exc)
+        raise UsageError(f"--output-file {output_file}: cannot write: {reason}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, output_file)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise UsageError(f"--output-file {output_file}: cannot write: {exc.strerror or exc}") from None
         raise
