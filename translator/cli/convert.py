@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,14 @@ from typing import Any
 import typer
 
 from translator.cli import app
-from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report, write_output
+from translator.cli.common import (
+    EXIT_NO,
+    EXIT_OK,
+    check_namespace_options,
+    handle_errors,
+    report,
+    write_output,
+)
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
 from translator.errors import Diagnostic, Level, UsageError
 
@@ -98,6 +106,8 @@ def convert(
 
     if bool(paths) == from_cluster:
         raise UsageError("give PATHS or --from-cluster (exactly one of them)")
+    if not math.isfinite(tier_order):
+        raise UsageError(f"--tier-order {tier_order}: must be a finite number")
     if from_cluster:
         policies, load_diagnostics = _load_cluster(context, kubeconfig, namespace)
     else:
@@ -173,6 +183,7 @@ def _default_deny_options(
                 "need --default-deny global"
             )
         return None
+    check_namespace_options(exclude_namespace=exclude, include_namespace=include, dns_namespace=dns_namespace)
     return DefaultDenyOptions.build(
         exclude=tuple(exclude),
         include=tuple(include),

@@ -10,7 +10,14 @@ from typing import Any
 import typer
 
 from translator.cli import app
-from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report, write_output
+from translator.cli.common import (
+    EXIT_NO,
+    EXIT_OK,
+    check_namespace_options,
+    handle_errors,
+    report,
+    write_output,
+)
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
 from translator.errors import Level, UsageError
 
@@ -223,6 +230,9 @@ def _migration_options(migrate: bool, target: TargetChoice, tier: str | None, st
                          "need --default-deny global")
     deny = None
     if default_deny is not None:
+        check_namespace_options(
+            exclude_namespace=exclude, include_namespace=include, dns_namespace=dns_namespace
+        )
         deny = DefaultDenyOptions.build(
             exclude=tuple(exclude), include=tuple(include), dns_selector=dns_selector,
             dns_namespace=dns_namespace, dns_ips=tuple(parse_dns_ip(i) for i in dns_ips),

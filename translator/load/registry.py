@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from translator.errors import Diagnostics, Location
+from translator.errors import Diagnostics, Location, UsageError
+from translator.load.names import dns1123_label_errors
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,13 @@ class LoadContext:
     """Options that shape loading: the namespace for a NetworkPolicy file that names none."""
 
     default_namespace: str = "default"
+
+    def __post_init__(self) -> None:
+        # It lands in `metadata.namespace` of the output: refuse what the API server would refuse.
+        namespace = self.default_namespace
+        problems = dns1123_label_errors(namespace) if namespace else ["required value"]
+        if problems:
+            raise UsageError(f"--namespace {namespace!r}: invalid namespace: {'; '.join(problems)}")
 
 
 Parser = Callable[[Mapping[str, Any], Location, Diagnostics, LoadContext], Any]

@@ -1,0 +1,101 @@
+"""Bad command lines and bad inputs: a clear located message, the right exit code, no traceback,
+and nothing written to --output-file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from translator.cli import app
+
+LAB = Path(__file__).resolve().parents[1] / "samples" / "lab"
+POLICIES = str(LAB / "policies")
+CLUSTER = str(LAB / "cluster.yaml")
+NO_NAMESPACE = (
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
+)
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_clean_failure(code: int, err: str, *fragments: str) -> None:
+    assert code == 2, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+# --- --output-file ----------------------------------------------------------------------------
+
+
+def test_output_file_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "calico.yaml"
+    code, out, err = run("convert", POLICIES, "--output-file", str(target))
+    assert_clean_failure(code, err, str(target))
+    assert out == ""
+    assert not (tmp_path / "missing").exists()
+
+
+def test_output_file_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = run("convert", POLICIES, "--output-file", str(tmp_path))
+    assert_clean_failure(code, err, str(tmp_path), "folder")
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_diff_output_file_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "diff.txt"
+    code, _, err = run("diff", POLICIES, "--migrate", "--cluster", CLUSTER, "--output-file", str(target))
+    assert_clean_failure(code, err, str(target))
+
+
+def test_output_file_is_kept_when_the_input_is_invalid(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(NO_NAMESPACE.replace("podSelector: {}", "podSelector: {}, ingress: [{from: [{}]}]"))
+    target = tmp_path / "out.yaml"
+    target.write_text("old\n")
+    code, _, err = run("convert", str(bad), "--output-file", str(target))
+    assert code == 2
+    assert f"{bad}:1:spec.ingress[0].from[0]: error:" in err
+    assert target.read_text() == "old\n"
+
+
+# --- option values ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["convert", "validate", "explain", "diff"])
+def test_invalid_default_namespace_is_refused(command: str, tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(NO_NAMESPACE)
+    args = {
+        "convert": ["convert", str(policy)],
+        "validate": ["validate", str(policy)],
+        "explain": ["explain", str(policy), "--cluster", CLUSTER,
+                    "--from", "default/curl", "--to", "10.0.0.1", "--port", "80"],
+        "diff": ["diff", str(policy), "--migrate", "--cluster", CLUSTER],
+    }[command]
+    code, out, err = run(*args, "--namespace", "Bad NS")
+    assert_clean_failure(code, err, "--namespace", "'Bad NS'")
+    assert out == ""
+
+
+@pytest.mark.parametrize("order", ["nan", "inf", "-inf"])
+def test_tier_order_must_be_finite(order: str) -> None:
+    code, out, err = run("convert", POLICIES, "--tier", "np2calico", "--tier-order", order)
+    assert_clean_failure(code, err, "--tier-order")
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    "option", ["--dns-namespace", "--exclude-namespace", "--include-namespace"]
+)
+@pytest.mark.parametrize("command", ["convert", "diff"])
+def test_default_deny_namespaces_must_be_namespace_names(command: str, option: str) -> None:
+    extra = ["--migrate", "--cluster", CLUSTER] if command == "diff" else []
+    code, out, err = run(command, POLICIES, *extra, "--default-deny", "global", option, "Kube System")
+    assert_clean_failure(code, err, option, "'Kube System'")
+    assert out == ""
