@@ -58,6 +58,8 @@ VALID_METADATA = {
     "namespace label": {"namespace": "kube-system"},
     "qualified label key": {"labels": {"example.com/app": "x_y.z"}},
     "empty label value": {"labels": {"app": ""}},
+    "annotation key of any case": {"annotations": {"Example.com/Owner": "Team A: anything goes here"}},
+    "annotations up to 256 KiB": {"annotations": {"a": "x" * (256 * 1024 - 1)}},
 }
 
 
@@ -78,6 +80,17 @@ INVALID_METADATA = {
     "bad label key": ({"labels": {"-app": "x"}}, "metadata.labels.-app", "invalid label key"),
     "bad label value": ({"labels": {"app": "a b"}}, "metadata.labels.app", "invalid label value"),
     "name with trailing newline": ({"name": "web\n"}, "metadata.name", "RFC 1123 subdomain"),
+    "bad annotation key": ({"annotations": {"a b": "x"}}, "metadata.annotations.a b", "annotation key"),
+    "annotation key with two slashes": (
+        {"annotations": {"a/b/c": "x"}},
+        "metadata.annotations.a/b/c",
+        "invalid annotation key",
+    ),
+    "annotations over 256 KiB": (
+        {"annotations": {"a": "x" * (256 * 1024)}},
+        "metadata.annotations",
+        "may not be more than 262144 bytes",
+    ),
     "namespace with trailing newline": ({"namespace": "dev\n"}, "metadata.namespace", "RFC 1123 label"),
 }
 

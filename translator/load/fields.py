@@ -111,6 +111,22 @@ def labels(value: Any, location: Location, diags: Diagnostics) -> dict[str, str]
     return result
 
 
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+
+
+def annotations(value: Any, location: Location, diags: Diagnostics) -> None:
+    """metadata.annotations as the API server checks them (apimachinery ValidateAnnotations): keys
+    are qualified names in any letter case, and keys plus values take at most 256 KiB."""
+    size = 0
+    for key, annotation in mapping(value).items():
+        if not isinstance(key, str):
+            continue
+        report(diags, location.child(key), f"annotation key {key!r}", qualified_name_errors(key.lower()))
+        size += len(key.encode()) + (len(annotation.encode()) if isinstance(annotation, str) else 0)
+    if size > ANNOTATIONS_MAX_BYTES:
+        diags.error(location, f"may not be more than {ANNOTATIONS_MAX_BYTES} bytes (keys and values: {size})")
+
+
 def parse_cidr(value: str, location: Location, diags: Diagnostics) -> IPNetwork | None:
     """A CIDR as Kubernetes reads it; host bits are masked with a warning (`10.0.0.1/24`)."""
     if not value:

@@ -66,6 +66,8 @@ def parse_network_policy(
     namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
     if meta.get("labels"):
         fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    if meta.get("annotations"):
+        fields.annotations(meta.get("annotations"), loc.child("metadata").child("annotations"), diags)
     policy = network_policy_from_spec(namespace, name or "", body.get("spec"), loc.child("spec"), diags, loc)
     return policy if len(diags.errors) == errors_before else None
 
@@ -230,6 +232,8 @@ def parse_namespace(
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_label_errors)
     labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    if meta.get("annotations"):
+        fields.annotations(meta.get("annotations"), loc.child("metadata").child("annotations"), diags)
     written = labels.get(NAMESPACE_NAME_LABEL)
     if name and written is not None and written != name:
         diags.warning(
@@ -249,6 +253,8 @@ def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: L
     name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
     namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
     labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    if meta.get("annotations"):
+        fields.annotations(meta.get("annotations"), loc.child("metadata").child("annotations"), diags)
     spec = mapping(body.get("spec"))
     pod = Pod(
         namespace=namespace,
