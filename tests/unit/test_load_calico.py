@@ -318,6 +318,9 @@ INVALID = [
     (np({"ingress": [{"action": "Reject"}]}), "spec.ingress[0].action", "unsupported value 'Reject'"),
     (np({"ingress": [{}]}), "spec.ingress[0].action", "required value"),
     (np({"order": "first"}), "spec.order", "must be a number"),
+    # YAML's .nan/.inf: no JSON number, and a NaN order would make the policy order meaningless
+    (np({"order": float("nan")}), "spec.order", "finite"),
+    (np({"order": float("-inf")}, kind=GNP), "spec.order", "finite"),
     (np({"ingress": [rule(ipVersion=5)]}), "spec.ingress[0].ipVersion", "unsupported value 5"),
     (np({"ingres": []}), "spec.ingres", "unknown field"),
     # fields np2calico cannot evaluate
@@ -389,6 +392,8 @@ TIER_INVALID = [
     ({"name": "default"}, {"order": 5}, "spec.order", "order must be 1000000"),
     ({"name": "kube-admin"}, {"order": 1000}, "spec.defaultAction", "must have default action 'Pass'"),
     ({"name": "t"}, {"defaultAction": "Allow"}, "spec.defaultAction", "unsupported value"),
+    ({"name": "t"}, {"order": float("nan")}, "spec.order", "finite"),
+    ({"name": "t"}, {"order": float("inf")}, "spec.order", "finite"),
 ]
 
 

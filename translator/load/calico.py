@@ -14,6 +14,7 @@ with `stagedAction: Delete` keeps only its tier and is not defaulted (it is neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,6 +69,16 @@ def _check_schema(body: Mapping[str, Any], loc: Location, diags: Diagnostics) ->
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _order(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> float | None:
+    """`spec.order`; YAML's .nan and .inf are numbers to the schema, but no JSON number and no
+    order (a NaN compares false with everything, so the policy order would be meaningless)."""
+    order = _number(spec.get("order"))
+    if order is not None and not math.isfinite(order):
+        diags.error(loc.child("order"), f"must be a finite number, not {order}")
+        return None
+    return order
 
 
 def _int_or_text(value: Any) -> int | str | None:
@@ -174,7 +185,7 @@ def _policy_spec(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> 
     types = (_enum_value(Direction, t, None) for t in fields.items(spec.get("types")))
     return PolicySpec(
         tier=tier,
-        order=_number(spec.get("order")),
+        order=_order(spec, loc, diags),
         selector=selector,
         types=tuple(t for t in types if t is not None),
         ingress=_rules(spec.get("ingress"), loc.child("ingress"), diags),
@@ -283,7 +294,7 @@ def parse_tier(
     if metadata.name:  # a missing name is a schema error
         rules.check_tier_name(metadata.name, loc.child("metadata").child("name"), diags)
     spec = fields.mapping(body.get("spec"))
-    order = _number(spec.get("order"))
+    order = _order(spec, loc.child("spec"), diags)
     action = _enum_value(Action, spec.get("defaultAction", Action.DENY.value), Action.DENY)
     _check_built_in_tier(metadata.name, action, order, loc.child("spec"), diags)
     if not _loaded(diags, errors_before):
