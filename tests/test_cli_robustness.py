@@ -99,3 +99,30 @@ def test_default_deny_namespaces_must_be_namespace_names(command: str, option: s
     code, out, err = run(command, POLICIES, *extra, "--default-deny", "global", option, "Kube System")
     assert_clean_failure(code, err, option, "'Kube System'")
     assert out == ""
+
+
+# --- diff --resources: every document must be an object with apiVersion, kind and a name -------
+
+NOT_OBJECTS = {
+    "scalar": ("hello\n", ":1: error: not a Kubernetes object"),
+    "list item not a mapping": ("apiVersion: v1\nkind: List\nitems: [1]\n", ":1:items[0]: error: not a"),
+    "metadata not a mapping": ("apiVersion: v1\nkind: ConfigMap\nmetadata: [a]\n", ":1:metadata: error:"),
+    "no apiVersion": ("kind: ConfigMap\nmetadata: {name: a}\n", ":1: error: not a Kubernetes object"),
+    "no name": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", ":1:metadata.name: error: required value"),
+    "namespace not a string": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: [x]}\n",
+        ":1:metadata.namespace: error: must be a string",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), NOT_OBJECTS.values(), ids=NOT_OBJECTS.keys())
+@pytest.mark.parametrize("side", ["--resources", "--against"])
+def test_resource_diff_refuses_what_is_no_object(side: str, text: str, expected: str, tmp_path: Path) -> None:
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_text(text)
+    good.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n")
+    other = "--against" if side == "--resources" else "--resources"
+    code, out, err = run("diff", side, str(bad), other, str(good))
+    assert_clean_failure(code, err, f"{bad}{expected}")
+    assert out == ""

@@ -135,9 +135,34 @@ def _resource_diff(paths: list[str], proposed: str | None, existing: str | None)
         raise UsageError("--resources PROPOSED --against EXISTING takes no other paths")
     if proposed == "-" and existing == "-":
         raise UsageError("only one of --resources and --against can be '-'")
-    wanted = [d.body for d in read_documents([proposed]) if isinstance(d.body, dict)]
-    present = [d.body for d in read_documents([existing]) if isinstance(d.body, dict)]
+    wanted, present = _objects(read_documents([proposed])), _objects(read_documents([existing]))
     return diff_resources(wanted, present)
+
+
+def _objects(documents: list[Any]) -> list[dict[str, Any]]:
+    """The bodies of `documents`, each checked to be an object with apiVersion, kind and a name:
+    anything else would be compared under an empty key (or crash), not reported."""
+    from translator.errors import Diagnostics
+
+    diags = Diagnostics()
+    for document in documents:
+        body, loc = document.body, document.location
+        if not isinstance(body, dict):
+            diags.error(loc, "not a Kubernetes object: expected a mapping")
+            continue
+        if not all(isinstance(body.get(f), str) and body.get(f) for f in ("apiVersion", "kind")):
+            diags.error(loc, "not a Kubernetes object: `apiVersion` and `kind` are required")
+            continue
+        metadata = body.get("metadata")
+        if not isinstance(metadata, dict):
+            diags.error(loc.child("metadata"), "must be an object with a name")
+            continue
+        if not isinstance(metadata.get("name"), str) or not metadata.get("name"):
+            diags.error(loc.child("metadata").child("name"), "required value")
+        if not isinstance(metadata.get("namespace", ""), str):
+            diags.error(loc.child("metadata").child("namespace"), "must be a string")
+    diags.raise_if_errors()
+    return [d.body for d in documents]
 
 
 def _load(path: str, namespace: str) -> Any:
