@@ -126,3 +126,23 @@ def test_resource_diff_refuses_what_is_no_object(side: str, text: str, expected:
     code, out, err = run("diff", side, str(bad), other, str(good))
     assert_clean_failure(code, err, f"{bad}{expected}")
     assert out == ""
+
+
+# --- unreadable text ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "convert"])
+def test_binary_stdin_is_refused_like_a_binary_file(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "-"], input=b"\xff\xfe\x00garbage")
+    assert_clean_failure(result.exit_code, result.stderr, "<stdin>: error: not UTF-8 text (byte 0)")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["validate", "convert"])
+def test_control_character_error_is_one_located_line(command: str, tmp_path: Path) -> None:
+    path = tmp_path / "nul.yaml"
+    path.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a\x00}\n")
+    code, _, err = run(command, str(path))
+    assert_clean_failure(code, err, f"{path}:1: error: YAML error: unacceptable character #x0000")
+    assert err.count("\n") == 1, err
+    assert "<unicode string>" not in err

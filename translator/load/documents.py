@@ -37,6 +37,7 @@ from translator.load.yaml_guard import (
     NeedsCarefulPath,
     YAMLRefused,
     check_stream,
+    error_message,
     key_text,
     load_plain,
     needs_event_pass,
@@ -132,17 +133,27 @@ def _read_text(name: str, stdin: TextIO | None) -> str:
         raise InputError.at(Location(name), f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_INPUT_BYTES:
         raise _too_large(name, len(data))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError.at(Location(name), f"not UTF-8 text (byte {exc.start})") from None
+    return _decode(name, data)
 
 
 def _read_stdin(stream: TextIO) -> str:
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:  # the real stdin: bytes, decoded as a file's are (not with the locale)
+        data = buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise _too_large(STDIN_NAME, len(data))
+        return _decode(STDIN_NAME, data)
     text = stream.read(MAX_INPUT_BYTES + 1)
     if len(text) > MAX_INPUT_BYTES:
         raise _too_large(STDIN_NAME, len(text))
     return text
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError.at(Location(name), f"not UTF-8 text (byte {exc.start})") from None
 
 
 def _too_large(name: str, size: int) -> InputError:
@@ -245,7 +256,7 @@ def _parse_yaml_carefully(file: str, text: str) -> list[Any]:
     except yaml.MarkedYAMLError as exc:  # e.g. an undefined alias, found while composing
         raise InputError.at(Location(file, len(bodies) + 1), syntax_message(exc)) from None
     except yaml.YAMLError as exc:
-        raise InputError.at(Location(file, len(bodies) + 1), f"YAML error: {exc}") from None
+        raise InputError.at(Location(file, len(bodies) + 1), error_message(exc)) from None
     finally:
         loader.dispose()
     return bodies

@@ -66,6 +66,16 @@ def syntax_message(exc: yaml.MarkedYAMLError) -> str:
     return f"YAML syntax error{where}: {what}"
 
 
+def error_message(exc: yaml.YAMLError) -> str:
+    """Any other YAML error on one line, e.g. a control character the reader refuses."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character
+        code = ord(char) if isinstance(char, str) else char
+        where = f"at character {exc.position + 1}"
+        return f"YAML error: unacceptable character #x{code:04X} {where}: {exc.reason}"
+    return "YAML error: " + " ".join(str(exc).split())
+
+
 @dataclass
 class _Open:
     """A collection being read: its anchor, expanded node count, and for a mapping its keys."""
@@ -168,7 +178,7 @@ def check_stream(text: str, *, max_alias_nodes: int, max_depth: int) -> None:
     except yaml.MarkedYAMLError as exc:
         raise YAMLRefused(max(watch.document, 1), syntax_message(exc)) from None
     except yaml.YAMLError as exc:
-        raise YAMLRefused(max(watch.document, 1), f"YAML error: {exc}") from None
+        raise YAMLRefused(max(watch.document, 1), error_message(exc)) from None
 
 
 # --- the fast path: a pre-scan, and a loader that builds plain values --------------------------
