@@ -1168,3 +1168,40 @@ def test_applicable_policies_lists_selecting_policies_per_tier() -> None:
         ("default", ["NetworkPolicy/default/p"]),
     ]
     assert evaluator.applicable_policies(OUTSIDE, Direction.INGRESS) == ()
+
+
+# Felix's named-port IP sets hold every (IP, protocol, port) an endpoint declares under the name
+# (felix/labelindex: LookupNamedPorts returns all of them): two containers declaring `http` with
+# different numbers open both.
+_MULTI = _pod(
+    "default",
+    "multi",
+    {"app": "multi"},
+    "10.0.0.9",
+    ports=(
+        ContainerPort(80, TCP, "http"),
+        ContainerPort(8080, TCP, "http"),
+        ContainerPort(9090, UDP, "http"),
+    ),
+)
+_MULTI_CLUSTER = Cluster.build(CLUSTER.namespaces.values(), (*CLUSTER.pods, _MULTI), CLUSTER.host_endpoints)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "port", "allowed"),
+    [(TCP, 80, True), (TCP, 8080, True), (TCP, 9090, False), (TCP, 81, False)],
+    ids=["first-number", "second-container-number", "other-protocol-number", "undeclared"],
+)
+def test_named_port_declared_twice_matches_every_number(protocol: Protocol, port: int, allowed: bool) -> None:
+    policy_set = policies(
+        np(
+            "p",
+            selector="app == 'multi'",
+            types=INGRESS,
+            ingress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
+        )
+    )
+    client = _MULTI_CLUSTER.pod("default/client")
+    assert client is not None
+    verdict = evaluate_calico(policy_set, _MULTI_CLUSTER, Connection(client, _MULTI, protocol, port))
+    assert verdict.ingress.allowed is allowed, verdict.ingress

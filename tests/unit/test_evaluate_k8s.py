@@ -1030,3 +1030,37 @@ def test_only_the_endpoints_namespaces_matter(policies: list[NetworkPolicy], con
     namespaces = {e.namespace for e in (connection.source, connection.destination) if isinstance(e, Pod)}
     kept = [p for p in policies if p.namespace in namespaces]
     assert _allowed(kept, connection) == _allowed(policies, connection)
+
+
+# Two containers of one pod may declare the same port name with different numbers (Kubernetes
+# only warns). A named port in a rule matches every container port of that name and protocol,
+# as implementations see it: policy-assistant probes each (number, name) pair, Felix's named-port
+# IP sets hold every number.
+_SIDECAR_POD = _pod(
+    "default",
+    "multi",
+    {"app": "multi"},
+    "10.0.0.9",
+    ports=(
+        ContainerPort(80, TCP, "http"),
+        ContainerPort(8080, TCP, "http"),
+        ContainerPort(9090, UDP, "http"),
+    ),
+)
+_SIDECAR_CLUSTER = Cluster.build(CLUSTER.namespaces.values(), (*CLUSTER.pods, _SIDECAR_POD))
+
+
+@pytest.mark.parametrize(
+    ("protocol", "port", "allowed"),
+    [(TCP, 80, True), (TCP, 8080, True), (TCP, 9090, False), (UDP, 9090, False), (TCP, 81, False)],
+    ids=["first-number", "second-container-number", "other-protocol-number", "udp-rule-absent", "undeclared"],
+)
+def test_named_port_declared_by_several_containers_matches_each_number(
+    protocol: Protocol, port: int, allowed: bool
+) -> None:
+    rule = NetworkPolicyRule(ports=(NetworkPolicyPort(TCP, "http"),))
+    policy = normalise(NetworkPolicy("default", "p", LabelSelector.of({"app": "multi"}), None, (rule,)))
+    client = _SIDECAR_CLUSTER.pod("default/client")
+    assert client is not None
+    verdict = evaluate([policy], _SIDECAR_CLUSTER, Connection(client, _SIDECAR_POD, protocol, port))
+    assert verdict.ingress.allowed is allowed, verdict.ingress

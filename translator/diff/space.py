@@ -134,8 +134,8 @@ class EndpointCatalog:
     def _address_bits(self, addresses: Iterable[IPAddress]) -> list[bool]:
         return [any(network_in(ip, net) for ip in addresses) for net in self._index.cidrs]
 
-    def _port_bits(self, endpoint: Pod | HostEndpoint) -> list[int | None]:
-        return [endpoint.named_port(name, protocol) for name, protocol in self._index.named_ports]
+    def _port_bits(self, endpoint: Pod | HostEndpoint) -> list[tuple[int, ...]]:
+        return [endpoint.named_ports(name, protocol) for name, protocol in self._index.named_ports]
 
     def _pod_info(self, pod: Pod) -> EndpointInfo:
         ns_labels = namespace_label_set(self._cluster, pod.namespace)
@@ -198,8 +198,7 @@ def destination_port_starts(starts: set[int], named_ports: Iterable[NamedPort],
     starts = set(starts)
     for name, named_protocol in named_ports:
         if named_protocol is protocol:
-            number = destination.named_port(name, protocol)
-            if number is not None:
+            for number in destination.named_ports(name, protocol):
                 starts.update((number, number + 1))
     return starts
 

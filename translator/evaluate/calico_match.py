@@ -149,8 +149,8 @@ def _port_matches(spec: calico.PortSpec, packet: Packet) -> bool:
         return False
     if isinstance(spec, PortRange):
         return packet.port in spec
-    # A named port: the (IP, port, protocol) of the destination endpoint that declares it.
-    return packet.destination.named_port(spec, packet.protocol) == packet.port
+    # A named port: any (IP, port, protocol) the destination endpoint declares under that name.
+    return packet.port in packet.destination.named_ports(spec, packet.protocol)
 
 
 def _destination_ports_match(entity: ResolvedEntity, packet: Packet) -> bool:

@@ -79,6 +79,10 @@ class EndpointView:
     def named_port(self, name: str, protocol: Protocol) -> int | None:
         return self.endpoint.named_port(name, protocol) if self.endpoint is not None else None
 
+    def named_ports(self, name: str, protocol: Protocol) -> tuple[int, ...]:
+        """Every number the endpoint declares as `name`: Felix's named-port IP set holds them all."""
+        return self.endpoint.named_ports(name, protocol) if self.endpoint is not None else ()
+
     def __str__(self) -> str:
         return self.key
 

@@ -99,14 +99,15 @@ def peer_matches(
     return peer.pod_selector is None or selectors.pod(peer.pod_selector, pod)
 
 
-def named_port_number(destination: Endpoint, name: str, protocol: Protocol) -> int | None:
+def named_port_numbers(destination: Endpoint, name: str, protocol: Protocol) -> tuple[int, ...]:
     """A rule's named port resolves on the connection's destination pod, for the rule's protocol.
 
     For an ingress rule that is the selected pod, for an egress rule the peer pod; either way the
-    destination. Never on a non-pod endpoint.
+    destination. Never on a non-pod endpoint. Every container port of that name counts: two
+    containers may declare the same name with different numbers.
     """
     pod = policy_pod(destination)
-    return pod.named_port(name, protocol) if pod is not None else None
+    return pod.named_ports(name, protocol) if pod is not None else ()
 
 
 def port_entry_matches(
@@ -122,7 +123,7 @@ def port_entry_matches(
     if isinstance(entry.port, int):
         end = entry.end_port if entry.end_port is not None else entry.port
         return entry.port <= port <= end  # endPort is inclusive
-    return named_port_number(destination, entry.port, entry.protocol) == port
+    return port in named_port_numbers(destination, entry.port, entry.protocol)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,15 @@ class ContainerPort:
     name: str | None = None
 
 
+def _all_named(ports: tuple[ContainerPort, ...], name: str, protocol: Protocol) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(p.port for p in ports if p.name == name and p.protocol is protocol))
+
+
+def _first_named(ports: tuple[ContainerPort, ...], name: str, protocol: Protocol) -> int | None:
+    found = _all_named(ports, name, protocol)
+    return found[0] if found else None
+
+
 @dataclass(frozen=True)
 class Pod:
     namespace: str
@@ -45,11 +54,14 @@ class Pod:
         return f"{self.namespace}/{self.name}"
 
     def named_port(self, name: str, protocol: Protocol) -> int | None:
-        """The number of the container port called `name` for `protocol`, if any."""
-        for p in self.ports:
-            if p.name == name and p.protocol is protocol:
-                return p.port
-        return None
+        """The number a connection to the named port uses: the first declared (as a Service's
+        named targetPort resolves), if any."""
+        return _first_named(self.ports, name, protocol)
+
+    def named_ports(self, name: str, protocol: Protocol) -> tuple[int, ...]:
+        """Every number declared as `name` for `protocol`: containers may repeat a name (Kubernetes
+        only warns), and a rule's named port matches each of them."""
+        return _all_named(self.ports, name, protocol)
 
     def __str__(self) -> str:
         return self.key
@@ -76,10 +88,10 @@ class HostEndpoint:
         return self.expected_ips
 
     def named_port(self, name: str, protocol: Protocol) -> int | None:
-        for p in self.ports:
-            if p.name == name and p.protocol is protocol:
-                return p.port
-        return None
+        return _first_named(self.ports, name, protocol)
+
+    def named_ports(self, name: str, protocol: Protocol) -> tuple[int, ...]:
+        return _all_named(self.ports, name, protocol)
 
     def __str__(self) -> str:
         return self.key
