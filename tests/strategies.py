@@ -4,7 +4,8 @@ Domains are tiny on purpose, so that random selectors, CIDRs and ports really ma
 pods and connections: two label keys with two values, three namespaces (one of them `kube-system`,
 which the global default deny excludes), pod IPs from a few addresses that the generated ipBlocks
 and their `except`s cover, boundary ports (1, 65535, each side of an endPort), named ports of every
-protocol, and host endpoints with and without the default-allow profile.
+protocol (one name sometimes declared twice), host endpoints with and without the default-allow
+profile, host-network pods and pods without an address.
 
 Policies are built as raw model objects (absent `policyTypes`, ports without protocol) and passed
 through `translator.model.k8s.normalise`, the one defaulting function, like the loader does.
@@ -136,9 +137,11 @@ container_ports = st.builds(
 _booleans = st.booleans()
 _pod_labels = label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)
 _namespace_labels = label_sets(NAMESPACE_LABEL_KEYS, NAMESPACE_LABEL_VALUES)
+# Two containers may declare one name with different numbers (Kubernetes only warns): a rule's
+# named port then matches each of them.
 _pod_specs = st.tuples(
-    st.sampled_from(("v4", "v4", "v6", "dual")),
-    st.lists(container_ports, max_size=2, unique_by=lambda p: (p.name, p.protocol)),
+    st.sampled_from(("v4", "v4", "v4", "v6", "dual", "dual", "host", "none")),
+    st.lists(container_ports, max_size=3, unique_by=lambda p: (p.name, p.protocol, p.port)),
     st.sampled_from(NAMESPACES),
     _pod_labels,
 )
@@ -150,8 +153,17 @@ _hep_specs = st.tuples(
 
 
 def pod(index: int, family: str, ports: list[ContainerPort], namespace: str, labels: dict[str, str]) -> Pod:
-    """Pod `index`: IPv4, IPv6 or dual-stack addresses of its own."""
-    ips = {"v4": (POD_IPV4[index],), "v6": (POD_IPV6[index],), "dual": (POD_IPV4[index], POD_IPV6[index])}
+    """Pod `index`: IPv4, IPv6 or dual-stack addresses of its own; or on the host network (the
+    first node's address, owned by a host endpoint when the cluster has one); or not yet given
+    an address."""
+    if family == "host":
+        return Pod(namespace, f"pod-{index}", labels, (HEP_IPS[0],), tuple(ports), host_network=True)
+    ips = {
+        "v4": (POD_IPV4[index],),
+        "v6": (POD_IPV6[index],),
+        "dual": (POD_IPV4[index], POD_IPV6[index]),
+        "none": (),
+    }
     return Pod(namespace, f"pod-{index}", labels, ips[family], tuple(ports))
 
 

@@ -100,9 +100,9 @@ def check_migration(scenario: Scenario, options: ConvertOptions, with_originals:
         got, before, k8s_verdict = calico.evaluate(conn), baseline.evaluate(conn), k8s.evaluate(conn)
         for direction in Direction:
             side = conn.source if direction is Direction.EGRESS else conn.destination
-            if isinstance(side, Pod):
+            if isinstance(side, Pod) and not side.host_network:
                 expected = intended(conn, direction, k8s_verdict.decision(direction), options.default_deny)
-            elif isinstance(side, HostEndpoint):
+            elif isinstance(side, (HostEndpoint, Pod)):  # a host-network pod is the node's traffic
                 expected = before.decision(direction).allowed
             else:
                 continue

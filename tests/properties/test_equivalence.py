@@ -6,8 +6,9 @@ two independent implementations of upstream semantics; the converter uses neithe
 
 Sides are compared one by one: egress at the source, ingress at the destination.
 - A pod side: Kubernetes decision == Calico decision.
-- A host-endpoint side: Kubernetes policies never judge it, so the output must leave Calico's
-  decision exactly as it was without the output (a GNP never selects host endpoints).
+- A host-endpoint (or host-network pod) side: Kubernetes policies never judge it, so the output
+  must leave Calico's decision exactly as it was without the output (a GNP never selects host
+  endpoints).
 - An address outside the cluster is judged by neither.
 Placements: both targets; the default tier; a tier of their own with defaultAction Pass and Deny;
 staged output evaluated as if enforced; the original Kubernetes policies still in place.
@@ -81,9 +82,11 @@ def side_mismatches(
     for direction in Direction:
         side = _side(conn, direction)
         got: Decision = calico.decision(direction)
-        if isinstance(side, Pod):
+        if isinstance(side, Pod) and not side.host_network:
             expected = k8s.decision(direction)
-        elif isinstance(side, HostEndpoint):
+        elif isinstance(side, (HostEndpoint, Pod)):
+            # Kubernetes never judges a host endpoint or a host-network pod (Calico sees the
+            # latter as the node): the output must leave Calico's decision as it was.
             expected = baseline.decision(direction)
         else:
             continue
