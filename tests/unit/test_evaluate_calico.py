@@ -1205,3 +1205,19 @@ def test_named_port_declared_twice_matches_every_number(protocol: Protocol, port
     assert client is not None
     verdict = evaluate_calico(policy_set, _MULTI_CLUSTER, Connection(client, _MULTI, protocol, port))
     assert verdict.ingress.allowed is allowed, verdict.ingress
+
+
+def test_host_network_pod_is_seen_by_the_address_each_connection_uses() -> None:
+    """A dual-stack host-network pod whose IPv4 address is a host endpoint's and whose IPv6 one is
+    no endpoint's: IPv4 traffic meets the host endpoint (no profile: denied), IPv6 traffic is the
+    node's outside any endpoint — whatever the evaluator was asked before."""
+    hep = HostEndpoint("n1", "n1", "eth0", {}, (parse_ip("192.168.0.1"),))
+    host_pod = _pod("default", "h", {}, "192.168.0.1", "fd00::99", host_network=True)
+    client = _pod("default", "p", {}, "10.0.0.1", "fd00::1")
+    cluster = Cluster.build((), (host_pod, client), (hep,))
+    v4 = Connection(client, host_pod, TCP, 80)
+    v6 = Connection(client, host_pod, TCP, 80, parse_ip("fd00::1"), parse_ip("fd00::99"))
+    for order in ((v4, v6), (v6, v4)):
+        evaluator = CalicoEvaluator(PolicySet(), cluster)
+        verdicts = {c: evaluator.evaluate(c).ingress.allowed for c in order}
+        assert (verdicts[v4], verdicts[v6]) == (False, True), order

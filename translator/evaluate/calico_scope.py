@@ -108,7 +108,10 @@ class EndpointViews:
         self._views: dict[object, EndpointView] = {}
 
     def of(self, endpoint: Pod | HostEndpoint | IPAddress, address: IPAddress | None) -> EndpointView:
-        cache_key = endpoint.key if isinstance(endpoint, (Pod, HostEndpoint)) else endpoint
+        cache_key: object = endpoint.key if isinstance(endpoint, (Pod, HostEndpoint)) else endpoint
+        if isinstance(endpoint, Pod) and endpoint.host_network:
+            # Seen through the address it uses: each of its IPs may belong to another owner.
+            cache_key = (endpoint.key, address)
         view = self._views.get(cache_key)
         if view is None:
             view = self._views[cache_key] = self._build(endpoint, address)
