@@ -146,3 +146,23 @@ def test_control_character_error_is_one_located_line(command: str, tmp_path: Pat
     assert_clean_failure(code, err, f"{path}:1: error: YAML error: unacceptable character #x0000")
     assert err.count("\n") == 1, err
     assert "<unicode string>" not in err
+
+
+# --- kubeconfig -----------------------------------------------------------------------------------
+
+BAD_KUBECONFIGS = {
+    "scalar": "hello\n",
+    "list": "- a\n- b\n",
+    "syntax error": "a: [\n",
+    "clusters not a list": "apiVersion: v1\nkind: Config\nclusters: 5\n",
+}
+
+
+@pytest.mark.parametrize("text", BAD_KUBECONFIGS.values(), ids=BAD_KUBECONFIGS.keys())
+def test_a_broken_kubeconfig_is_a_clear_error(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_text(text)
+    code, out, err = run("validate", "--from-cluster", "--kubeconfig", str(path))
+    assert_clean_failure(code, err, f"kubeconfig {path}")
+    assert err.count("\n") == 1, err
+    assert out == ""

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 import urllib3
+import yaml
 
 from translator.errors import ClusterError, Diagnostics, Location
 from translator.load import Document, LoadContext, Loaded, parse_documents
@@ -202,6 +203,11 @@ def connect(context: str | None = None, kubeconfig: str | Path | None = None) ->
         raise ClusterError(f"kubeconfig {path}: {_one_line(str(exc))}") from None
     except (OSError, ValueError) as exc:
         raise ClusterError(f"kubeconfig {path} is unreadable: {_one_line(str(exc))}") from None
+    except (yaml.YAMLError, TypeError, AttributeError, KeyError) as exc:
+        # The client library indexes whatever the YAML holds: a scalar, a list or a wrongly typed
+        # field fails inside it, which is the user's file, not an internal error.
+        problem = _one_line(str(exc)) or type(exc).__name__
+        raise ClusterError(f"kubeconfig {path} is not a valid kubeconfig: {problem}") from None
     api.configuration.retries = 1  # an unreachable server must fail fast, not after minutes
     return ClusterClient(api, context or (active or {}).get("name", "?"))
 
