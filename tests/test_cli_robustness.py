@@ -166,3 +166,23 @@ def test_a_broken_kubeconfig_is_a_clear_error(text: str, tmp_path: Path) -> None
     assert_clean_failure(code, err, f"kubeconfig {path}")
     assert err.count("\n") == 1, err
     assert out == ""
+
+
+# --- rollback bundles -----------------------------------------------------------------------------
+
+BAD_BUNDLES = {
+    "binary": (b"\xff\xfe\x00", ": error: cannot read the rollback bundle: not UTF-8 text"),
+    "metadata not a mapping": (
+        b"apiVersion: np2calico.io/v1\nkind: RollbackBundle\nmetadata: [a]\n",
+        ":1:metadata: error: expected a mapping",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["rollback", "promote"])
+@pytest.mark.parametrize(("data", "expected"), BAD_BUNDLES.values(), ids=BAD_BUNDLES.keys())
+def test_a_broken_bundle_is_a_clear_error(command: str, data: bytes, expected: str, tmp_path: Path) -> None:
+    path = tmp_path / "bundle.yaml"
+    path.write_bytes(data)
+    code, _, err = run(command, str(path), "--dry-run")
+    assert_clean_failure(code, err, f"{path}{expected}")

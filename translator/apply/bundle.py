@@ -99,6 +99,9 @@ def read(path: Path) -> Bundle:
         documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
     except OSError as exc:
         raise InputError.at(Location(str(path)), f"cannot read the rollback bundle: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        message = f"cannot read the rollback bundle: not UTF-8 text (byte {exc.start})"
+        raise InputError.at(Location(str(path)), message) from None
     except yaml.YAMLError as exc:
         raise InputError.at(where, f"not a YAML rollback bundle: {' '.join(str(exc).split())}") from None
     document = documents[0] if len(documents) == 1 else None
@@ -106,6 +109,8 @@ def read(path: Path) -> Bundle:
         expected = f"not a rollback bundle (expected one document of kind {KIND})"
         raise InputError.at(where.child("kind"), expected)
     metadata = document.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise InputError.at(where.child("metadata"), "expected a mapping")
     return Bundle(
         command=str(metadata.get("command", "")),
         created_at=str(metadata.get("createdAt", "")),
