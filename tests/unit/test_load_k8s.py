@@ -118,6 +118,13 @@ def test_missing_namespace_uses_the_context_default_and_says_so() -> None:
     assert messages(loaded, Level.INFO) == ["t.yaml:1:metadata.namespace: not set: using namespace 'team-a'"]
 
 
+def test_a_mistyped_namespace_is_an_error_without_the_contradicting_info() -> None:
+    text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: 5}\n"
+    loaded = loaded_from(text)
+    assert messages(loaded, Level.ERROR) == ["t.yaml:1:metadata.namespace: must be a string, not integer"]
+    assert messages(loaded, Level.INFO) == []
+
+
 def test_invalid_policies_are_left_out_but_valid_ones_kept() -> None:
     good = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: good}\n"
     bad = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: Bad}\n"

@@ -91,8 +91,9 @@ def object_namespace(
         if problems:
             report(diags, location.child("metadata").child("namespace"), f"namespace {namespace!r}", problems)
         return namespace
-    here = location.child("metadata").child("namespace")
-    diags.info(here, f"not set: using namespace {ctx.default_namespace!r}")
+    if meta.get("namespace") in (None, ""):  # a mistyped one is a schema error, not "not set"
+        here = location.child("metadata").child("namespace")
+        diags.info(here, f"not set: using namespace {ctx.default_namespace!r}")
     return ctx.default_namespace
 
 
