@@ -186,3 +186,14 @@ def test_a_broken_bundle_is_a_clear_error(command: str, data: bytes, expected: s
     path.write_bytes(data)
     code, _, err = run(command, str(path), "--dry-run")
     assert_clean_failure(code, err, f"{path}{expected}")
+
+
+def test_convert_names_the_calico_policies_it_cannot_take(tmp_path: Path) -> None:
+    path = tmp_path / "calico.yaml"
+    path.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: deny}\n"
+        "spec: {types: [Ingress]}\n"
+    )
+    code, out, err = run("convert", str(path))
+    assert_clean_failure(code, err, f"{path}:1: error: convert reads Kubernetes NetworkPolicies only")
+    assert out == ""

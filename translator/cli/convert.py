@@ -19,7 +19,7 @@ from translator.cli.common import (
     write_output,
 )
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
-from translator.errors import Diagnostic, Level, UsageError
+from translator.errors import Diagnostic, InputError, Level, UsageError
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -145,8 +145,13 @@ def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
 
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
-    if loaded.policies.calico_policies or loaded.policies.staged_k8s_policies:
-        raise UsageError("convert reads Kubernetes NetworkPolicies only; the input holds Calico policies")
+    calico = [*loaded.policies.calico_policies, *loaded.policies.staged_k8s_policies]
+    if calico:
+        message = "convert reads Kubernetes NetworkPolicies only; this is a Calico policy"
+        located = [p.origin for p in calico if p.origin is not None]
+        if len(located) < len(calico):
+            raise UsageError("convert reads Kubernetes NetworkPolicies only; the input holds Calico policies")
+        raise InputError([Diagnostic(where, Level.ERROR, message) for where in located])
     kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
     return loaded.policies.k8s_policies, kept
 
