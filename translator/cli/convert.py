@@ -148,7 +148,10 @@ def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
     calico = [*loaded.policies.calico_policies, *loaded.policies.staged_k8s_policies]
     if calico:
         message = "convert reads Kubernetes NetworkPolicies only; this is a Calico policy"
-        located = [p.origin for p in calico if p.origin is not None]
+        located = sorted(
+            (p.origin for p in calico if p.origin is not None),
+            key=lambda where: (where.file, where.document or 0, where.path),
+        )
         if len(located) < len(calico):
             raise UsageError("convert reads Kubernetes NetworkPolicies only; the input holds Calico policies")
         raise InputError([Diagnostic(where, Level.ERROR, message) for where in located])
