@@ -426,7 +426,19 @@ HEP_INVALID = [
         "spec.ports[0].name",
         "port name",
     ),
+    # libcalico-go validator_test: "should reject host endpoint with no prefix and dots at the start"
+    ({"node": "n", "interfaceName": "eth0", "profiles": [".fun"]}, "spec.profiles[0]", "profile name"),
+    ({"node": "n", "interfaceName": "eth0", "profiles": ["ok", "Fun"]}, "spec.profiles[1]", "profile name"),
 ]
+
+
+def test_profile_names_of_the_upstream_tests_are_accepted() -> None:
+    profiles = ["knp.default.fun", "knp.default.funner.11234-a"]
+    spec = {"node": "n", "interfaceName": "eth0", "profiles": profiles}
+    body = {"apiVersion": V3, "kind": "HostEndpoint", "metadata": {"name": "hep"}, "spec": spec}
+    loaded = load_objects(body)
+    assert messages(loaded) == []
+    assert loaded.host_endpoints[0].profiles == ("knp.default.fun", "knp.default.funner.11234-a")
 
 
 @pytest.mark.parametrize(("spec", "path", "fragment"), HEP_INVALID, ids=[p for _, p, _ in HEP_INVALID])

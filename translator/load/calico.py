@@ -372,6 +372,11 @@ def parse_host_endpoint(
         _endpoint_port(fields.mapping(p), port_loc.child(i), diags)
         for i, p in enumerate(fields.items(spec.get("ports")))
     ]
+    for i, profile in enumerate(fields.items(spec.get("profiles"))):
+        if isinstance(profile, str) and dns1123_subdomain_errors(profile):
+            # Profile names are resource names (`knp.default.x`, `kns.dev`): lower-case DNS subdomains.
+            problems = dns1123_subdomain_errors(profile)
+            fields.report(diags, here.child("profiles").child(i), f"profile name {profile!r}", problems)
     if not _loaded(diags, errors_before):
         return None
     return HostEndpoint(
