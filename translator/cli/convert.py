@@ -13,11 +13,11 @@ from translator.cli import app
 from translator.cli.common import (
     EXIT_NO,
     EXIT_OK,
-    check_namespace_options,
     handle_errors,
     report,
     write_output,
 )
+from translator.cli.options import DefaultDenyChoice, TargetChoice, default_deny_options
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
 from translator.errors import Diagnostic, InputError, Level, UsageError
 
@@ -30,15 +30,6 @@ Examples (from the repository root):
   kubectl get networkpolicies -A -o yaml | np2calico convert - --staged
   np2calico convert --from-cluster --context kind-lab --output-file calico.yaml
 """
-
-
-class TargetChoice(str, Enum):
-    NAMESPACED = "namespaced"
-    GLOBAL = "global"
-
-
-class DefaultDenyChoice(str, Enum):
-    GLOBAL = "global"
 
 
 class TierAction(str, Enum):
@@ -118,7 +109,7 @@ def convert(
         tier_order=tier_order,
         tier_default_action=Action(tier_default_action.value),
         staged=staged,
-        default_deny=_default_deny_options(
+        default_deny=default_deny_options(
             default_deny,
             (exclude_namespace, include_namespace),
             (dns_selector, dns_namespace, dns_ip),
@@ -172,31 +163,3 @@ def _load_cluster(
     if calico:
         typer.echo(f"np2calico: note: the cluster's {calico} Calico policies are left as they are", err=True)
     return loaded.policies.k8s_policies, kept
-
-
-def _default_deny_options(
-    choice: DefaultDenyChoice | None,
-    scope: tuple[list[str], list[str]],
-    dns: tuple[str, str, list[str]],
-    apiservers: list[str],
-) -> Any:
-    from translator.convert.options import DefaultDenyOptions, parse_apiserver, parse_dns_ip
-
-    exclude, include = scope
-    dns_selector, dns_namespace, dns_ips = dns
-    if choice is None:
-        if exclude or include or dns_ips or apiservers:
-            raise UsageError(
-                "--exclude-namespace, --include-namespace, --dns-ip and --allow-apiserver "
-                "need --default-deny global"
-            )
-        return None
-    check_namespace_options(exclude_namespace=exclude, include_namespace=include, dns_namespace=dns_namespace)
-    return DefaultDenyOptions.build(
-        exclude=tuple(exclude),
-        include=tuple(include),
-        dns_selector=dns_selector,
-        dns_namespace=dns_namespace,
-        dns_ips=tuple(parse_dns_ip(t) for t in dns_ips),
-        allow_apiserver=tuple(parse_apiserver(t) for t in apiservers),
-    )

@@ -13,11 +13,11 @@ from translator.cli import app
 from translator.cli.common import (
     EXIT_NO,
     EXIT_OK,
-    check_namespace_options,
     handle_errors,
     report,
     write_output,
 )
+from translator.cli.options import DefaultDenyChoice, TargetChoice, TieBreak, default_deny_options
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
 from translator.errors import Level, UsageError
 
@@ -44,20 +44,6 @@ class OutputFormat(str, Enum):
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
-
-
-class TieBreak(str, Enum):
-    V332 = "v3.32"
-    V331 = "v3.31"
-
-
-class TargetChoice(str, Enum):
-    NAMESPACED = "namespaced"
-    GLOBAL = "global"
-
-
-class DefaultDenyChoice(str, Enum):
-    GLOBAL = "global"
 
 
 @app.command(epilog=EXAMPLES)
@@ -90,7 +76,7 @@ def diff(
     allow_apiserver: list[str] = typer.Option([], help="--migrate: allow the API server CIDR[:PORT]."),
     resources: str | None = typer.Option(None, help="Proposed manifests, compared object by object."),
     against: str | None = typer.Option(None, help="With --resources: the existing manifests."),
-    tie_break: TieBreak = typer.Option(TieBreak.V332, help="Calico version's policy-order tie key."),
+    tie_break: TieBreak = typer.Option(TieBreak.V3_32, help="Calico version's policy-order tie key."),
     preview_staged: bool = typer.Option(False, help="Evaluate staged policies as if enforced."),
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
     output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
@@ -234,33 +220,15 @@ def _migration_options(migrate: bool, target: TargetChoice, tier: str | None, st
                        default_deny: DefaultDenyChoice | None, scope: tuple[list[str], list[str]],
                        dns: tuple[str, str, list[str]], apiservers: list[str]) -> Any:
     """The ConvertOptions of --migrate; None without it (conversion options are then an error)."""
-    from translator.convert.options import (
-        ConvertOptions,
-        DefaultDenyOptions,
-        Target,
-        parse_apiserver,
-        parse_dns_ip,
-    )
+    from translator.convert.options import ConvertOptions, Target
 
     exclude, include = scope
-    dns_selector, dns_namespace, dns_ips = dns
+    dns_ips = dns[2]
     asked = (tier or staged or default_deny or exclude or include or dns_ips or apiservers
              or target is not TargetChoice.NAMESPACED)
     if not migrate:
         if asked:
             raise UsageError("conversion options (--target, --tier, --default-deny, …) need --migrate")
         return None
-    if (exclude or include or dns_ips or apiservers) and default_deny is None:
-        raise UsageError("--exclude-namespace, --include-namespace, --dns-ip and --allow-apiserver "
-                         "need --default-deny global")
-    deny = None
-    if default_deny is not None:
-        check_namespace_options(
-            exclude_namespace=exclude, include_namespace=include, dns_namespace=dns_namespace
-        )
-        deny = DefaultDenyOptions.build(
-            exclude=tuple(exclude), include=tuple(include), dns_selector=dns_selector,
-            dns_namespace=dns_namespace, dns_ips=tuple(parse_dns_ip(i) for i in dns_ips),
-            allow_apiserver=tuple(parse_apiserver(a) for a in apiservers),
-        )
+    deny = default_deny_options(default_deny, scope, dns, apiservers)
     return ConvertOptions(target=Target(target.value), tier=tier, staged=staged, default_deny=deny)

@@ -12,6 +12,7 @@ import typer
 
 from translator.cli import app
 from translator.cli.common import EXIT_OK, handle_errors, report, write_output
+from translator.cli.options import TieBreak
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION, load_from_cluster
 from translator.errors import InputError, Level, Location, UsageError
 from translator.evaluate.connections import (
@@ -43,11 +44,6 @@ Examples (from the repository root):
 class Semantics(str, Enum):
     K8S = "k8s"
     CALICO = "calico"
-
-
-class TieBreak(str, Enum):
-    V3_32 = "v3.32"
-    V3_31 = "v3.31"
 
 
 class OutputFormat(str, Enum):
