@@ -135,9 +135,24 @@ def _named_port_to_host_endpoint() -> Scenario:
 NAMED_PORT_TO_HOST_ENDPOINT = _named_port_to_host_endpoint()
 
 
+def _host_network_pod_to_itself() -> Scenario:
+    """A host-network pod is the node's traffic: its side is judged like the host endpoint owning
+    its address (here without a profile: denied), never by Kubernetes policies, even when a policy
+    of its namespace selects every pod. Pinned: the check once expected the Kubernetes verdict."""
+    hep = HostEndpoint("node-0-eth0", "node-0", expected_ips=(ipaddress.ip_address("192.168.0.10"),))
+    pod = Pod("alpha", "pod-0", {}, hep.expected_ips, host_network=True)
+    policy = normalise(NetworkPolicy("alpha", "allow", LabelSelector(), (Direction.INGRESS,)))
+    conn = Connection(pod, pod, Protocol.TCP, 1)
+    return Scenario(Cluster.build((), (pod,), (hep,)), (policy,), (conn,))
+
+
+HOST_NETWORK_POD_TO_ITSELF = _host_network_pod_to_itself()
+
+
 @settings(max_examples=examples(ci=2000, dev=200))
 @given(scenarios())
 @example(NAMED_PORT_TO_HOST_ENDPOINT)
+@example(HOST_NETWORK_POD_TO_ITSELF)
 def test_namespaced_output_allows_exactly_what_kubernetes_allows(scenario: Scenario) -> None:
     check_equivalence(scenario, Placement(ConvertOptions(target=Target.NAMESPACED)))
 
