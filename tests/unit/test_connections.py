@@ -78,7 +78,9 @@ def test_good_port(value: object, expected: int | str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [0, 65536, -1, True, 1.5, "HTTP", "-dns", "dns-", "d--s", "1234-", "a" * 16, None]
+    "value",
+    [0, 65536, -1, True, 1.5, "HTTP", "-dns", "dns-", "d--s", "1234-", "a" * 16, None,
+     "http\n", "\u0668\u0660"],  # a trailing newline; Arabic-Indic digits (str.isdigit() takes them)
 )
 def test_bad_port(value: object) -> None:
     with pytest.raises(InputError, match="port"):
@@ -158,3 +160,11 @@ def test_batch_must_be_a_list() -> None:
 
 def test_empty_batch_is_empty() -> None:
     assert parse_connections([], CLUSTER) == []
+
+
+def test_a_typo_in_a_batch_item_is_refused_not_read_as_the_default() -> None:
+    data = [{"from": "default/curl", "to": "10.244.0.2", "port": 53, "prot": "UDP"}]
+    with pytest.raises(InputError) as caught:
+        parse_connections(data, CLUSTER, "batch.yaml")
+    assert str(caught.value.diagnostics[0].location) == "batch.yaml:1:[0].prot"
+    assert "unknown field 'prot'" in caught.value.diagnostics[0].message

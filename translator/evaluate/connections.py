@@ -25,7 +25,11 @@ from translator.model.common import MAX_PORT, MIN_PORT, IPAddress, Protocol
 HEP_PREFIX = "hep:"
 # IANA service name, as Kubernetes validates named ports: 1-15 lower-case alphanumerics and '-',
 # at least one letter, no leading, trailing or double '-'.
-_PORT_NAME = re.compile(r"^(?=.*[a-z])(?!-)(?!.*--)[a-z0-9-]{1,15}(?<!-)$")
+_PORT_NAME = re.compile(r"(?=.*[a-z])(?!-)(?!.*--)[a-z0-9-]{1,15}(?<!-)")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes other scripts' digits
+# Keys a batch item may hold: the connection, plus an expected verdict (samples/lab/expected.yaml).
+# Anything else is refused, so that a typo such as `prot: UDP` cannot silently mean TCP.
+_ITEM_KEYS = frozenset({"from", "to", "port", "protocol", "verdict"})
 
 
 @dataclass(frozen=True)
@@ -87,13 +91,13 @@ def parse_protocol(value: object, location: Location) -> Protocol:
 
 def parse_port(value: object, location: Location) -> int | str:
     """A port number 1-65535 (also written as a string of digits) or an IANA port name."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         value = int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool):
         if MIN_PORT <= value <= MAX_PORT:
             return value
         raise InputError.at(location, f"port {value} is out of range {MIN_PORT}-{MAX_PORT}")
-    if isinstance(value, str) and _PORT_NAME.match(value):
+    if isinstance(value, str) and _PORT_NAME.fullmatch(value):
         return value
     shown = repr(value) if isinstance(value, (str, float)) else type(value).__name__
     raise InputError.at(location, f"port {shown} is neither a number 1-65535 nor a port name")
@@ -141,9 +145,15 @@ def _field(item: Mapping[str, Any], key: str, location: Location) -> Any:
 
 
 def connection_from_item(item: object, cluster: Cluster, location: Location) -> Connection:
-    """One `{from, to, port, protocol}` item; other keys (e.g. an expected `verdict`) are ignored."""
+    """One `{from, to, port, protocol}` item; an expected `verdict` may stand beside them."""
     if not isinstance(item, Mapping):
         raise InputError.at(location, "expected a mapping with from, to, port and protocol")
+    unknown = sorted(str(k) for k in item if k not in _ITEM_KEYS)
+    if unknown:
+        raise InputError.at(
+            location.child(unknown[0]),
+            f"unknown field {unknown[0]!r} (a connection has from, to, port, protocol and maybe verdict)",
+        )
     source = resolve_endpoint(_field(item, "from", location), cluster, location.child("from"))
     destination = resolve_endpoint(_field(item, "to", location), cluster, location.child("to"))
     port = parse_port(_field(item, "port", location), location.child("port"))
