@@ -197,3 +197,11 @@ def test_convert_names_the_calico_policies_it_cannot_take(tmp_path: Path) -> Non
     code, out, err = run("convert", str(path))
     assert_clean_failure(code, err, f"{path}:1: error: convert reads Kubernetes NetworkPolicies only")
     assert out == ""
+
+
+@pytest.mark.parametrize("options", [["--tier-order", "5"], ["--tier-default-action", "Deny"],
+                                     ["--tier", "default", "--tier-order", "5"]])
+def test_tier_settings_without_an_emitted_tier_are_refused_not_ignored(options: list[str]) -> None:
+    code, out, err = run("convert", POLICIES, *options)
+    assert_clean_failure(code, err, "need --tier NAME")
+    assert out == ""

@@ -54,11 +54,13 @@ def convert(
     tier: str | None = typer.Option(
         None, help="Put the policies in this tier and emit the Tier (default: Calico's default tier)."
     ),
-    tier_order: float = typer.Option(
-        100_000, help="Order of the emitted Tier (after kube-admin at 1000, before default at 1,000,000)."
+    tier_order: float | None = typer.Option(
+        None,
+        help="Order of the emitted Tier (default 100000: after kube-admin at 1000, before default at "
+        "1,000,000).",
     ),
-    tier_default_action: TierAction = typer.Option(
-        TierAction.PASS, help="What the emitted Tier does with traffic no policy decided."
+    tier_default_action: TierAction | None = typer.Option(
+        None, help="What the emitted Tier does with traffic no policy decided (default Pass)."
     ),
     staged: bool = typer.Option(False, help="Emit the Staged kinds, for a preview."),
     default_deny: DefaultDenyChoice | None = typer.Option(
@@ -91,14 +93,13 @@ def convert(
     """
     from translator.convert import ConvertOptions
     from translator.convert import convert as run_conversion
-    from translator.convert.options import Target
+    from translator.convert.options import DEFAULT_TIER_ORDER, Target
     from translator.model.calico import Action
     from translator.render.calico import RENDERERS, manifests
 
     if bool(paths) == from_cluster:
         raise UsageError("give PATHS or --from-cluster (exactly one of them)")
-    if not math.isfinite(tier_order):
-        raise UsageError(f"--tier-order {tier_order}: must be a finite number")
+    _check_tier_options(tier, tier_order, tier_default_action)
     if from_cluster:
         policies, load_diagnostics = _load_cluster(context, kubeconfig, namespace)
     else:
@@ -106,8 +107,8 @@ def convert(
     options = ConvertOptions(
         target=Target(target.value),
         tier=tier,
-        tier_order=tier_order,
-        tier_default_action=Action(tier_default_action.value),
+        tier_order=DEFAULT_TIER_ORDER if tier_order is None else tier_order,
+        tier_default_action=Action((tier_default_action or TierAction.PASS).value),
         staged=staged,
         default_deny=default_deny_options(
             default_deny,
@@ -148,6 +149,14 @@ def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
         raise InputError([Diagnostic(where, Level.ERROR, message) for where in located])
     kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
     return loaded.policies.k8s_policies, kept
+
+
+def _check_tier_options(tier: str | None, order: float | None, action: TierAction | None) -> None:
+    """The emitted Tier's settings need a tier np2calico emits: never silently ignored."""
+    if (order is not None or action is not None) and tier in (None, "default"):
+        raise UsageError("--tier-order and --tier-default-action need --tier NAME (a tier np2calico emits)")
+    if order is not None and not math.isfinite(order):
+        raise UsageError(f"--tier-order {order}: must be a finite number")
 
 
 def _load_cluster(
