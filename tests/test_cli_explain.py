@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -189,9 +188,6 @@ def test_missing_policy_path_exits_2() -> None:
     assert (code, out) == (2, "") and "no/such/dir" in err
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("translator.evaluate.calico") is None, reason="no Calico evaluator"
-)
 def test_calico_semantics_agree_on_the_lab_batch() -> None:
     code, out, _ = explain(
         POLICIES, "--cluster", CLUSTER, "--connections", BATCH, "-o", "json", "--semantics", "calico"
