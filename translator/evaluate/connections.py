@@ -62,6 +62,13 @@ def _resolve_hep(name: str, cluster: Cluster, location: Location) -> EndpointRef
     return EndpointRef(hep)
 
 
+def _ip_or_none(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
 def resolve_endpoint(text: object, cluster: Cluster, location: Location) -> EndpointRef:
     """Resolve `NS/POD`, `hep:NAME` or an IP literal against the cluster state."""
     if not isinstance(text, str) or not text.strip():
@@ -69,14 +76,10 @@ def resolve_endpoint(text: object, cluster: Cluster, location: Location) -> Endp
     text = text.strip()
     if text.startswith(HEP_PREFIX):
         return _resolve_hep(text[len(HEP_PREFIX) :], cluster, location)
-    if "/" not in text:  # an IP literal never holds a '/'; checked first, exceptions cost time
-        try:
-            ip = ipaddress.ip_address(text)
-        except ValueError:
-            pass
-        else:
-            return EndpointRef(cluster.endpoint_for_ip(ip), ip)
-    elif text.count("/") == 1 and all(text.split("/")):
+    ip = _ip_or_none(text) if "/" not in text else None  # an IP literal never holds a '/'
+    if ip is not None:
+        return EndpointRef(cluster.endpoint_for_ip(ip), ip)
+    if text.count("/") == 1 and all(text.split("/")):
         return _resolve_pod(text, cluster, location)
     raise InputError.at(location, f"{text!r} is not an endpoint: expected NS/POD, an IP address or hep:NAME")
 
