@@ -15,8 +15,6 @@ absent, and an existing bundle is never overwritten.
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ import yaml
 
 from translator.apply.plan import Plan, StepAction, identity
 from translator.errors import InputError, Location, UsageError
+from translator.output import write_text
 
 API_VERSION = "np2calico.io/v1"
 KIND = "RollbackBundle"
@@ -78,18 +77,10 @@ def render(bundle: Bundle) -> str:
 
 def write(bundle: Bundle, path: Path) -> None:
     """Write atomically; refuse to replace an existing file (it may be an older bundle)."""
-    directory = path.resolve().parent
-    if not directory.is_dir():
-        raise UsageError(f"cannot write the rollback bundle: {directory} is not a directory")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render(bundle))
-        os.link(tmp, path)
+        write_text(render(bundle), path, what="rollback bundle", exclusive=True)
     except FileExistsError:
         raise UsageError(f"rollback bundle {path} already exists; choose another --bundle path") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def read(path: Path) -> Bundle:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 
 from translator.errors import ClusterError, Diagnostic, InputError, NP2CalicoError, UsageError
+from translator.output import write_text
 
 # Exit codes like diff(1).
 EXIT_OK = 0
@@ -77,25 +77,5 @@ def check_namespace_options(**options: str | Iterable[str]) -> None:
 
 
 def write_output(text: str, output_file: Path | None) -> None:
-    """Write to stdout, or to a file through a temporary file and a rename (never half a file)."""
-    if output_file is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    if output_file.is_dir():
-        raise UsageError(f"--output-file {output_file}: is a folder, not a file")
-    directory = output_file.resolve().parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output_file.name}.", dir=directory)
-    except OSError as exc:
-        reason = "no such folder" if not directory.is_dir() else exc.strerror or str(exc)
-        raise UsageError(f"--output-file {output_file}: cannot write: {reason}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output_file)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise UsageError(f"--output-file {output_file}: cannot write: {exc.strerror or exc}") from None
-        raise
+    """Write to stdout, or to `--output-file` without harming what it is (see translator.output)."""
+    write_text(text, output_file)
