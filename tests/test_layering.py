@@ -19,14 +19,18 @@ ALLOWED: dict[str, set[str]] = {
     "translator.load": CORE,
     "translator.evaluate": CORE | {"translator.load"},
     "translator.convert": CORE,
-    "translator.diff": CORE | {"translator.evaluate", "translator.convert", "translator.load"},
+    "translator.verify": CORE | {"translator.evaluate", "translator.load"},
+    "translator.diff": CORE
+    | {"translator.evaluate", "translator.convert", "translator.load", "translator.verify"},
     "translator.resource_diff": CORE,
     "translator.render": CORE
-    | {"translator.evaluate", "translator.convert", "translator.diff", "translator.resource_diff"},
+    | {"translator.evaluate", "translator.convert", "translator.diff", "translator.resource_diff",
+       "translator.verify"},
 }
 # Modules that must stay pure: no file, terminal, network or process I/O libraries.
 PURE = ("translator.model", "translator.selectors", "translator.selector_parser",
-        "translator.evaluate.k8s", "translator.evaluate.calico", "translator.convert", "translator.diff")
+        "translator.evaluate.k8s", "translator.evaluate.calico", "translator.convert", "translator.diff",
+        "translator.verify")
 IO_LIBRARIES = {"yaml", "json", "typer", "kubernetes", "subprocess", "click"}
 
 

@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Importing the command modules registers their commands on `app`.
-from translator.cli import convert, diff, explain, live, validate  # noqa: E402, F401
+from translator.cli import convert, diff, explain, live, validate, verify  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,133 @@
+"""`np2calico verify` results as text (for people) and JSON (for tools).
+
+JSON: `{"equivalent": bool, "covered": {...}, "witness": null | {"objects": [...],
+"connection": {"from", "to", "port", "protocol"}, "verdicts": {"a": ..., "b": ...},
+"reproduce": [...]}}`; each verdict is `explain -o json`'s object for that connection.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from translator.evaluate.verdict import Verdict
+from translator.render.verdicts import verdict_text, verdict_to_dict
+from translator.verify import VerifyResult, Witness
+
+FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How the user named the two sides, for the replay commands."""
+
+    a: Sequence[str]
+    b: Sequence[str]
+    witness_file: str | None = None
+    extra: Sequence[str] = ()
+
+
+def covered(result: VerifyResult) -> dict[str, Any]:
+    named = list(result.namespaces)
+    return {
+        "namespaces": {"named": named, "any_other": True},
+        "pods": "any labels (pcns.* overrides included), service account, IPv4 or IPv6 address and "
+                "named ports; also addresses outside the cluster (and host-network pods' node traffic)",
+        "protocols": "TCP, UDP and SCTP on every port 1-65535, and every other IP protocol",
+        "semantics": "as Calico enforces both sides: tiers, order, Pass, end of tier, profiles; "
+                     "staged policies not enforced; no host endpoints",
+        "queries": len(result.checks),
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def witness_yaml(witness: Witness) -> str:
+    return yaml.safe_dump_all(list(witness.objects), sort_keys=False, default_flow_style=False)
+
+
+def reproduce(witness: Witness, how: Invocation) -> list[str]:
+    if not witness.reproducible:
+        return []
+    where = how.witness_file or "WITNESS.yaml"
+    commands = []
+    for paths in (how.a, how.b):
+        words = ["np2calico", "explain", *paths, "--cluster", where, "--from", witness.source,
+                 "--to", witness.destination, "--port", str(witness.port), "--protocol",
+                 witness.protocol, "--semantics", "calico", *how.extra]
+        commands.append(shlex.join(words))
+    return commands
+
+
+def _verdict_dict(verdict: Verdict | None, allowed: bool) -> dict[str, Any]:
+    if verdict is None:
+        return {"verdict": "allow" if allowed else "deny"}
+    return verdict_to_dict(verdict)
+
+
+def to_dict(result: VerifyResult, how: Invocation) -> dict[str, Any]:
+    witness = result.witness
+    body: dict[str, Any] = {"equivalent": result.equivalent, "covered": covered(result), "witness": None}
+    if witness is not None:
+        body["witness"] = {
+            "objects": list(witness.objects),
+            "connection": {"from": witness.source, "to": witness.destination, "port": witness.port,
+                           "protocol": witness.protocol},
+            "verdicts": {"a": _verdict_dict(witness.verdict_a, witness.allowed_a),
+                         "b": _verdict_dict(witness.verdict_b, witness.allowed_b)},
+            "reproduce": reproduce(witness, how),
+        }
+    return body
+
+
+def render_json(result: VerifyResult, how: Invocation) -> str:
+    return json.dumps(to_dict(result, how), indent=2, ensure_ascii=False) + "\n"
+
+
+def _equivalent_text(result: VerifyResult) -> str:
+    named = ", ".join(result.namespaces) or "none"
+    return (
+        "Equivalent for every possible pod: A and B give every connection the same verdict.\n"
+        f"Covered: pods in every namespace (named by the policies: {named}; and any other), with any\n"
+        "  labels (pcns.* overrides included), service account, IPv4/IPv6 address and named ports;\n"
+        "  addresses outside the cluster; TCP, UDP and SCTP on every port, and every other protocol.\n"
+        "Semantics: both sides as Calico enforces them (tiers, order, Pass, end of tier, profiles);\n"
+        "  staged policies are not enforced; host endpoints are not modelled.\n"
+        f"Proof: {len(result.checks)} solver queries, {result.seconds:.2f} s.\n"
+    )
+
+
+def _side_text(label: str, verdict: Verdict | None, allowed: bool) -> str:
+    if verdict is None:
+        return f"{label}: {'allow' if allowed else 'deny'}\n"
+    lines = verdict_text(verdict).rstrip("\n").splitlines()
+    return f"{label}: " + "\n   ".join(lines) + "\n"
+
+
+def render_text(result: VerifyResult, how: Invocation) -> str:
+    witness = result.witness
+    if witness is None:
+        return _equivalent_text(result)
+    port = f"/{witness.port}" if witness.port is not None else ""
+    text = (
+        "Not equivalent: this connection gets different verdicts.\n"
+        f"Connection: {witness.source} -> {witness.destination} {witness.protocol}{port}\n"
+        + _side_text("A", witness.verdict_a, witness.allowed_a)
+        + _side_text("B", witness.verdict_b, witness.allowed_b)
+    )
+    saved = f" (saved to {how.witness_file})" if how.witness_file else " (save it with --witness FILE)"
+    text += f"Witness cluster state{saved}:\n---\n" + witness_yaml(witness).replace("\n...\n", "\n")
+    commands = reproduce(witness, how)
+    if commands:
+        text += "Reproduce:\n" + "".join(f"  {c}\n" for c in commands)
+    else:
+        text += (f"(explain takes TCP, UDP and SCTP connections only: protocol {witness.protocol} "
+                 "cannot be replayed)\n")
+    return text
+
+
+RENDERERS = {"text": render_text, "json": render_json}

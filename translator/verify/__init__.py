@@ -1,0 +1,39 @@
+"""Proof of equivalence for every possible pod: `verify(a, b)` with a z3 engine (see `engine`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK
+from translator.model.calico import PolicySet
+from translator.verify.engine import Check, Engine, Sides, UndecidedError
+from translator.verify.witness import Witness, build_witness
+
+__all__ = ["Check", "UndecidedError", "VerifyResult", "Witness", "verify"]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    equivalent: bool
+    witness: Witness | None
+    checks: tuple[Check, ...]
+    namespaces: tuple[str, ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.seconds for c in self.checks)
+
+
+def verify(a: PolicySet, b: PolicySet, *, tie_break: str = DEFAULT_TIE_BREAK) -> VerifyResult:
+    """Equivalent for every possible connection (see `invariants`), or a witness that is not."""
+    sides = Sides.of(a, b, tie_break)
+    engine = Engine(sides)
+    checks = []
+    for check in engine.checks():
+        checks.append(check)
+        if check.differs:
+            difference = engine.find_difference(check)
+            if difference is not None:
+                witness = build_witness(difference, a, b, tie_break)
+                return VerifyResult(False, witness, tuple(checks), sides.namespaces)
+    return VerifyResult(True, None, tuple(checks), sides.namespaces)

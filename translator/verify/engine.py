@@ -1,0 +1,178 @@
+"""Decide whether two policy sets give some possible connection different verdicts.
+
+How the question is cut into small solver queries (each a few policies, not the whole input):
+
+1. A connection's verdict is egress-at-the-source ∧ ingress-at-the-destination. If, for every
+   pod, both sets decide each direction alike for every packet and peer, the sets are equivalent.
+2. A pod's decision reads only the policies that can select it: the global ones and those of its
+   own namespace (a NetworkPolicy's selector is confined to its namespace). So the check is made
+   per (direction, namespace class): each namespace a namespaced policy lives in, and "any other
+   namespace"; the peer stays fully symbolic (a pod of any namespace, or an outside address).
+   A class whose policies are the same on both sides is skipped.
+3. A direction that differs is not yet a different verdict: the other side of the connection may
+   deny it on both sides. For each differing class the peer is then fixed to one class at a time
+   (outside, same namespace, other namespace, each named namespace) and the whole verdict is
+   compared; the first satisfiable query is the witness. If none is, the sets are equivalent.
+
+Every step is exact: an unsat answer is a proof over all label values, addresses, ports and
+protocols; a solver `unknown` is reported as such, never as "equivalent".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import z3
+
+from translator.errors import NP2CalicoError
+from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK, PreparedPolicy, TierPolicies, ordered_tiers
+from translator.model.calico import PolicySet
+from translator.model.common import Direction
+from translator.verify.encode import decision
+from translator.verify.symbols import OUTSIDE, EndpointClass, Packet
+
+DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
+# Per query; a query that hits it is reported as undecided, never as a proof.
+DEFAULT_TIMEOUT_MS = 120_000
+
+
+class UndecidedError(NP2CalicoError):
+    """The solver gave up on a query: no answer can be claimed."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One per-direction query: did some pod of `where` decide `direction` differently?"""
+
+    direction: Direction
+    where: EndpointClass
+    differs: bool
+    seconds: float
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A satisfiable whole-verdict query: its packet and model, for the witness."""
+
+    packet: Packet
+    model: z3.ModelRef
+    allowed_a: bool
+    allowed_b: bool
+
+
+@dataclass
+class Sides:
+    """Both policy sets as Felix holds them (tiers of prepared policies, staged ones left out)."""
+
+    a: tuple[TierPolicies, ...]
+    b: tuple[TierPolicies, ...]
+    namespaces: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        found = {p.namespace for tiers in (self.a, self.b) for t in tiers for p in t.policies}
+        self.namespaces = tuple(sorted(n for n in found if n is not None))
+
+    @classmethod
+    def of(cls, a: PolicySet, b: PolicySet, tie_break: str = DEFAULT_TIE_BREAK) -> Sides:
+        return cls(ordered_tiers(a, tie_break, False), ordered_tiers(b, tie_break, False))
+
+    def classes(self) -> Iterator[EndpointClass]:
+        """Every namespace class a pod can be in: each named namespace, then any other one."""
+        for name in self.namespaces:
+            yield EndpointClass(namespace=name)
+        yield EndpointClass(excluded=frozenset(self.namespaces))
+
+
+def keeps(where: EndpointClass):  # type: ignore[no-untyped-def]
+    """The policies that can select a pod of `where`: global ones and its namespace's."""
+    return lambda p: p.namespace is None or p.namespace == where.namespace
+
+
+def _relevant(tiers: tuple[TierPolicies, ...], where: EndpointClass,
+              direction: Direction) -> list[tuple[object, tuple[PreparedPolicy, ...]]]:
+    keep = keeps(where)
+    found = []
+    for tier in tiers:
+        policies = tuple(p for p in tier.policies if direction in p.types and keep(p))
+        if policies:
+            found.append((tier.tier, tuple((p.selector, p.types, p.rules(direction)) for p in policies)))
+    return found  # type: ignore[return-value]
+
+
+def _solve(constraints: list[z3.BoolRef], timeout_ms: int) -> z3.ModelRef | None:
+    solver = z3.Solver()
+    solver.set("timeout", timeout_ms)
+    solver.add(*constraints)
+    answer = solver.check()
+    if answer == z3.unknown:
+        raise UndecidedError(f"the solver could not decide a query ({solver.reason_unknown()})")
+    return solver.model() if answer == z3.sat else None
+
+
+class Engine:
+    """The verify engine over two prepared policy sets."""
+
+    def __init__(self, sides: Sides, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+        self.sides = sides
+        self.timeout_ms = timeout_ms
+
+    def direction_check(self, where: EndpointClass, direction: Direction) -> Check:
+        """Does some pod of `where` decide `direction` differently, for some peer and packet?"""
+        started = time.perf_counter()
+        if _relevant(self.sides.a, where, direction) == _relevant(self.sides.b, where, direction):
+            return Check(direction, where, False, time.perf_counter() - started, skipped=True)
+        anywhere = EndpointClass(may_be_outside=True)
+        packet = (Packet.create(where, anywhere) if direction is Direction.EGRESS
+                  else Packet.create(anywhere, where))
+        keep = keeps(where)
+        a = decision(self.sides.a, direction, packet, keep)
+        b = decision(self.sides.b, direction, packet, keep)
+        model = _solve([a != b, *packet.constraints()], self.timeout_ms)
+        return Check(direction, where, model is not None, time.perf_counter() - started)
+
+    def verdict_difference(self, source: EndpointClass, destination: EndpointClass,
+                           extra: list[z3.BoolRef] | None = None) -> Difference | None:
+        """A connection between these classes whose whole verdict differs, preferring TCP/UDP/SCTP."""
+        packet = Packet.create(source, destination)
+        src_keep, dst_keep = keeps(source), keeps(destination)
+        sides = []
+        for tiers in (self.sides.a, self.sides.b):
+            egress = decision(tiers, Direction.EGRESS, packet, src_keep)
+            ingress = decision(tiers, Direction.INGRESS, packet, dst_keep)
+            sides.append(z3.And(egress, ingress))
+        base = [sides[0] != sides[1], *(extra or [])]
+        # Simplest witness first: a TCP/UDP/SCTP connection (explain can replay it) over IPv4.
+        for preference in ([packet.ported, z3.Not(packet.v6)], [packet.ported], []):
+            model = _solve([*base, *preference, *packet.constraints()], self.timeout_ms)
+            if model is not None:
+                allowed = [z3.is_true(model.eval(s, model_completion=True)) for s in sides]
+                return Difference(packet, model, allowed[0], allowed[1])
+        return None
+
+    def peers_of(self, where: EndpointClass) -> Iterator[EndpointClass]:
+        """The peer classes to try for a whole-verdict difference, simplest first."""
+        yield OUTSIDE
+        if where.namespace is not None:
+            yield where
+        yield EndpointClass(excluded=frozenset(self.sides.namespaces))
+        for name in self.sides.namespaces:
+            if name != where.namespace:
+                yield EndpointClass(namespace=name)
+
+    def find_difference(self, check: Check) -> Difference | None:
+        for peer in self.peers_of(check.where):
+            if check.direction is Direction.EGRESS:
+                found = self.verdict_difference(check.where, peer)
+            else:
+                found = self.verdict_difference(peer, check.where)
+            if found is not None:
+                return found
+        return None
+
+    def checks(self) -> Iterator[Check]:
+        for where in self.sides.classes():
+            for direction in DIRECTIONS:
+                yield self.direction_check(where, direction)

@@ -1,0 +1,197 @@
+"""The symbolic connection: two endpoints and a packet, as z3 terms constrained by the invariants.
+
+An endpoint is created for one *class* (a pod of a named namespace, a pod of any other namespace,
+an address outside the cluster, or either); its labels are created lazily, one (present, value)
+pair per label key a selector reads, with the constraints of `invariants` attached as they are
+created. `constraints()` returns everything the solver must assume.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import z3
+
+from translator.load.names import port_name_errors
+from translator.model.common import IPNetwork
+from translator.selectors import ENDPOINT_NAMESPACE_LABEL, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL
+from translator.verify import invariants as inv
+
+ADDRESS_BITS = 128
+
+
+def _alnum(lower_only: bool) -> z3.ReRef:
+    ranges = [z3.Range("a", "z"), z3.Range("0", "9")]
+    if not lower_only:
+        ranges.append(z3.Range("A", "Z"))
+    return z3.Union(*ranges)
+
+
+def _label_value_re() -> z3.ReRef:
+    edge = _alnum(False)
+    middle = z3.Union(edge, z3.Re("-"), z3.Re("_"), z3.Re("."))
+    return z3.Union(z3.Re(""), edge, z3.Concat(edge, z3.Star(middle), edge))
+
+
+def _dns_label_re() -> z3.ReRef:
+    edge = _alnum(True)
+    return z3.Union(edge, z3.Concat(edge, z3.Star(z3.Union(edge, z3.Re("-"))), edge))
+
+
+def _subdomain_re() -> z3.ReRef:
+    label = _dns_label_re()
+    return z3.Concat(label, z3.Star(z3.Concat(z3.Re("."), label)))
+
+
+@dataclass(frozen=True)
+class EndpointClass:
+    """Where an endpoint may be: `namespace` set: a pod of that namespace; `outside`: an address
+    outside the cluster; neither: a pod of a namespace not in `excluded` (or, with `may_be_outside`,
+    also an outside address)."""
+
+    namespace: str | None = None
+    outside: bool = False
+    excluded: frozenset[str] = frozenset()
+    may_be_outside: bool = False
+
+    @property
+    def always_pod(self) -> bool:
+        return not self.outside and not self.may_be_outside
+
+    def __str__(self) -> str:
+        if self.outside:
+            return "outside the cluster"
+        where = f"namespace {self.namespace}" if self.namespace else "any other namespace"
+        return f"pod in {where}" + (" or outside the cluster" if self.may_be_outside else "")
+
+
+OUTSIDE = EndpointClass(outside=True)
+
+
+@dataclass
+class Endpoint:
+    """One side of the symbolic connection."""
+
+    tag: str
+    where: EndpointClass
+    v6: z3.BoolRef
+    is_pod: z3.BoolRef = field(init=False)
+    namespace: z3.SeqRef = field(init=False)
+    service_account: z3.SeqRef = field(init=False)
+    address: z3.BitVecRef = field(init=False)
+    labels: dict[str, tuple[z3.BoolRef, z3.SeqRef]] = field(default_factory=dict)
+    named_ports: dict[str, z3.BoolRef] = field(default_factory=dict)
+    _constraints: list[z3.BoolRef] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        where, tag = self.where, self.tag
+        if where.outside:
+            self.is_pod = z3.BoolVal(False)
+        elif where.may_be_outside:
+            self.is_pod = z3.Bool(f"{tag}.is_pod")
+        else:
+            self.is_pod = z3.BoolVal(True)
+        if where.namespace is not None:
+            self.namespace = z3.StringVal(where.namespace)
+        else:
+            self.namespace = z3.String(f"{tag}.namespace")
+            self._require(z3.InRe(self.namespace, _dns_label_re()),
+                          z3.Length(self.namespace) <= inv.DNS_LABEL_MAX)
+            self._require(*(self.namespace != z3.StringVal(n) for n in sorted(where.excluded)))
+        self.service_account = z3.String(f"{tag}.serviceaccount")
+        self._require(z3.InRe(self.service_account, _subdomain_re()),
+                      z3.Length(self.service_account) <= inv.SUBDOMAIN_MAX)
+        self.address = z3.BitVec(f"{tag}.address", ADDRESS_BITS)
+        self._constraints.append(z3.Implies(z3.Not(self.v6), z3.Extract(127, 32, self.address) == 0))
+
+    def _require(self, *terms: z3.BoolRef) -> None:
+        self._constraints.append(z3.Implies(self.is_pod, z3.And(*terms)) if terms else z3.BoolVal(True))
+
+    def constraints(self) -> list[z3.BoolRef]:
+        return list(self._constraints)
+
+    def label(self, key: str) -> tuple[z3.BoolRef, z3.SeqRef]:
+        """(present, value) of the endpoint label `key`, for a pod endpoint."""
+        found = self.labels.get(key)
+        if found is None:
+            found = self.labels[key] = self._new_label(key)
+        return found
+
+    def _new_label(self, key: str) -> tuple[z3.BoolRef, z3.SeqRef]:
+        if key == ENDPOINT_NAMESPACE_LABEL:
+            return z3.BoolVal(True), self.namespace
+        if key == ORCHESTRATOR_LABEL:
+            return z3.BoolVal(True), z3.StringVal(inv.ORCHESTRATOR_VALUE)
+        if key == SERVICE_ACCOUNT_LABEL:
+            return z3.BoolVal(True), self.service_account
+        if not inv.endpoint_can_carry(key):
+            return z3.BoolVal(False), z3.StringVal("")
+        value = z3.String(f"{self.tag}.label[{key}]")
+        valid = z3.And(z3.InRe(value, _label_value_re()), z3.Length(value) <= inv.LABEL_VALUE_MAX)
+        if key in inv.ALWAYS_INHERITED:
+            self._require(valid)
+            return z3.BoolVal(True), value
+        present = z3.Bool(f"{self.tag}.has[{key}]")
+        self._require(z3.Implies(present, valid))
+        return present, value
+
+    def in_network(self, net: IPNetwork) -> z3.BoolRef:
+        family = self.v6 if net.version == 6 else z3.Not(self.v6)
+        if net.prefixlen == 0:
+            return family
+        base = int(net.network_address)
+        width = 32 if net.version == 4 else 128
+        high, low = width - 1, width - net.prefixlen
+        bits = z3.Extract(high, low, self.address) == z3.BitVecVal(base >> low, high - low + 1)
+        return z3.And(family, bits)
+
+    def ip(self, model: z3.ModelRef) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        value = model.eval(self.address, model_completion=True).as_long()  # type: ignore[attr-defined]
+        if z3.is_true(model.eval(self.v6, model_completion=True)):
+            return ipaddress.IPv6Address(value)
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+
+
+@dataclass
+class Packet:
+    """The first packet of the connection: both endpoints, protocol number, destination port."""
+
+    source: Endpoint
+    destination: Endpoint
+    v6: z3.BoolRef
+    protocol: z3.ArithRef
+    port: z3.ArithRef
+
+    @classmethod
+    def create(cls, source: EndpointClass, destination: EndpointClass) -> Packet:
+        v6 = z3.Bool("v6")
+        return cls(Endpoint("src", source, v6), Endpoint("dst", destination, v6), v6,
+                   z3.Int("protocol"), z3.Int("port"))
+
+    @property
+    def ported(self) -> z3.BoolRef:
+        return z3.Or(*(self.protocol == n for n in inv.PORTED_PROTOCOLS.values()))
+
+    def named_port(self, name: str) -> z3.BoolRef:
+        """The destination declares the packet's (port, protocol) under `name`."""
+        found = self.destination.named_ports.get(name)
+        if found is None:
+            # A name no container can declare never matches.
+            found = z3.BoolVal(False) if port_name_errors(name) else z3.Bool(f"dst.port[{name}]")
+            self.destination.named_ports[name] = found
+        return found
+
+    def constraints(self) -> list[z3.BoolRef]:
+        low, high = inv.PROTOCOL_RANGE
+        first, last = inv.PORT_RANGE
+        named = [z3.Implies(b, z3.And(self.destination.is_pod, self.ported))
+                 for b in self.destination.named_ports.values()]
+        return [
+            *self.source.constraints(),
+            *self.destination.constraints(),
+            low <= self.protocol, self.protocol <= high,
+            z3.If(self.ported, z3.And(first <= self.port, self.port <= last), self.port == 0),
+            self.source.address != self.destination.address,
+            *named,
+        ]
