@@ -112,7 +112,8 @@ def test_default_deny_reports_dropped_policies_and_warns_for_system_namespaces()
     assert "dropped default/deny-all-ingress" in result.stderr
     assert "warning: the global default deny covers system namespace 'kube-system'" in result.stderr
     deny = [d for d in yaml.safe_load_all(result.stdout) if d["metadata"]["name"] == "np2calico-default-deny"]
-    assert "'kube-system'" not in deny[0]["spec"]["namespaceSelector"]
+    assert "namespaceSelector" not in deny[0]["spec"]
+    assert "'kube-system'" not in deny[0]["spec"]["selector"]
 
 
 def test_help_shows_a_real_example() -> None:

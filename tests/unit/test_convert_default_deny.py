@@ -36,8 +36,10 @@ def test_the_default_deny_policy() -> None:
     policy = default_deny_policy(options)
     assert isinstance(policy, GlobalNetworkPolicy)
     assert policy.spec.types == (INGRESS, EGRESS)
-    assert str(policy.namespace_selector) == (
-        "has(projectcalico.org/name) && projectcalico.org/name not in "
+    assert policy.namespace_selector is None
+    assert str(policy.spec.selector) == (
+        "projectcalico.org/orchestrator == 'k8s' && has(projectcalico.org/namespace) && "
+        "projectcalico.org/namespace not in "
         "{'calico-apiserver', 'calico-system', 'kube-system', 'tigera-operator'}"
     )
     assert [r.action for r in policy.spec.ingress] == [Action.DENY]
@@ -49,7 +51,11 @@ def test_the_default_deny_policy() -> None:
         (Action.ALLOW, "TCP"),
         (Action.DENY, None),
     ]
-    assert str(egress[0].destination.namespace_selector) == "projectcalico.org/name == 'kube-system'"
+    assert egress[0].destination.namespace_selector is None
+    assert str(egress[0].destination.selector) == (
+        "projectcalico.org/orchestrator == 'k8s' && projectcalico.org/namespace == 'kube-system' && "
+        "k8s-app == 'kube-dns'"
+    )
     assert egress[2].destination.nets == (ipaddress.ip_network("169.254.20.10/32"),)
 
 

@@ -81,9 +81,14 @@ def test_global_policies_are_confined_to_their_namespace_and_never_select_host_e
     result = convert([policy], ConvertOptions(target=Target.GLOBAL))
     for gnp in result.policies:
         assert isinstance(gnp, GlobalNetworkPolicy)
-        assert str(gnp.namespace_selector) == "projectcalico.org/name == 'prod'"
+        # Named on the label Calico writes itself, never on a namespaceSelector a pod can spoof.
+        assert gnp.namespace_selector is None
+        assert str(gnp.spec.selector).startswith(
+            "projectcalico.org/orchestrator == 'k8s' && projectcalico.org/namespace == 'prod'"
+        )
     source = result.policies[0].spec.ingress[0].source
-    assert str(source.namespace_selector) == "projectcalico.org/name == 'prod'"
+    assert source.namespace_selector is None
+    assert "projectcalico.org/namespace == 'prod'" in str(source.selector)
 
 
 def test_identical_namespace_independent_policies_merge_into_one_gnp() -> None:
@@ -92,7 +97,8 @@ def test_identical_namespace_independent_policies_merge_into_one_gnp() -> None:
         p for p in convert(policies, ConvertOptions(target=Target.GLOBAL)).policies if p.spec.order == 1000
     ]
     assert len(allows) == 1
-    assert str(allows[0].namespace_selector) == "projectcalico.org/name in {'a', 'b'}"
+    assert allows[0].namespace_selector is None
+    assert "projectcalico.org/namespace in {'a', 'b'}" in str(allows[0].spec.selector)
     assert dict(allows[0].metadata.annotations)[SOURCE_ANNOTATION] == "a/allow,b/allow"
 
 

@@ -154,7 +154,10 @@ def allow(
             (
                 allow(
                     source=EntityRule(
-                        selector=sel(DB), namespace_selector=sel("projectcalico.org/name == 'prod'")
+                        selector=sel(
+                            "projectcalico.org/orchestrator == 'k8s' && projectcalico.org/namespace == 'prod'"
+                            " && app == 'db'"
+                        )
                     )
                 ),
             ),

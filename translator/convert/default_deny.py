@@ -5,8 +5,14 @@ what its namespace's Kubernetes policies allow and the exceptions written here (
 cluster DNS pods, UDP and TCP 53; optional NodeLocal DNSCache addresses; optional API server).
 Pods of excluded namespaces keep exactly their Kubernetes semantics.
 
-The policy's namespaceSelector is positive (`has(projectcalico.org/name) && … not in {…}`): made
-only of `not in`, it would also select host endpoints and lock nodes out (semantics.md §2.4).
+Its scope is written in `spec.selector` on labels Calico writes onto every workload endpoint after
+copying the pod's own (`projectcalico.org/orchestrator == 'k8s' && has(projectcalico.org/namespace)
+&& projectcalico.org/namespace not in {…}`), never as a namespaceSelector: Felix evaluates a
+namespaceSelector on inherited `pcns.` labels, which a pod's own labels override, so a pod in `dev`
+labelled `pcns.projectcalico.org/name: kube-system` would leave a namespaceSelector-scoped default
+deny (see `rules.in_namespaces`). The `has(…)` term keeps it positive: made only of `not in`, it
+would also select host endpoints and lock nodes out (semantics.md §2.4). The DNS exception names
+the DNS namespace the same way.
 Its exceptions are Allow rules before its Deny rules, in the same policy; covered namespaces get
 no per-namespace explicit deny, so nothing can deny DNS before the exception is reached.
 """
@@ -19,7 +25,7 @@ from translator.convert import naming
 from translator.convert.options import DNS_PORT, ConvertOptions, DefaultDenyOptions
 from translator.convert.ordering import DEFAULT_DENY_ORDER
 from translator.convert.policies import governed, metadata, staged_action
-from translator.convert.rules import K8S_PODS, namespaces_selector
+from translator.convert.rules import K8S_PODS, in_namespaces
 from translator.errors import Diagnostics, Location, UsageError
 from translator.model.calico import Action, EntityRule, GlobalNetworkPolicy, PolicySpec, Rule
 from translator.model.cluster import NAMESPACE_NAME_LABEL as K8S_NAMESPACE_LABEL
@@ -27,7 +33,7 @@ from translator.model.common import Direction, IPNetwork, PortRange, Protocol
 from translator.model.k8s import NetworkPolicy as K8sPolicy
 from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule
 from translator.selectors import (
-    NAMESPACE_NAME_LABEL,
+    ENDPOINT_NAMESPACE_LABEL,
     And,
     Equals,
     Has,
@@ -53,11 +59,11 @@ def dns_selector(options: DefaultDenyOptions) -> Selector:
 
 
 def scope_selector(options: DefaultDenyOptions) -> Selector:
-    """Every namespace but the excluded ones, and never an entity without namespace labels."""
+    """Pods of every namespace but the excluded ones, never an entity without a namespace."""
+    covered = [K8S_PODS, Has(ENDPOINT_NAMESPACE_LABEL)]
     if not options.exclude_namespaces:
-        return Has(NAMESPACE_NAME_LABEL)
-    excluded = namespaces_selector(options.exclude_namespaces)
-    return and_([Has(NAMESPACE_NAME_LABEL), _negate(excluded)])
+        return and_(covered)
+    return and_([*covered, _negate(in_namespaces(options.exclude_namespaces))])
 
 
 def _negate(selector: Selector) -> Selector:
@@ -77,8 +83,7 @@ def _by_family(nets: Sequence[IPNetwork]) -> list[tuple[IPNetwork, ...]]:
 def exception_rules(options: DefaultDenyOptions) -> tuple[Rule, ...]:
     """The egress Allow rules placed before the Deny: DNS over UDP and TCP, then the API server."""
     dns_pods = EntityRule(
-        selector=dns_selector(options),
-        namespace_selector=namespaces_selector([options.dns_namespace]),
+        selector=and_([K8S_PODS, in_namespaces([options.dns_namespace]), dns_selector(options)]),
         ports=DNS_PORTS,
     )
     rules = [Rule(Action.ALLOW, protocol=p.value, destination=dns_pods) for p in DNS_PROTOCOLS]
@@ -97,7 +102,7 @@ def default_deny_policy(options: ConvertOptions) -> GlobalNetworkPolicy:
     spec = PolicySpec(
         tier=options.tier_name,
         order=DEFAULT_DENY_ORDER,
-        selector=K8S_PODS,
+        selector=scope_selector(options.default_deny),
         types=(Direction.INGRESS, Direction.EGRESS),
         ingress=(deny,),
         egress=(*exception_rules(options.default_deny), deny),
@@ -105,7 +110,6 @@ def default_deny_policy(options: ConvertOptions) -> GlobalNetworkPolicy:
     return GlobalNetworkPolicy(
         metadata=metadata(naming.default_deny_name(options.tier), [DEFAULT_DENY_SOURCE]),
         spec=spec,
-        namespace_selector=scope_selector(options.default_deny),
         staged_action=staged_action(options),
     )
 

@@ -16,7 +16,7 @@ from translator.convert import naming
 from translator.convert.options import ConvertOptions, Target
 from translator.convert.ordering import DENY_ORDER
 from translator.convert.policies import governed, metadata, staged_action
-from translator.convert.rules import K8S_PODS, namespaces_selector
+from translator.convert.rules import K8S_PODS, within
 from translator.model.calico import (
     Action,
     CalicoPolicy,
@@ -89,7 +89,11 @@ def namespaced_denies(
 def global_denies(
     isolating: dict[tuple[str, Direction], list[K8sPolicy]], options: ConvertOptions
 ) -> list[CalicoPolicy]:
-    """Namespaces isolating the same pods in the same direction share one GNP."""
+    """Namespaces isolating the same pods in the same direction share one GNP.
+
+    Its namespaces are named on `projectcalico.org/namespace` in `spec.selector` (`rules.within`):
+    a pod cannot leave an explicit deny by labelling itself `pcns.projectcalico.org/name`.
+    """
     merged: dict[tuple[Direction, str], tuple[Selector, list[str], list[K8sPolicy]]] = {}
     for (namespace, direction), policies in isolating.items():
         selector = isolated_pods(policies)
@@ -102,8 +106,7 @@ def global_denies(
         denies.append(
             GlobalNetworkPolicy(
                 metadata=metadata(name, _sources(sources)),
-                spec=deny_spec(direction, selector, options),
-                namespace_selector=namespaces_selector(namespaces),
+                spec=deny_spec(direction, within(namespaces, selector), options),
                 staged_action=staged_action(options),
             )
         )

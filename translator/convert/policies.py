@@ -17,8 +17,8 @@ from translator.convert.rules import (
     PeerScope,
     convert_rules,
     depends_on_namespace,
-    namespaces_selector,
     pod_selector,
+    within,
 )
 from translator.errors import Diagnostics, Location
 from translator.model.calico import (
@@ -30,6 +30,7 @@ from translator.model.calico import (
 )
 from translator.model.common import Direction
 from translator.model.k8s import NetworkPolicy as K8sPolicy
+from translator.selectors import Selector
 
 SOURCE_ANNOTATION = "np2calico.io/source"
 DIRECTIONS = (Direction.INGRESS, Direction.EGRESS)
@@ -65,7 +66,10 @@ def report_dead_rules(policy: K8sPolicy, diags: Diagnostics) -> None:
             )
 
 
-def policy_spec(policy: K8sPolicy, options: ConvertOptions, scope: PeerScope) -> PolicySpec:
+def policy_spec(
+    policy: K8sPolicy, options: ConvertOptions, scope: PeerScope, selector: Selector | None = None
+) -> PolicySpec:
+    """`selector` replaces the policy's own pod selector (a GNP confines it to its namespaces)."""
     types = governed(policy)
 
     def rules(direction: Direction) -> tuple:
@@ -76,7 +80,7 @@ def policy_spec(policy: K8sPolicy, options: ConvertOptions, scope: PeerScope) ->
     return PolicySpec(
         tier=options.tier_name,
         order=ALLOW_ORDER,
-        selector=pod_selector(policy.pod_selector),
+        selector=selector or pod_selector(policy.pod_selector),
         types=types,
         ingress=rules(Direction.INGRESS),
         egress=rules(Direction.EGRESS),
@@ -97,6 +101,8 @@ def to_global_policy(group: Sequence[K8sPolicy], options: ConvertOptions) -> Glo
     """One GNP for one policy, or for identical namespace-independent policies of several namespaces.
 
     Members are taken in key order, so the name and the annotation do not depend on input order.
+    The namespaces are named in `spec.selector` on `projectcalico.org/namespace` (`rules.in_namespaces`),
+    never by a `spec.namespaceSelector`, which a pod could satisfy with its own `pcns.` labels.
     """
     group = sorted(group, key=lambda p: p.key)
     first = group[0]
@@ -105,10 +111,10 @@ def to_global_policy(group: Sequence[K8sPolicy], options: ConvertOptions) -> Glo
         name = naming.global_name(first.namespace, first.name, options.tier)
     else:
         name = naming.merged_name(sources, first.name, options.tier)
+    selector = within([p.namespace for p in group], pod_selector(first.pod_selector))
     return GlobalNetworkPolicy(
         metadata=metadata(name, sources),
-        spec=policy_spec(first, options, PeerScope(first.namespace, explicit=True)),
-        namespace_selector=namespaces_selector([p.namespace for p in group]),
+        spec=policy_spec(first, options, PeerScope(first.namespace, explicit=True), selector),
         staged_action=staged_action(options),
         origin=first.origin,
     )

@@ -5,6 +5,9 @@ protocol-major (no protocol first, then SCTP < TCP < UDP), peers in input order;
 destination ports merged per protocol. We follow it, with three deliberate differences that keep
 the meaning exact on every cluster:
 
+- "the pod's namespace is N" is always written on the endpoint label `projectcalico.org/namespace`,
+  never through a namespaceSelector on `projectcalico.org/name` (see `in_namespaces`): a same-namespace
+  peer of a GlobalNetworkPolicy, and the `kubernetes.io/metadata.name` terms of a namespaceSelector;
 - every namespaceSelector we emit is *positive* (cannot match an entity without labels): Felix
   evaluates it over the endpoint's inherited namespace labels, which host endpoints and global
   network sets lack, so `k != 'v'` alone would also match them;
@@ -18,16 +21,19 @@ the meaning exact on every cluster:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from translator.model.calico import Action, EntityRule, PortSpec, Rule
+from translator.model.cluster import NAMESPACE_NAME_LABEL as K8S_NAMESPACE_NAME_LABEL
 from translator.model.common import Direction, LabelSelector, PortRange, Protocol
 from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule
 from translator.selectors import (
+    ENDPOINT_NAMESPACE_LABEL,
     NAMESPACE_NAME_LABEL,
     ORCHESTRATOR_LABEL,
     All,
+    And,
     Equals,
     Has,
     In,
@@ -81,10 +87,55 @@ def positive(selector: Selector) -> Selector:
     return and_([Has(NAMESPACE_NAME_LABEL), selector])
 
 
+def in_namespaces(namespaces: Sequence[str]) -> Selector:
+    """"The endpoint is in one of these namespaces", on a label no pod can set.
+
+    Calico copies a pod's labels onto its workload endpoint and only then writes
+    `projectcalico.org/namespace` (and `…/orchestrator`, `…/serviceaccount`) itself
+    (libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go), so the pod cannot
+    override it. A namespaceSelector on `projectcalico.org/name` would instead be evaluated on the
+    inherited `pcns.projectcalico.org/name`, which the pod's own labels override
+    (felix/labelindex/label_inheritance_index.go: "endpoint labels take priority").
+    """
+    names = tuple(sorted(set(namespaces)))
+    if len(names) == 1:
+        return Equals(ENDPOINT_NAMESPACE_LABEL, names[0])
+    return In(ENDPOINT_NAMESPACE_LABEL, names)
+
+
+def within(namespaces: Sequence[str], selector: Selector) -> Selector:
+    """`selector` (a pod selector starting with the orchestrator term) confined to `namespaces`."""
+    rest = selector.operands if isinstance(selector, And) else (selector,)
+    return and_([K8S_PODS, in_namespaces(namespaces), *(t for t in rest if t != K8S_PODS)])
+
+
 def namespaces_selector(namespaces: Sequence[str]) -> Selector:
-    """`projectcalico.org/name == 'ns'`, or `… in {…}` for several namespaces."""
+    """`projectcalico.org/name == 'ns'`, or `… in {…}` for several namespaces.
+
+    Only for selecting *namespaces* (a label a pod can spoof through `pcns.`): the output names
+    the namespace of a pod with `in_namespaces`.
+    """
     names = tuple(sorted(set(namespaces)))
     return Equals(NAMESPACE_NAME_LABEL, names[0]) if len(names) == 1 else In(NAMESPACE_NAME_LABEL, names)
+
+
+def split_by_name(selector: LabelSelector) -> tuple[LabelSelector, LabelSelector]:
+    """A namespaceSelector as (terms on the namespace's name, terms on its other labels).
+
+    The API server sets `kubernetes.io/metadata.name` to the namespace's name on every namespace
+    and keeps it so, so its terms are terms on the name: the first part is returned re-keyed to
+    `projectcalico.org/namespace`, for the endpoint selector, where a pod cannot spoof it.
+    """
+    key = K8S_NAMESPACE_NAME_LABEL
+    by_name = LabelSelector(
+        tuple((ENDPOINT_NAMESPACE_LABEL, v) for k, v in selector.match_labels if k == key),
+        tuple(replace(r, key=ENDPOINT_NAMESPACE_LABEL) for r in selector.match_expressions if r.key == key),
+    )
+    others = LabelSelector(
+        tuple((k, v) for k, v in selector.match_labels if k != key),
+        tuple(r for r in selector.match_expressions if r.key != key),
+    )
+    return by_name, others
 
 
 @lru_cache(maxsize=65536)
@@ -92,12 +143,14 @@ def peer_entity(peer: NetworkPolicyPeer, scope: PeerScope) -> EntityRule:
     """The endpoint half of an EntityRule (selectors or nets) for one Kubernetes peer."""
     if peer.ip_block is not None:
         return EntityRule(nets=(peer.ip_block.cidr,), not_nets=tuple(peer.ip_block.except_))
-    selector = pod_selector(peer.pod_selector or LabelSelector())
+    pods = peer.pod_selector or LabelSelector()
     if peer.namespace_selector is not None:
-        return EntityRule(selector=selector, namespace_selector=namespace_selector(peer.namespace_selector))
+        by_name, others = split_by_name(peer.namespace_selector)
+        selector = and_([K8S_PODS, from_label_selector(by_name), from_label_selector(pods)])
+        return EntityRule(selector=selector, namespace_selector=namespace_selector(others))
     if scope.explicit:
-        return EntityRule(selector=selector, namespace_selector=namespaces_selector([scope.namespace]))
-    return EntityRule(selector=selector)
+        return EntityRule(selector=within([scope.namespace], pod_selector(pods)))
+    return EntityRule(selector=pod_selector(pods))
 
 
 def depends_on_namespace(rule: NetworkPolicyRule) -> bool:
