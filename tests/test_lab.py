@@ -18,9 +18,11 @@ import yaml
 from translator.errors import Location
 from translator.evaluate.connections import connection_from_item
 from translator.evaluate.k8s import K8sEvaluator
+from translator.evaluate.verdict import DecidedBy
 from translator.load import load
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster
+from translator.render.verdicts import decision_reasons, verdict_text
 
 LAB = Path(__file__).resolve().parents[1] / "samples" / "lab"
 EXPECTED = yaml.safe_load((LAB / "expected.yaml").read_text(encoding="utf-8"))["steps"]
@@ -66,8 +68,7 @@ def test_walkthrough_verdict(semantics: str, step: str, index: int, item: dict[s
     where = Location("samples/lab/expected.yaml", 1, f"steps.{step}[{index}]")
     conn = connection_from_item(item, _cluster(), where)
     verdict = _evaluator(semantics, step).evaluate(conn)
-    explanation = f"{verdict.egress.reasons} {verdict.ingress.reasons}"
-    assert verdict.word == item["verdict"], explanation
+    assert verdict.word == item["verdict"], verdict_text(verdict)
 
 
 def test_every_step_folder_has_expectations() -> None:
@@ -88,4 +89,5 @@ def test_dev_namespace_untouched_by_default_deny() -> None:
         item = {"from": "dev/curl-dev", "to": target, "port": 80}
         verdict = evaluator.evaluate(connection_from_item(item, _cluster(), Location("test")))
         assert verdict.allowed
-        assert "not isolated for egress" in verdict.egress.reason
+        assert verdict.egress.decided_by is DecidedBy.NOT_ISOLATED
+        assert "not isolated for egress" in decision_reasons(verdict.egress, verdict.connection)[0]

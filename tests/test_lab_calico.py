@@ -27,6 +27,7 @@ from translator.evaluate.k8s import K8sEvaluator
 from translator.load import load
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection, Pod
+from translator.render.verdicts import verdict_text
 
 LAB = Path(__file__).resolve().parents[1] / "samples" / "lab"
 EXPECTED: dict[str, list[dict[str, Any]]] = yaml.safe_load((LAB / "expected.yaml").read_text())["steps"]
@@ -75,7 +76,7 @@ EXPECTED_CASES = [
 @pytest.mark.parametrize(("step", "item"), EXPECTED_CASES)
 def test_walkthrough_verdict_under_calico(step: str, item: dict[str, Any]) -> None:
     verdict = evaluators(step)[1].evaluate(connection(item, f"expected.yaml:{step}"))
-    assert verdict.word == item["verdict"], (verdict.egress.reasons, verdict.ingress.reasons)
+    assert verdict.word == item["verdict"], verdict_text(verdict)
 
 
 def _all_lab_connections() -> list[dict[str, Any]]:
@@ -92,9 +93,9 @@ def test_calico_agrees_with_k8s_at_every_pod_side(step: str) -> None:
         conn = connection(item, f"lab:{step}")
         expected, actual = k8s_evaluator.evaluate(conn), calico_evaluator.evaluate(conn)
         if isinstance(conn.source, Pod):
-            assert actual.egress.allowed == expected.egress.allowed, (traffic(item), actual.egress.reasons)
+            assert actual.egress.allowed == expected.egress.allowed, verdict_text(actual)
         if isinstance(conn.destination, Pod):
-            assert actual.ingress.allowed == expected.ingress.allowed, (traffic(item), actual.ingress.reasons)
+            assert actual.ingress.allowed == expected.ingress.allowed, verdict_text(actual)
 
 
 @pytest.mark.parametrize(

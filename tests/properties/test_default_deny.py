@@ -27,6 +27,7 @@ from translator.model.calico import Action, PolicySet
 from translator.model.cluster import Cluster, Connection, HostEndpoint, Pod
 from translator.model.common import Direction, IPAddress, IPNetwork, LabelSelector, Protocol
 from translator.model.k8s import IPBlock, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyRule, normalise
+from translator.render.verdicts import decision_reasons
 
 NODELOCAL_DNS = ipaddress.ip_network("169.254.20.10/32")
 DNS_NAMESPACE = "kube-system"
@@ -108,7 +109,8 @@ def check_migration(scenario: Scenario, options: ConvertOptions, with_originals:
                 continue
             decision = got.decision(direction)
             if decision.allowed != expected:
-                problems.append(f"{conn} {direction.value}: expected {expected}; Calico: {decision.reason}")
+                why = decision_reasons(decision, conn)[0]
+                problems.append(f"{conn} {direction.value}: expected {expected}; Calico: {why}")
     assert not problems, "\n".join(problems)
 
 

@@ -39,6 +39,7 @@ from translator.model.cluster import (
 )
 from translator.model.common import Direction, LabelSelector, Protocol
 from translator.model.k8s import NetworkPolicy, NetworkPolicyPort, NetworkPolicyRule, normalise
+from translator.render.verdicts import decision_reasons
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,9 @@ def side_mismatches(
             continue
         if got.allowed != expected.allowed:
             problems.append(
-                f"{conn} {direction.value}: expected {expected.allowed} ({expected.reason}); "
-                f"Calico says {got.allowed} ({got.reason})"
+                f"{conn} {direction.value}: expected {expected.allowed} "
+                f"({decision_reasons(expected, conn)[0]}); "
+                f"Calico says {got.allowed} ({decision_reasons(got, conn)[0]})"
             )
     return problems
 

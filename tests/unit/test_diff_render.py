@@ -7,14 +7,16 @@ import json
 import pytest
 
 from translator.diff.result import Cause, Change, EndpointKind, Endpoints, Outcome, SemanticDiff
+from translator.evaluate.verdict import DecidedBy
+from translator.model.calico import Action
 from translator.model.common import Direction, PortRange, Protocol
 from translator.render.diff import merge_protocols, render_resource_diff, render_semantic_diff
 from translator.resource_diff import diff_resources
 
 OPEN = Outcome(True, Cause(Direction.EGRESS, True),
-               Cause(Direction.INGRESS, True, action="no policy applies"))
+               Cause(Direction.INGRESS, True, ending=DecidedBy.NO_POLICY))
 DENIED = Outcome(False, Cause(Direction.EGRESS, True),
-                 Cause(Direction.INGRESS, False, "GlobalNetworkPolicy/deny", 0, "default", "Deny"))
+                 Cause(Direction.INGRESS, False, "GlobalNetworkPolicy/deny", 0, "default", Action.DENY))
 PODS = Endpoints(EndpointKind.PODS, "dev", names=("curl-dev", "debug"))
 OUTSIDE = Endpoints(EndpointKind.EXTERNAL, networks=("0.0.0.0/0",))
 

@@ -12,6 +12,7 @@ import pytest
 
 from translator.errors import InputError, UsageError
 from translator.evaluate.calico import CalicoEvaluator, evaluate_calico
+from translator.evaluate.verdict import DecidedBy, TrailStep
 from translator.model import k8s
 from translator.model.calico import (
     Action,
@@ -37,6 +38,7 @@ from translator.model.cluster import (
     Pod,
 )
 from translator.model.common import Direction, LabelSelector, PortRange, Protocol, parse_ip, parse_network
+from translator.render.verdicts import action_text, decision_reasons
 from translator.selectors import parse
 
 INGRESS = (Direction.INGRESS,)
@@ -1002,10 +1004,11 @@ def test_calico_semantics(case: Case) -> None:
     verdict = evaluate_calico(case.policies, CLUSTER, case.connection, **dict(case.options))
     assert (verdict.egress.allowed, verdict.ingress.allowed) == (case.egress, case.ingress), verdict
     if case.action is not None:
-        assert verdict.ingress.action == case.action, verdict.ingress
+        assert action_text(verdict.ingress) == case.action, verdict.ingress
     if case.policy is not None:
         assert verdict.ingress.policy == case.policy, verdict.ingress
-    assert verdict.ingress.reasons and verdict.egress.reasons
+    for decision in (verdict.egress, verdict.ingress):
+        assert all(decision_reasons(decision, case.connection))
 
 
 # --- order ties under both tie-break keys (§2.1) -------------------------------------------------
@@ -1106,8 +1109,9 @@ def test_kube_admin_tier_runs_before_default_and_passes_by_default() -> None:
         np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
     )
     verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web"))
-    assert (verdict.ingress.tier, verdict.ingress.action) == ("default", "Deny")
-    assert any("defaultAction Pass" in r for r in verdict.ingress.reasons)
+    assert (verdict.ingress.tier, verdict.ingress.action) == ("default", Action.DENY)
+    assert verdict.ingress.trail == (TrailStep("kube-admin", Action.PASS),)
+    assert any("defaultAction Pass" in r for r in decision_reasons(verdict.ingress, verdict.connection))
 
 
 # --- explanations and caching --------------------------------------------------------------------
@@ -1115,14 +1119,16 @@ def test_kube_admin_tier_runs_before_default_and_passes_by_default() -> None:
 
 def test_rule_decision_names_tier_policy_rule_and_action() -> None:
     policy_set = policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, "UDP"), ALLOW_ALL)))
-    decision = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web")).ingress
-    assert (decision.tier, decision.policy, decision.rule, decision.action) == (
+    verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web"))
+    decision = verdict.ingress
+    assert (decision.tier, decision.policy, decision.rule, decision.action, decision.decided_by) == (
         "default",
         "NetworkPolicy/default/p",
         1,
-        "Allow",
+        Action.ALLOW,
+        DecidedBy.RULE,
     )
-    assert "NetworkPolicy/default/p ingress rule 1" in decision.reason
+    assert "NetworkPolicy/default/p ingress rule 1" in decision_reasons(decision, verdict.connection)[0]
 
 
 def test_pass_and_log_are_recorded_in_the_reasons() -> None:
@@ -1130,7 +1136,13 @@ def test_pass_and_log_are_recorded_in_the_reasons() -> None:
         np("sec", selector=WEB, tier="security", types=INGRESS, ingress=(rule(LOG), rule(PASS))),
         tiers=(SECURITY,),
     )
-    reasons = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web")).ingress.reasons
+    verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web"))
+    policy = "NetworkPolicy/default/sec"
+    assert verdict.ingress.trail == (
+        TrailStep("security", Action.LOG, policy, 0, "ingress[0]"),
+        TrailStep("security", Action.PASS, policy, 1, "ingress[1]"),
+    )
+    reasons = decision_reasons(verdict.ingress, verdict.connection)
     assert any("logs and goes on" in r for r in reasons)
     assert any("passes to the next tier" in r for r in reasons)
 
@@ -1139,8 +1151,9 @@ def test_k8s_rule_decision_names_the_kubernetes_rule_and_peer() -> None:
     policy_set = policies(
         k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),)
     )
-    decision = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web")).ingress
-    assert "from ingress[0].from[0] TCP" in decision.reason
+    verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web"))
+    assert verdict.ingress.origin == "ingress[0].from[0] TCP"
+    assert "from ingress[0].from[0] TCP" in decision_reasons(verdict.ingress, verdict.connection)[0]
 
 
 def test_evaluator_is_reusable_and_deterministic() -> None:

@@ -14,7 +14,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.examples import examples
-from translator.evaluate.k8s import K8sEvaluator, describe_selector, evaluate
+from translator.evaluate.k8s import K8sEvaluator, evaluate
+from translator.evaluate.verdict import DecidedBy, Decision, Subject, Verdict
 from translator.model.cluster import (
     Cluster,
     Connection,
@@ -41,6 +42,7 @@ from translator.model.k8s import (
     NetworkPolicyRule,
     normalise,
 )
+from translator.render.verdicts import decision_reasons, describe_selector
 
 INGRESS = (Direction.INGRESS,)
 EGRESS = (Direction.EGRESS,)
@@ -823,6 +825,10 @@ def _evaluator(*policies: NetworkPolicy) -> K8sEvaluator:
     return K8sEvaluator([normalise(p) for p in policies], CLUSTER)
 
 
+def _reasons(verdict: Verdict, decision: Decision) -> tuple[str, ...]:
+    return decision_reasons(decision, verdict.connection)
+
+
 def test_allow_names_policy_rule_peer_and_port() -> None:
     second = web_ingress(
         rule(block("198.51.100.0/24")),
@@ -831,46 +837,55 @@ def test_allow_names_policy_rule_peer_and_port() -> None:
     v = _evaluator(DENY_INGRESS, second).evaluate(conn("default/client", "default/web", 80))
     assert v.allowed and v.word == "allow"
     assert (v.ingress.policy, v.ingress.rule) == ("default/web-in", 1)
-    assert "peer 1 (podSelector app=client)" in v.ingress.reason
-    assert "port 1 (TCP/80)" in v.ingress.reason
-    assert (
-        v.ingress.reasons[1] == "default/web is isolated for ingress by default/deny-ingress, default/web-in"
-    )
+    assert v.ingress.decided_by is DecidedBy.RULE and v.ingress.k8s_match is not None
+    assert (v.ingress.k8s_match.peer, v.ingress.k8s_match.port) == (1, 1)
+    assert v.ingress.isolating == ("default/deny-ingress", "default/web-in")
+    reasons = _reasons(v, v.ingress)
+    assert "peer 1 (podSelector app=client)" in reasons[0]
+    assert "port 1 (TCP/80)" in reasons[0]
+    assert reasons[1] == "default/web is isolated for ingress by default/deny-ingress, default/web-in"
 
 
 def test_deny_names_isolating_policies() -> None:
     v = _evaluator(DENY_INGRESS, FROM_CLIENT_80).evaluate(conn("default/db", "default/web", 80))
     assert not v.allowed and v.word == "deny"
     assert v.ingress.policy is None and v.ingress.rule is None
-    assert v.ingress.reason == (
+    assert v.ingress.decided_by is DecidedBy.NO_RULE and v.ingress.subject == "default/web"
+    assert v.ingress.isolating == ("default/deny-ingress", "default/from-client")
+    assert _reasons(v, v.ingress) == (
         "default/web is isolated for ingress by default/deny-ingress, default/from-client; "
-        "no rule allows TCP/80 from default/db"
+        "no rule allows TCP/80 from default/db",
     )
 
 
 def test_not_isolated_and_not_judged_reasons() -> None:
     v = _evaluator(DENY_INGRESS).evaluate(conn("203.0.113.5", "default/web", 80))
-    assert "203.0.113.5 is outside the cluster" in v.egress.reason
+    assert (v.egress.decided_by, v.egress.subject_kind) == (DecidedBy.NOT_JUDGED, Subject.OUTSIDE)
+    assert "203.0.113.5 is outside the cluster" in _reasons(v, v.egress)[0]
     v = _evaluator().evaluate(conn("default/client", "hep:node1", 22))
-    assert "never select host endpoints" in v.ingress.reason
-    assert "default/client is not isolated for egress" in v.egress.reason
+    assert (v.ingress.decided_by, v.ingress.subject_kind) == (DecidedBy.NOT_JUDGED, Subject.HOST_ENDPOINT)
+    assert "never select host endpoints" in _reasons(v, v.ingress)[0]
+    assert (v.egress.decided_by, v.egress.subject) == (DecidedBy.NOT_ISOLATED, "default/client")
+    assert "default/client is not isolated for egress" in _reasons(v, v.egress)[0]
 
 
 def test_every_peer_and_every_port_reported() -> None:
     v = _evaluator(web_ingress(rule())).evaluate(conn("default/client", "default/web", 80))
-    assert "every peer, every port" in v.ingress.reason
+    assert v.ingress.k8s_match is not None
+    assert (v.ingress.k8s_match.peer, v.ingress.k8s_match.port) == (None, None)
+    assert "every peer, every port" in _reasons(v, v.ingress)[0]
 
 
 def test_named_connection_port_shows_number() -> None:
     v = _evaluator(FROM_CLIENT_80).evaluate(conn("default/client", "default/web", "http"))
-    assert "TCP/http (80) from default/client" in v.ingress.reason
+    assert "TCP/http (80) from default/client" in _reasons(v, v.ingress)[0]
 
 
 def test_ipblock_except_described() -> None:
     v = _evaluator(web_ingress(rule(block("10.0.0.0/16", "10.0.1.0/24")))).evaluate(
         conn("default/db", "default/web", 80)
     )
-    assert "ipBlock 10.0.0.0/16 except 10.0.1.0/24" in v.ingress.reason
+    assert "ipBlock 10.0.0.0/16 except 10.0.1.0/24" in _reasons(v, v.ingress)[0]
 
 
 @pytest.mark.parametrize(

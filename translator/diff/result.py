@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from translator.evaluate.verdict import Decision
+from translator.evaluate.verdict import DecidedBy, Decision, ending
+from translator.model.calico import Action
 from translator.model.common import Direction, PortRange, Protocol
 
 OUTSIDE = "(outside)"
@@ -30,23 +31,16 @@ class Cause:
     policy: str | None = None
     rule: int | None = None
     tier: str | None = None
-    action: str | None = None
+    action: Action | None = None
+    ending: DecidedBy | None = None
+    profile: str | None = None
 
     @classmethod
     def of(cls, decision: Decision) -> Cause:
+        """The decision without its explanation: changes with equal causes are listed together."""
+        outcome, profile = ending(decision)
         return cls(decision.direction, decision.allowed, decision.policy, decision.rule,
-                   decision.tier, decision.action)
-
-    def describe(self) -> str:
-        """`allowed by <policy> <direction> rule N (tier T)`, or what decided without a rule."""
-        word = "allowed" if self.allowed else "denied"
-        if self.policy is not None:
-            rule = f" {self.direction.value.lower()} rule {self.rule}" if self.rule is not None else ""
-            tier = f" (tier {self.tier})" if self.tier else ""
-            return f"{word} by {self.policy}{rule}{tier}"
-        if self.action:
-            return f"{word}: {self.action}"
-        return f"{word}: no policy applies" if self.allowed else f"{word}: isolated, no rule allows"
+                   decision.tier, decision.action, outcome, profile)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from translator.evaluate.calico_scope import (
     EndpointView,
     EndpointViews,
 )
-from translator.evaluate.verdict import Decision, Verdict
+from translator.evaluate.verdict import DecidedBy, Decision, Semantics, Subject, TrailStep, Verdict
 from translator.model import calico
 from translator.model.cluster import (
     DEFAULT_ALLOW_PROFILE,
@@ -50,9 +50,6 @@ from translator.model.cluster import (
 )
 from translator.model.common import Direction
 from translator.selectors import Selector
-
-NO_POLICY = "no policy applies"
-NO_PROFILE = "no profile allows"
 
 
 class CalicoEvaluator:
@@ -133,8 +130,8 @@ class CalicoEvaluator:
 
     def _decide(self, direction: Direction, view: EndpointView, packet: Packet) -> Decision:
         if not view.is_judged:
-            return Decision(direction, True, (_not_judged(view, direction),))
-        trail: list[str] = []
+            return _not_judged(view, direction)
+        trail: list[TrailStep] = []
         applicable = self._applicable_to(view, direction)
         for tier_policies in applicable:
             decision = self._run_tier(tier_policies, direction, view, packet, trail)
@@ -148,7 +145,7 @@ class CalicoEvaluator:
         direction: Direction,
         view: EndpointView,
         packet: Packet,
-        trail: list[str],
+        trail: list[TrailStep],
     ) -> Decision | None:
         """The tier's decision, or None to go on with the next tier (after a Pass)."""
         tier = tier_policies.tier
@@ -157,16 +154,14 @@ class CalicoEvaluator:
                 if not rule_matches(rule, packet, self._selects):
                     continue
                 if rule.action is calico.Action.LOG:
-                    trail.append(f"tier {tier.name}: {_rule_text(policy, rule, direction)} logs and goes on")
+                    trail.append(_step(tier, policy, rule))
                     continue
                 if rule.action is calico.Action.PASS:
-                    trail.append(
-                        f"tier {tier.name}: {_rule_text(policy, rule, direction)} passes to the next tier"
-                    )
+                    trail.append(_step(tier, policy, rule))
                     return None
                 return _rule_decision(tier, policy, rule, direction, view, trail)
         if tier.default_action is calico.Action.PASS:
-            trail.append(f"tier {tier.name}: no rule matched; defaultAction Pass goes on to the next tier")
+            trail.append(TrailStep(tier.name, calico.Action.PASS))
             return None
         return _end_of_tier(tier_policies, direction, view, trail)
 
@@ -178,24 +173,23 @@ def evaluate_calico(
     return CalicoEvaluator(policies, cluster, **options).evaluate(conn)
 
 
-# --- reasons -------------------------------------------------------------------------------------
+# --- decisions ----------------------------------------------------------------------------------
 
 
-def _word(direction: Direction) -> str:
-    return direction.value.lower()
+def _step(tier: calico.Tier, policy: PreparedPolicy, rule: ResolvedRule) -> TrailStep:
+    return TrailStep(tier.name, rule.action, policy.key, rule.index, rule.origin)
 
 
-def _rule_text(policy: PreparedPolicy, rule: ResolvedRule, direction: Direction) -> str:
-    text = f"{policy.key} {_word(direction)} rule {rule.index}"
-    plain = f"{_word(direction)}[{rule.index}]"
-    return text if rule.origin == plain else f"{text} (from {rule.origin})"
+def _subject_kind(view: EndpointView) -> Subject:
+    return {
+        EndpointKind.POD: Subject.POD,
+        EndpointKind.HOST: Subject.HOST_ENDPOINT,
+        EndpointKind.OUTSIDE: Subject.OUTSIDE,
+    }[view.kind]
 
 
-def _not_judged(view: EndpointView, direction: Direction) -> str:
-    return (
-        f"{_word(direction)} not judged: {view} is {EndpointKind.OUTSIDE.value}; "
-        "Calico policy applies only at pods and host endpoints"
-    )
+def _not_judged(view: EndpointView, direction: Direction) -> Decision:
+    return Decision(Semantics.CALICO, direction, True, DecidedBy.NOT_JUDGED, view.key, Subject.OUTSIDE)
 
 
 def _rule_decision(
@@ -204,53 +198,61 @@ def _rule_decision(
     rule: ResolvedRule,
     direction: Direction,
     view: EndpointView,
-    trail: list[str],
+    trail: list[TrailStep],
 ) -> Decision:
-    allowed = rule.action is calico.Action.ALLOW
-    verb = "allowed" if allowed else "denied"
-    main = (
-        f"{_word(direction)} of {view} {verb} by {_rule_text(policy, rule, direction)}: "
-        f"{rule.action.value} (tier {tier.name})"
-    )
     return Decision(
+        Semantics.CALICO,
         direction,
-        allowed,
-        (main, *trail),
+        rule.action is calico.Action.ALLOW,
+        DecidedBy.RULE,
+        view.key,
+        _subject_kind(view),
         policy=policy.key,
         rule=rule.index,
         tier=tier.name,
-        action=rule.action.value,
+        action=rule.action,
+        origin=rule.origin,
+        trail=tuple(trail),
     )
 
 
 def _end_of_tier(
-    tier_policies: TierPolicies, direction: Direction, view: EndpointView, trail: list[str]
+    tier_policies: TierPolicies, direction: Direction, view: EndpointView, trail: list[TrailStep]
 ) -> Decision:
-    tier = tier_policies.tier
-    names = ", ".join(p.key for p in tier_policies.policies)
-    main = (
-        f"{_word(direction)} of {view} denied at the end of tier {tier.name}: selected for "
-        f"{_word(direction)} by {names}, and no rule matched"
+    return Decision(
+        Semantics.CALICO,
+        direction,
+        False,
+        DecidedBy.END_OF_TIER,
+        view.key,
+        _subject_kind(view),
+        tier=tier_policies.tier.name,
+        isolating=tuple(p.key for p in tier_policies.policies),
+        trail=tuple(trail),
     )
-    return Decision(direction, False, (main, *trail), tier=tier.name, action=f"end of tier {tier.name}")
 
 
-def _profiles(view: EndpointView, direction: Direction, any_policy: bool, trail: list[str]) -> Decision:
-    """After the last tier: the endpoint's profiles decide."""
+def _profiles(
+    view: EndpointView, direction: Direction, any_policy: bool, trail: list[TrailStep]
+) -> Decision:
+    """After the last tier: the endpoint's profiles decide (a pod's `kns.<namespace>` allows; a
+    host endpoint needs projectcalico-default-allow)."""
+    decided = DecidedBy.PROFILE if any_policy else DecidedBy.NO_POLICY
     if view.kind is EndpointKind.POD:
         profile = f"{NAMESPACE_PROFILE_PREFIX}{view.namespace}"
-        if not any_policy:
-            main = f"{NO_POLICY} to {view} for {_word(direction)}: profile {profile} allows"
-            return Decision(direction, True, (main, *trail), action=NO_POLICY)
-        main = f"{_word(direction)} of {view} allowed by profile {profile}: no tier decided"
-        return Decision(direction, True, (main, *trail), action=f"profile {profile}")
+        return Decision(
+            Semantics.CALICO, direction, True, decided, view.key, profile=profile, trail=tuple(trail)
+        )
     profiles = view.endpoint.profiles if isinstance(view.endpoint, HostEndpoint) else ()
-    if DEFAULT_ALLOW_PROFILE in profiles:
-        main = f"{_word(direction)} of {view} allowed by profile {DEFAULT_ALLOW_PROFILE}: no tier decided"
-        return Decision(direction, True, (main, *trail), action=f"profile {DEFAULT_ALLOW_PROFILE}")
-    listed = ", ".join(profiles) or "none"
-    main = (
-        f"{_word(direction)} of host endpoint {view} denied: no tier decided and no profile allows "
-        f"(profiles: {listed}; only {DEFAULT_ALLOW_PROFILE} is known to allow)"
+    allowing = DEFAULT_ALLOW_PROFILE if DEFAULT_ALLOW_PROFILE in profiles else None
+    return Decision(
+        Semantics.CALICO,
+        direction,
+        allowing is not None,
+        decided,
+        view.key,
+        Subject.HOST_ENDPOINT,
+        profile=allowing,
+        profiles=tuple(profiles),
+        trail=tuple(trail),
     )
-    return Decision(direction, False, (main, *trail), action=NO_PROFILE if any_policy else NO_POLICY)

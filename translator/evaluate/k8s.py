@@ -27,11 +27,11 @@ from translator.evaluate.k8s_match import (
     match_rule,
     policy_pod,
 )
-from translator.evaluate.verdict import Decision, Verdict
+from translator.evaluate.verdict import DecidedBy, Decision, K8sRuleMatch, Semantics, Subject, Verdict
 from translator.model.cluster import Cluster, Connection, Endpoint, HostEndpoint, Pod
 from translator.model.cluster import endpoint_label as label
-from translator.model.common import Direction, IPAddress, LabelSelector
-from translator.model.k8s import NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort
+from translator.model.common import Direction, IPAddress
+from translator.model.k8s import NetworkPolicy, NetworkPolicyPeer
 
 
 def require_normalised(policy: NetworkPolicy) -> NetworkPolicy:
@@ -97,17 +97,19 @@ class K8sEvaluator:
     ) -> Decision:
         pod = policy_pod(subject)
         if pod is None:
-            return Decision(direction, True, (_not_judged(subject, direction),))
+            return _not_judged(subject, direction)
         isolating = self.isolating_policies(pod, direction)
         if not isolating:
-            return Decision(direction, True, (_not_isolated(pod, direction),))
+            return Decision(Semantics.K8S, direction, True, DecidedBy.NOT_ISOLATED, pod.key)
         side = ConnectionSide(pod.namespace, peer, peer_address, conn.protocol, port, conn.destination)
         for policy in isolating:
             for index, rule in enumerate(policy.rules(direction)):
                 found = match_rule(rule, side, self._selectors)
                 if found is not None:
-                    return _allowed(direction, conn, pod, isolating, policy, index, found)
-        return Decision(direction, False, (_no_rule_allows(direction, conn, pod, isolating),))
+                    return _allowed(direction, pod, isolating, policy, index, found)
+        return Decision(
+            Semantics.K8S, direction, False, DecidedBy.NO_RULE, pod.key, isolating=_keys(isolating)
+        )
 
 
 def evaluate(policies: Sequence[NetworkPolicy], cluster: Cluster, conn: Connection) -> Verdict:
@@ -115,107 +117,40 @@ def evaluate(policies: Sequence[NetworkPolicy], cluster: Cluster, conn: Connecti
     return K8sEvaluator(policies, cluster).evaluate(conn)
 
 
-# --- reasons -------------------------------------------------------------------------------------
+# --- decisions ----------------------------------------------------------------------------------
 
 
-def _word(direction: Direction) -> str:
-    return direction.value.lower()
-
-
-def _not_judged(endpoint: Endpoint, direction: Direction) -> str:
+def _not_judged(endpoint: Endpoint, direction: Direction) -> Decision:
     if isinstance(endpoint, HostEndpoint):
-        why = "is a host endpoint; Kubernetes NetworkPolicies never select host endpoints"
+        kind = Subject.HOST_ENDPOINT
     elif isinstance(endpoint, Pod):
-        why = "uses the host network; Kubernetes NetworkPolicies do not select host-network pods"
+        kind = Subject.HOST_NETWORK_POD
     else:
-        why = "is outside the cluster; Kubernetes policies judge only the pod side"
-    return f"{_word(direction)} not judged: {label(endpoint)} {why}"
+        kind = Subject.OUTSIDE
+    return Decision(Semantics.K8S, direction, True, DecidedBy.NOT_JUDGED, label(endpoint), kind)
 
 
-def _not_isolated(pod: Pod, direction: Direction) -> str:
-    return (
-        f"{pod.key} is not isolated for {_word(direction)}: no NetworkPolicy of namespace "
-        f"{pod.namespace} selects it with policyType {direction.value}"
-    )
-
-
-def _isolated_by(pod: Pod, direction: Direction, isolating: Sequence[NetworkPolicy]) -> str:
-    names = ", ".join(p.key for p in isolating)
-    return f"{pod.key} is isolated for {_word(direction)} by {names}"
-
-
-def _traffic(conn: Connection, direction: Direction) -> str:
-    number = conn.port_number()
-    port = f"{conn.port} ({number})" if isinstance(conn.port, str) and number else f"{conn.port}"
-    if direction is Direction.EGRESS:
-        return f"{conn.protocol.value}/{port} to {label(conn.destination)}"
-    return f"{conn.protocol.value}/{port} from {label(conn.source)}"
+def _keys(isolating: Sequence[NetworkPolicy]) -> tuple[str, ...]:
+    return tuple(p.key for p in isolating)
 
 
 def _allowed(
     direction: Direction,
-    conn: Connection,
     pod: Pod,
     isolating: Sequence[NetworkPolicy],
     policy: NetworkPolicy,
     index: int,
     found: RuleMatch,
 ) -> Decision:
-    rule = policy.rules(direction)[index]
-    peer = "every peer"
-    if found.peer is not None:
-        peer = f"peer {found.peer} ({describe_peer(rule.peers[found.peer])})"
-    port = "every port"
-    if found.port is not None:
-        port = f"port {found.port} ({describe_port(rule.ports[found.port])})"
-    first = (
-        f"allowed by {policy.key} {_word(direction)} rule {index}: {peer}, {port} "
-        f"match {_traffic(conn, direction)}"
+    match = K8sRuleMatch(policy.rules(direction)[index], found.peer, found.port)
+    return Decision(
+        Semantics.K8S,
+        direction,
+        True,
+        DecidedBy.RULE,
+        pod.key,
+        policy=policy.key,
+        rule=index,
+        k8s_match=match,
+        isolating=_keys(isolating),
     )
-    reasons = (first, _isolated_by(pod, direction, isolating))
-    return Decision(direction, True, reasons, policy=policy.key, rule=index)
-
-
-def _no_rule_allows(
-    direction: Direction, conn: Connection, pod: Pod, isolating: Sequence[NetworkPolicy]
-) -> str:
-    return f"{_isolated_by(pod, direction, isolating)}; no rule allows {_traffic(conn, direction)}"
-
-
-def describe_selector(selector: LabelSelector) -> str:
-    """A kubectl-style rendering: `app=curl,tier in (a,b),!debug`; `{}` for the empty selector."""
-    if selector.is_empty:
-        return "{}"
-    terms = [f"{k}={v}" for k, v in selector.match_labels]
-    for req in selector.match_expressions:
-        values = ",".join(req.values)
-        terms.append(
-            {
-                "In": f"{req.key} in ({values})",
-                "NotIn": f"{req.key} notin ({values})",
-                "Exists": req.key,
-                "DoesNotExist": f"!{req.key}",
-            }[req.operator.value]
-        )
-    return ",".join(terms)
-
-
-def describe_peer(peer: NetworkPolicyPeer) -> str:
-    if peer.ip_block is not None:
-        excluded = "".join(f" except {net}" for net in peer.ip_block.except_)
-        return f"ipBlock {peer.ip_block.cidr}{excluded}"
-    parts = []
-    if peer.namespace_selector is not None:
-        parts.append(f"namespaceSelector {describe_selector(peer.namespace_selector)}")
-    if peer.pod_selector is not None:
-        parts.append(f"podSelector {describe_selector(peer.pod_selector)}")
-    return " and ".join(parts)
-
-
-def describe_port(entry: NetworkPolicyPort) -> str:
-    protocol = entry.protocol.value if entry.protocol is not None else "TCP"
-    if entry.port is None:
-        return f"{protocol}/any"
-    if entry.end_port is not None:
-        return f"{protocol}/{entry.port}-{entry.end_port}"
-    return f"{protocol}/{entry.port}"

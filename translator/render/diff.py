@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from translator.diff.result import Cause, Change, Endpoints, Outcome, SemanticDiff
+from translator.render.verdicts import ending_text
 from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
 
 FORMATS = ("text", "json", "markdown")
@@ -38,9 +39,22 @@ def merge_protocols(changes: Iterable[Change]) -> list[tuple[Change, str]]:
     return [(change, "; ".join(traffic)) for change, traffic in merged.values()]
 
 
+def describe_cause(cause: Cause) -> str:
+    """`allowed by <policy> <direction> rule N (tier T)`, or what decided without a rule."""
+    word = "allowed" if cause.allowed else "denied"
+    if cause.policy is not None:
+        rule = f" {cause.direction.value.lower()} rule {cause.rule}" if cause.rule is not None else ""
+        tier = f" (tier {cause.tier})" if cause.tier else ""
+        return f"{word} by {cause.policy}{rule}{tier}"
+    ended = ending_text(cause.action, cause.ending, cause.tier, cause.profile)
+    if ended:
+        return f"{word}: {ended}"
+    return f"{word}: no policy applies" if cause.allowed else f"{word}: isolated, no rule allows"
+
+
 def _outcome_text(outcome: Outcome) -> str:
     word = "allow" if outcome.allowed else "deny"
-    causes = "; ".join(f"{c.direction.value.lower()} {c.describe()}" for c in outcome.deciding())
+    causes = "; ".join(f"{c.direction.value.lower()} {describe_cause(c)}" for c in outcome.deciding())
     return f"{word} — {causes}"
 
 
@@ -89,7 +103,8 @@ def _semantic_text(diff: SemanticDiff, color: bool) -> str:
 
 def _cause_json(cause: Cause) -> dict[str, Any]:
     return {"allowed": cause.allowed, "policy": cause.policy, "rule": cause.rule,
-            "tier": cause.tier, "action": cause.action, "summary": cause.describe()}
+            "tier": cause.tier, "action": ending_text(cause.action, cause.ending, cause.tier, cause.profile),
+            "summary": describe_cause(cause)}
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:

@@ -18,9 +18,11 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from translator.evaluate.verdict import Decision, Verdict
-from translator.model.cluster import Endpoint, endpoint_label
-from translator.model.common import IPAddress
+from translator.evaluate.verdict import DecidedBy, Decision, Semantics, Subject, TrailStep, Verdict, ending
+from translator.model.calico import Action
+from translator.model.cluster import DEFAULT_ALLOW_PROFILE, Connection, Endpoint, endpoint_label
+from translator.model.common import Direction, IPAddress, LabelSelector
+from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort
 
 
 def _as_written(endpoint: Endpoint, address: IPAddress | None) -> str:
@@ -35,28 +37,30 @@ def _with_owner(endpoint: Endpoint, address: IPAddress | None) -> str:
     return written if written == owner else f"{written} ({owner})"
 
 
-def decision_to_dict(decision: Decision) -> dict[str, Any]:
+def decision_to_dict(decision: Decision, conn: Connection) -> dict[str, Any]:
     return {
         "allowed": decision.allowed,
         "policy": decision.policy,
         "rule": decision.rule,
         "tier": decision.tier,
-        "action": decision.action,
-        "reasons": list(decision.reasons),
+        "action": action_text(decision),
+        "reasons": list(decision_reasons(decision, conn)),
     }
 
 
 def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
     conn = verdict.connection
+    egress = decision_to_dict(verdict.egress, conn)
+    ingress = decision_to_dict(verdict.ingress, conn)
     return {
         "from": _as_written(conn.source, conn.source_ip),
         "to": _as_written(conn.destination, conn.destination_ip),
         "port": conn.port,
         "protocol": conn.protocol.value,
         "verdict": verdict.word,
-        "egress": decision_to_dict(verdict.egress),
-        "ingress": decision_to_dict(verdict.ingress),
-        "reasons": [f"egress: {verdict.egress.reason}", f"ingress: {verdict.ingress.reason}"],
+        "egress": egress,
+        "ingress": ingress,
+        "reasons": [f"egress: {egress['reasons'][0]}", f"ingress: {ingress['reasons'][0]}"],
     }
 
 
@@ -77,10 +81,10 @@ def _port_text(verdict: Verdict) -> str:
     return f"{conn.protocol.value}/{conn.port}"
 
 
-def _decision_lines(decision: Decision) -> list[str]:
+def _decision_lines(decision: Decision, conn: Connection) -> list[str]:
     word = "allow" if decision.allowed else "deny"
     head = f"  {decision.direction.value.lower():<8}{word:<7}"
-    reasons = list(decision.reasons) or [""]
+    reasons = list(decision_reasons(decision, conn))
     indent = " " * len(head)
     return [head + reasons[0]] + [indent + r for r in reasons[1:]]
 
@@ -90,8 +94,8 @@ def verdict_text(verdict: Verdict) -> str:
     source = _with_owner(conn.source, conn.source_ip)
     destination = _with_owner(conn.destination, conn.destination_ip)
     lines = [f"{verdict.word.upper()}  {source} -> {destination} {_port_text(verdict)}"]
-    lines += _decision_lines(verdict.egress)
-    lines += _decision_lines(verdict.ingress)
+    lines += _decision_lines(verdict.egress, conn)
+    lines += _decision_lines(verdict.ingress, conn)
     return "\n".join(lines) + "\n"
 
 
@@ -104,6 +108,177 @@ def render_text(verdicts: Sequence[Verdict]) -> str:
         allowed = sum(1 for v in verdicts if v.allowed)
         text += f"\n{len(verdicts)} connections: {allowed} allowed, {len(verdicts) - allowed} denied\n"
     return text
+
+
+# --- decisions in words ---------------------------------------------------------------------------
+
+
+def action_text(decision: Decision) -> str | None:
+    """The `action` of JSON outputs: the rule's action, or what decided without a rule (Calico);
+    None under Kubernetes semantics and for a side Calico does not judge."""
+    decided, profile = ending(decision)
+    return ending_text(decision.action, decided, decision.tier, profile)
+
+
+def ending_text(
+    action: Action | None, decided_by: DecidedBy | None, tier: str | None, profile: str | None
+) -> str | None:
+    if action is not None:
+        return action.value
+    if decided_by is DecidedBy.END_OF_TIER:
+        return f"end of tier {tier}"
+    if decided_by is DecidedBy.NO_POLICY:
+        return "no policy applies"
+    if decided_by is DecidedBy.PROFILE:
+        return f"profile {profile}" if profile else "no profile allows"
+    return None
+
+
+def decision_reasons(decision: Decision, conn: Connection) -> tuple[str, ...]:
+    """The explanation of one direction, most important first."""
+    if decision.semantics is Semantics.K8S:
+        return _k8s_reasons(decision, conn)
+    return (_calico_reason(decision), *(_trail_text(step, decision.direction) for step in decision.trail))
+
+
+def _word(direction: Direction) -> str:
+    return direction.value.lower()
+
+
+_K8S_NOT_JUDGED = {
+    Subject.HOST_ENDPOINT: "is a host endpoint; Kubernetes NetworkPolicies never select host endpoints",
+    Subject.HOST_NETWORK_POD: (
+        "uses the host network; Kubernetes NetworkPolicies do not select host-network pods"
+    ),
+    Subject.OUTSIDE: "is outside the cluster; Kubernetes policies judge only the pod side",
+}
+
+
+def _k8s_reasons(decision: Decision, conn: Connection) -> tuple[str, ...]:
+    direction, pod = decision.direction, decision.subject
+    if decision.decided_by is DecidedBy.NOT_JUDGED:
+        return (f"{_word(direction)} not judged: {pod} {_K8S_NOT_JUDGED[decision.subject_kind]}",)
+    if decision.decided_by is DecidedBy.NOT_ISOLATED:
+        namespace = pod.partition("/")[0]  # a pod key is `namespace/name`
+        return (
+            f"{pod} is not isolated for {_word(direction)}: no NetworkPolicy of namespace "
+            f"{namespace} selects it with policyType {direction.value}",
+        )
+    isolated = f"{pod} is isolated for {_word(direction)} by {', '.join(decision.isolating)}"
+    if decision.decided_by is DecidedBy.NO_RULE:
+        return (f"{isolated}; no rule allows {_traffic(conn, direction)}",)
+    return (_k8s_rule_text(decision, conn), isolated)
+
+
+def _k8s_rule_text(decision: Decision, conn: Connection) -> str:
+    found = decision.k8s_match
+    assert found is not None, "a Kubernetes rule decision records its match"
+    peer = "every peer"
+    if found.peer is not None:
+        peer = f"peer {found.peer} ({describe_peer(found.rule.peers[found.peer])})"
+    port = "every port"
+    if found.port is not None:
+        port = f"port {found.port} ({describe_port(found.rule.ports[found.port])})"
+    direction = decision.direction
+    return (
+        f"allowed by {decision.policy} {_word(direction)} rule {decision.rule}: {peer}, {port} "
+        f"match {_traffic(conn, direction)}"
+    )
+
+
+def _traffic(conn: Connection, direction: Direction) -> str:
+    number = conn.port_number()
+    port = f"{conn.port} ({number})" if isinstance(conn.port, str) and number else f"{conn.port}"
+    if direction is Direction.EGRESS:
+        return f"{conn.protocol.value}/{port} to {endpoint_label(conn.destination)}"
+    return f"{conn.protocol.value}/{port} from {endpoint_label(conn.source)}"
+
+
+def _rule_text(policy: str | None, index: int | None, origin: str | None, direction: Direction) -> str:
+    text = f"{policy} {_word(direction)} rule {index}"
+    plain = f"{_word(direction)}[{index}]"
+    return text if origin == plain else f"{text} (from {origin})"
+
+
+def _trail_text(step: TrailStep, direction: Direction) -> str:
+    if step.policy is None:
+        return f"tier {step.tier}: no rule matched; defaultAction Pass goes on to the next tier"
+    rule = _rule_text(step.policy, step.rule, step.origin, direction)
+    if step.action is Action.LOG:
+        return f"tier {step.tier}: {rule} logs and goes on"
+    return f"tier {step.tier}: {rule} passes to the next tier"
+
+
+def _calico_reason(decision: Decision) -> str:
+    direction, view, decided = _word(decision.direction), decision.subject, decision.decided_by
+    if decided is DecidedBy.NOT_JUDGED:
+        return (
+            f"{direction} not judged: {view} is {Subject.OUTSIDE.value}; "
+            "Calico policy applies only at pods and host endpoints"
+        )
+    if decided is DecidedBy.RULE:
+        assert decision.action is not None, "a Calico rule decision records its action"
+        verb = "allowed" if decision.allowed else "denied"
+        rule = _rule_text(decision.policy, decision.rule, decision.origin, decision.direction)
+        return f"{direction} of {view} {verb} by {rule}: {decision.action.value} (tier {decision.tier})"
+    if decided is DecidedBy.END_OF_TIER:
+        return (
+            f"{direction} of {view} denied at the end of tier {decision.tier}: selected for "
+            f"{direction} by {', '.join(decision.isolating)}, and no rule matched"
+        )
+    return _profile_reason(decision)
+
+
+def _profile_reason(decision: Decision) -> str:
+    direction, view = _word(decision.direction), decision.subject
+    if decision.subject_kind is Subject.POD and decision.decided_by is DecidedBy.NO_POLICY:
+        return f"no policy applies to {view} for {direction}: profile {decision.profile} allows"
+    if decision.profile is not None:
+        return f"{direction} of {view} allowed by profile {decision.profile}: no tier decided"
+    listed = ", ".join(decision.profiles) or "none"
+    return (
+        f"{direction} of host endpoint {view} denied: no tier decided and no profile allows "
+        f"(profiles: {listed}; only {DEFAULT_ALLOW_PROFILE} is known to allow)"
+    )
+
+
+def describe_selector(selector: LabelSelector) -> str:
+    """A kubectl-style rendering: `app=curl,tier in (a,b),!debug`; `{}` for the empty selector."""
+    if selector.is_empty:
+        return "{}"
+    terms = [f"{k}={v}" for k, v in selector.match_labels]
+    for req in selector.match_expressions:
+        values = ",".join(req.values)
+        terms.append(
+            {
+                "In": f"{req.key} in ({values})",
+                "NotIn": f"{req.key} notin ({values})",
+                "Exists": req.key,
+                "DoesNotExist": f"!{req.key}",
+            }[req.operator.value]
+        )
+    return ",".join(terms)
+
+
+def describe_peer(peer: NetworkPolicyPeer) -> str:
+    if peer.ip_block is not None:
+        excluded = "".join(f" except {net}" for net in peer.ip_block.except_)
+        return f"ipBlock {peer.ip_block.cidr}{excluded}"
+    parts = []
+    if peer.namespace_selector is not None:
+        parts.append(f"namespaceSelector {describe_selector(peer.namespace_selector)}")
+    if peer.pod_selector is not None:
+        parts.append(f"podSelector {describe_selector(peer.pod_selector)}")
+    return " and ".join(parts)
+
+
+def describe_port(entry: NetworkPolicyPort) -> str:
+    protocol = entry.protocol.value if entry.protocol is not None else "TCP"
+    if entry.port is None:
+        return f"{protocol}/any"
+    if entry.end_port is not None:
+        return f"{protocol}/{entry.port}-{entry.end_port}"
+    return f"{protocol}/{entry.port}"
 
 
 RENDERERS: dict[str, Callable[[Sequence[Verdict]], str]] = {"text": render_text, "json": render_json}
