@@ -111,10 +111,17 @@ def test_warnings_fail_only_under_strict(runner: CliRunner, tmp_path: Path) -> N
     assert run(runner, path, "--strict")[0] == 1
 
 
-def test_other_kinds_are_listed_not_errors(runner: CliRunner) -> None:
+def test_workloads_and_services_are_read(runner: CliRunner) -> None:
     code, out, err = run(runner, str(LAB / "workloads"))
     assert (code, out) == (0, "7 documents valid\n")
-    assert "skipped Deployment (apps/v1)" in err
+    assert "skipped" not in err
+
+
+def test_other_kinds_are_listed_not_errors(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    code, out, err = run(runner, path)
+    assert (code, out) == (0, "1 document valid\n")
+    assert "skipped ConfigMap (v1)" in err
 
 
 def test_empty_input(runner: CliRunner, tmp_path: Path) -> None:

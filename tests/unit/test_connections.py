@@ -56,7 +56,7 @@ def test_host_endpoint_reference() -> None:
         ("default/curl-two", "no pod default/curl-two in the cluster state (did you mean default/curl?)"),
         ("kube-system/nothing", "no pod kube-system/nothing in the cluster state"),
         ("hep:node2", "no host endpoint node2 in the cluster state (did you mean node1?)"),
-        ("curl", "'curl' is not an endpoint: expected NS/POD, an IP address or hep:NAME"),
+        ("curl", "'curl' is not an endpoint: expected NS/POD, KIND/NS/NAME of a workload, an IP address"),
         ("a/b/c", "'a/b/c' is not an endpoint"),
         ("/curl", "'/curl' is not an endpoint"),
         ("10.0.0.300", "'10.0.0.300' is not an endpoint"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from enum import Enum
 from pathlib import Path
@@ -18,6 +19,17 @@ from translator.cli.common import (
     write_output,
 )
 from translator.cli.options import DefaultDenyChoice, TargetChoice, TieBreak, default_deny_options
+from translator.cli.state import (
+    CLUSTER_HELP,
+    POD_CIDR_OPTION,
+    address_notes,
+    emptiness_warnings,
+    judged_summary,
+    pod_cidrs,
+    service_summary,
+    state_cluster,
+    warn,
+)
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
 from translator.errors import Level, UsageError
 
@@ -52,9 +64,8 @@ def diff(
     paths: list[str] = typer.Argument(
         None, help="BEFORE AFTER (files, folders or '-'), or POLICIES with --migrate."
     ),
-    cluster: str | None = typer.Option(
-        None, "--cluster", help="Cluster state (Namespaces, Pods, HostEndpoints); without it: --symbolic."
-    ),
+    cluster: list[str] = typer.Option([], "--cluster", help=CLUSTER_HELP + " Without it: --symbolic."),
+    pod_cidr: list[str] = POD_CIDR_OPTION,
     symbolic: bool = typer.Option(False, help="Also report changes for pods described by labels."),
     max_symbolic_pods: int = typer.Option(
         2000, min=1, help="Cap on the synthetic pods of --symbolic (the output says when it caps)."
@@ -102,13 +113,21 @@ def diff(
                                    (exclude_namespace, include_namespace),
                                    (dns_selector, dns_namespace, dns_ip), allow_apiserver)
     live = _live(from_cluster, cluster, (context, kubeconfig), namespace)
-    before, after = _sides(paths or [], migration, namespace, live.policies if live else None)
-    state = live.cluster() if live else _cluster(cluster, namespace) if cluster is not None else None
+    loaded = live or (_state(cluster, namespace) if cluster else None)
+    before, after = _sides(paths or [], migration, namespace, _state_policies(loaded, live is not None))
+    cidrs = pod_cidrs(pod_cidr)
+    state = state_cluster(loaded, cidrs) if loaded is not None else None
+    if state is not None:
+        warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
 
     semantic = diff_policies(before, after, state, tie_break=tie_break.value,
                              preview_staged=preview_staged, symbolic=symbolic,
                              max_symbolic_pods=max_symbolic_pods)
+    if state is not None:
+        judged = (*judged_summary(state), *service_summary(state),
+                  *address_notes(state, cidrs, before, after))
+        semantic = dataclasses.replace(semantic, notes=(*semantic.notes, *judged))
     write_output(render_semantic_diff(semantic, output.value, color), output_file)
     raise typer.Exit(EXIT_OK if semantic.is_empty else EXIT_NO)
 
@@ -161,16 +180,28 @@ def _load(path: str, namespace: str) -> Any:
     return loaded
 
 
-def _cluster(path: str, namespace: str) -> Any:
-    return _load(path, namespace).cluster()
+def _state(paths: list[str], namespace: str) -> Any:
+    from translator.cli.state import read_state
+
+    return read_state(paths, namespace)
 
 
-def _live(from_cluster: bool, cluster: str | None, where: tuple[str | None, Path | None],
+def _state_policies(loaded: Any, live: bool) -> Any:
+    """The policies the state holds (a snapshot's, or the live cluster's): they stand for POLICIES
+    (--migrate) or BEFORE when not given. None for a state from files that holds none."""
+    from translator.cli.state import holds_policies
+
+    if loaded is None or not (live or holds_policies(loaded.policies)):
+        return None
+    return loaded.policies
+
+
+def _live(from_cluster: bool, cluster: list[str], where: tuple[str | None, Path | None],
           namespace: str) -> Any:
     """The live cluster's policies and state with --from-cluster (which replaces --cluster)."""
     if not from_cluster:
         return None
-    if cluster is not None:
+    if cluster:
         raise UsageError("give at most one of --cluster STATE and --from-cluster")
     from translator.cluster import load_from_cluster
     from translator.load.registry import LoadContext
@@ -201,19 +232,24 @@ def _sides(paths: list[str], migration: Any, namespace: str, live_policies: Any 
 
 
 def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
+    """BEFORE: everything the input holds (what the cluster enforces today); AFTER: its Calico
+    policies as they are, plus the conversion of its Kubernetes policies (which it replaces)."""
     from translator.convert import convert
+    from translator.convert.existing import after_migration, describe_kept
 
-    if policies.calico_policies or policies.staged_k8s_policies:
-        raise UsageError("--migrate reads Kubernetes NetworkPolicies only; the input holds Calico policies")
     result = convert(policies.k8s_policies, options)
     report(result.diagnostics.items)
     for line in result.report:
         typer.echo(line, err=True)
     result.diagnostics.raise_if_errors()
+    kept = describe_kept(policies)
+    if kept:
+        typer.echo(f"np2calico: note: {len(kept)} Calico objects of the input are kept on both sides: "
+                   + ", ".join(kept), err=True)
     if options.staged:
         # Staged policies replace nothing: they are applied next to the originals, for a preview.
         return policies, policies.merged(result.policy_set)
-    return policies, result.policy_set
+    return policies, after_migration(policies, result.policy_set)
 
 
 def _migration_options(migrate: bool, target: TargetChoice, tier: str | None, staged: bool,

@@ -13,6 +13,18 @@ import typer
 from translator.cli import app
 from translator.cli.common import EXIT_OK, handle_errors, report, write_output
 from translator.cli.options import TieBreak
+from translator.cli.state import (
+    CLUSTER_HELP,
+    POD_CIDR_OPTION,
+    address_notes,
+    emptiness_warnings,
+    holds_policies,
+    note,
+    pod_cidrs,
+    read_state,
+    state_cluster,
+    warn,
+)
 from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION, load_from_cluster
 from translator.errors import InputError, Level, Location, UsageError
 from translator.evaluate.connections import (
@@ -27,6 +39,7 @@ from translator.evaluate.verdict import Verdict
 from translator.load import LoadContext, Loaded, load, read_documents
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection
+from translator.model.common import IPNetwork
 from translator.render.verdicts import RENDERERS
 
 EXAMPLES = """\b
@@ -64,22 +77,29 @@ def _load(paths: Sequence[str], namespace: str) -> Loaded:
 
 def _inputs(
     policies: list[str] | None,
-    cluster_state: str | None,
+    cluster_state: list[str],
     namespace: str,
     live: tuple[bool, str | None, Path | None],
+    cidrs: Sequence[IPNetwork],
 ) -> tuple[Loaded, Cluster]:
-    """Policies and cluster state: from files, or from the live cluster (`--from-cluster`)."""
+    """Policies and cluster state: from files, or from the live cluster (`--from-cluster`).
+
+    Without POLICIES, the policies of the state are judged (a snapshot holds them)."""
     from_cluster, context, kubeconfig = live
-    if from_cluster == (cluster_state is not None):
+    if from_cluster == bool(cluster_state):
         raise UsageError("give exactly one of --cluster STATE and --from-cluster")
-    if not from_cluster:
-        if not policies:
-            raise UsageError("missing POLICIES (files or folders, or - for stdin)")
-        return _load(policies, namespace), _load([cluster_state or ""], namespace).cluster()
-    cluster_loaded = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
-    report(d for d in cluster_loaded.diagnostics if d.level is not Level.ERROR)
-    loaded = _load(policies, namespace) if policies else cluster_loaded
-    return loaded, cluster_loaded.cluster()
+    if from_cluster:
+        state = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
+        report(d for d in state.diagnostics if d.level is not Level.ERROR)
+    else:
+        state = read_state(cluster_state, namespace)
+    loaded = _load(policies, namespace) if policies else state
+    if not policies and not from_cluster and not holds_policies(state.policies):
+        raise UsageError("missing POLICIES (files or folders, or - for stdin): the cluster state holds none")
+    cluster = state_cluster(state, cidrs)
+    warn(emptiness_warnings(cluster, loaded.policies))
+    note(address_notes(cluster, cidrs, loaded.policies))
+    return loaded, cluster
 
 
 def _read_batch(path: str, cluster: Cluster) -> list[Connection]:
@@ -145,9 +165,8 @@ def explain(
         None, help="Policy files or folders; - reads stdin (with --from-cluster: default the cluster's).",
         metavar="POLICIES",
     ),
-    cluster_state: str | None = typer.Option(
-        None, "--cluster", help="Cluster state: Namespaces and Pods as `kubectl get -o yaml` prints them."
-    ),
+    cluster_state: list[str] = typer.Option([], "--cluster", help=CLUSTER_HELP),
+    pod_cidr: list[str] = POD_CIDR_OPTION,
     source: str | None = typer.Option(None, "--from", help="NS/POD, an IP address or hep:NAME."),
     destination: str | None = typer.Option(None, "--to", help="NS/POD, an IP address or hep:NAME."),
     port: str | None = typer.Option(None, "--port", help="Destination port: a number or a port name."),
@@ -181,7 +200,8 @@ def explain(
     _check_mode(connections, single)
     if connections == "-" and "-" in (policies or []):
         raise UsageError("only one of POLICIES and --connections can read stdin")
-    loaded, cluster = _inputs(policies, cluster_state, namespace, (from_cluster, context, kubeconfig))
+    loaded, cluster = _inputs(policies, cluster_state, namespace, (from_cluster, context, kubeconfig),
+                              pod_cidrs(pod_cidr))
     if connections is not None:
         batch = _read_batch(connections, cluster)
     else:

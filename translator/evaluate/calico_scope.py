@@ -119,10 +119,10 @@ class EndpointViews:
 
     def _build(self, endpoint: Pod | HostEndpoint | IPAddress, address: IPAddress | None) -> EndpointView:
         if isinstance(endpoint, Pod) and endpoint.host_network:
-            return self._by_address(address, f"{endpoint.key} (host network)")
+            return self._by_address(address, f"{endpoint.label} (host network)")
         if isinstance(endpoint, Pod):
             labels = pod_labels(endpoint, self._cluster.namespace(endpoint.namespace).labels)
-            return EndpointView(endpoint.key, EndpointKind.POD, labels, endpoint.namespace, endpoint)
+            return EndpointView(endpoint.label, EndpointKind.POD, labels, endpoint.namespace, endpoint)
         if isinstance(endpoint, HostEndpoint):
             return EndpointView(endpoint.key, EndpointKind.HOST, dict(endpoint.labels), None, endpoint)
         return self._by_address(endpoint, str(endpoint))

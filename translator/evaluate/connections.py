@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from translator.errors import Diagnostics, InputError, Location
-from translator.model.cluster import Cluster, Connection, Endpoint, HostEndpoint, Pod
+from translator.model.cluster import WORKLOAD_KINDS, Cluster, Connection, Endpoint, HostEndpoint, Pod
 from translator.model.common import MAX_PORT, MIN_PORT, IPAddress, Protocol
 
 HEP_PREFIX = "hep:"
@@ -50,7 +50,8 @@ def _resolve_pod(text: str, cluster: Cluster, location: Location) -> EndpointRef
     if pod is None:
         known = [p.key for p in cluster.pods]
         hint = _suggest(text, known)
-        raise InputError.at(location, f"no pod {text} in the cluster state{hint}")
+        what = "workload" if text.count("/") == 2 else "pod"
+        raise InputError.at(location, f"no {what} {text} in the cluster state{hint}")
     return EndpointRef(pod)
 
 
@@ -79,9 +80,14 @@ def resolve_endpoint(text: object, cluster: Cluster, location: Location) -> Endp
     ip = _ip_or_none(text) if "/" not in text else None  # an IP literal never holds a '/'
     if ip is not None:
         return EndpointRef(cluster.endpoint_for_ip(ip), ip)
-    if text.count("/") == 1 and all(text.split("/")):
+    if text.count("/") == 1 and all(text.split("/")) and not any(c.isspace() for c in text):
         return _resolve_pod(text, cluster, location)
-    raise InputError.at(location, f"{text!r} is not an endpoint: expected NS/POD, an IP address or hep:NAME")
+    workload = " ".join(text.split()).replace(" ", "/", 1)  # `deployment ns/name`, as reports write it
+    kind, _, rest = workload.partition("/")
+    if kind.lower() in WORKLOAD_KINDS and rest.count("/") == 1 and all(rest.split("/")):
+        return _resolve_pod(f"{kind.lower()}/{rest}", cluster, location)
+    raise InputError.at(location, f"{text!r} is not an endpoint: expected NS/POD, KIND/NS/NAME of a "
+                                  "workload, an IP address or hep:NAME")
 
 
 def parse_protocol(value: object, location: Location) -> Protocol:

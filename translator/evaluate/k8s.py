@@ -100,7 +100,7 @@ class K8sEvaluator:
             return _not_judged(subject, direction)
         isolating = self.isolating_policies(pod, direction)
         if not isolating:
-            return Decision(Semantics.K8S, direction, True, DecidedBy.NOT_ISOLATED, pod.key)
+            return Decision(Semantics.K8S, direction, True, DecidedBy.NOT_ISOLATED, label(pod))
         side = ConnectionSide(pod.namespace, peer, peer_address, conn.protocol, port, conn.destination)
         for policy in isolating:
             for index, rule in enumerate(policy.rules(direction)):
@@ -108,7 +108,7 @@ class K8sEvaluator:
                 if found is not None:
                     return _allowed(direction, pod, isolating, policy, index, found)
         return Decision(
-            Semantics.K8S, direction, False, DecidedBy.NO_RULE, pod.key, isolating=_keys(isolating)
+            Semantics.K8S, direction, False, DecidedBy.NO_RULE, label(pod), isolating=_keys(isolating)
         )
 
 
@@ -148,7 +148,7 @@ def _allowed(
         direction,
         True,
         DecidedBy.RULE,
-        pod.key,
+        label(pod),
         policy=policy.key,
         rule=index,
         k8s_match=match,

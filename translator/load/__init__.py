@@ -21,10 +21,15 @@ from typing import Any, TextIO
 from translator.errors import Diagnostic, Diagnostics, InputError, Level, Location
 from translator.load import calico as calico_parsers
 from translator.load import k8s as k8s_parsers
+from translator.load import services as service_parsers
+from translator.load import workloads as workload_parsers
+from translator.load.cluster_state import DEFAULT_POD_CIDRS, build_cluster
 from translator.load.documents import Document, read_documents
 from translator.load.registry import LoadContext, Parser
 from translator.model import calico, k8s
 from translator.model.cluster import Cluster, HostEndpoint, Namespace, Pod
+from translator.model.common import IPNetwork
+from translator.model.services import EndpointSlice, Service
 
 __all__ = [
     "Document",
@@ -50,14 +55,28 @@ class Loaded:
     diagnostics: tuple[Diagnostic, ...] = ()
     document_count: int = 0
     invalid_document_count: int = 0
+    workloads: tuple[workload_parsers.Workload, ...] = ()
+    pod_owners: Mapping[str, tuple[workload_parsers.OwnerRef, ...]] = field(default_factory=dict)
+    services: tuple[Service, ...] = ()
+    endpoint_slices: tuple[EndpointSlice, ...] = ()
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.level is Level.ERROR)
 
-    def cluster(self) -> Cluster:
-        """The cluster state: namespaces (plus any a pod uses), pods and host endpoints."""
-        return Cluster.build(self.namespaces, self.pods, self.host_endpoints)
+    def cluster(self, pod_cidrs: Sequence[IPNetwork] = DEFAULT_POD_CIDRS) -> Cluster:
+        """The cluster state: namespaces (plus any a pod uses), pods, one endpoint per workload
+        (addressed from `pod_cidrs`), host endpoints and Services."""
+        return self.cluster_with_notes(pod_cidrs)[0]
+
+    def cluster_with_notes(
+        self, pod_cidrs: Sequence[IPNetwork] = DEFAULT_POD_CIDRS
+    ) -> tuple[Cluster, list[Diagnostic]]:
+        """The cluster state, and notes on how workloads were counted and Services backed."""
+        return build_cluster(
+            self.namespaces, self.pods, self.pod_owners, self.workloads,
+            (self.host_endpoints, self.services, self.endpoint_slices), pod_cidrs,
+        )
 
     def raise_if_errors(self) -> None:
         """InputError with every error (and the warnings, which often explain them)."""
@@ -67,7 +86,8 @@ class Loaded:
 
 def parsers() -> dict[tuple[str, str], Parser]:
     """Every known (apiVersion, kind): Kubernetes kinds and Calico kinds."""
-    return {**k8s_parsers.PARSERS, **calico_parsers.PARSERS}
+    return {**k8s_parsers.PARSERS, **workload_parsers.PARSERS, **service_parsers.PARSERS,
+            **calico_parsers.PARSERS}
 
 
 def load(
@@ -172,8 +192,15 @@ class _Collector:
         self.namespaces: list[Namespace] = []
         self.pods: list[Pod] = []
         self.host_endpoints: list[HostEndpoint] = []
+        self.workloads: list[workload_parsers.Workload] = []
+        self.pod_owners: dict[str, tuple[workload_parsers.OwnerRef, ...]] = {}
+        self.services: list[Service] = []
+        self.endpoint_slices: list[EndpointSlice] = []
 
     def add(self, obj: Any, location: Location) -> None:
+        if isinstance(obj, workload_parsers.OwnedPod):
+            self.pod_owners.setdefault(obj.pod.key, obj.owners)
+            obj = obj.pod
         identity, bucket = self._place(obj)
         first = self.seen.setdefault(identity, location)
         if first is not location:
@@ -197,6 +224,12 @@ class _Collector:
             return f"Pod {obj.key}", self.pods
         if isinstance(obj, HostEndpoint):
             return f"HostEndpoint {obj.name}", self.host_endpoints
+        if isinstance(obj, workload_parsers.Workload):
+            return f"{obj.kind} {obj.namespace}/{obj.name}", self.workloads
+        if isinstance(obj, Service):
+            return f"Service {obj.key}", self.services
+        if isinstance(obj, EndpointSlice):
+            return f"EndpointSlice {obj.key}", self.endpoint_slices
         raise TypeError(f"a parser returned an unsupported object: {type(obj).__name__}")
 
     def result(self, document_count: int, invalid_document_count: int) -> Loaded:
@@ -214,4 +247,8 @@ class _Collector:
             diagnostics=tuple(self.diags.items),
             document_count=document_count,
             invalid_document_count=invalid_document_count,
+            workloads=tuple(self.workloads),
+            pod_owners=dict(self.pod_owners),
+            services=tuple(self.services),
+            endpoint_slices=tuple(self.endpoint_slices),
         )

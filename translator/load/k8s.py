@@ -261,7 +261,7 @@ def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: L
         name=name or "",
         labels=labels,
         ips=_pod_ips(mapping(body.get("status")), loc.child("status"), diags),
-        ports=_container_ports(spec, loc.child("spec"), diags),
+        ports=container_ports(spec, loc.child("spec"), diags),
         service_account=text(spec.get("serviceAccountName")) or text(spec.get("serviceAccount")) or "default",
         host_network=spec.get("hostNetwork") is True,
     )
@@ -283,7 +283,7 @@ def _pod_ips(status: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tu
     return tuple(dict.fromkeys(found))
 
 
-def _container_ports(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[ContainerPort, ...]:
+def container_ports(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[ContainerPort, ...]:
     """Ports of every container, and of sidecars (init containers with `restartPolicy: Always`)."""
     ports: list[ContainerPort] = []
     for group in ("containers", "initContainers"):

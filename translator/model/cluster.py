@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from translator.model.common import IPAddress, Labels, Protocol
+from translator.model.services import EndpointSlice, Service
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
+# The kinds whose pod template is read as one endpoint, as `Pod.workload` names them.
+WORKLOAD_KINDS = ("deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob",
+                  "replicationcontroller")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,13 @@ def _first_named(ports: tuple[ContainerPort, ...], name: str, protocol: Protocol
 
 @dataclass(frozen=True)
 class Pod:
+    """A pod, or the pods of one workload (`workload` is its kind in lower case, e.g. `deployment`).
+
+    A workload's pods all share its template: they are judged as one endpoint, named
+    `deployment default/color-api`; traffic between two of its replicas is the workload to itself.
+    Template pods have no address of their own: the loader gives them one from the pod CIDR.
+    """
+
     namespace: str
     name: str
     labels: Labels = field(default_factory=dict, hash=False)
@@ -48,10 +59,26 @@ class Pod:
     ports: tuple[ContainerPort, ...] = ()
     service_account: str = "default"
     host_network: bool = False
+    workload: str | None = None
 
     @property
     def key(self) -> str:
+        """Unique in a cluster: `ns/pod`, or `kind/ns/name` for a workload."""
+        if self.workload is not None:
+            return f"{self.workload}/{self.namespace}/{self.name}"
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def label(self) -> str:
+        """How reports name it: `ns/pod`, or `deployment ns/name` for a workload."""
+        if self.workload is not None:
+            return f"{self.workload} {self.namespace}/{self.name}"
+        return self.key
+
+    @property
+    def short_label(self) -> str:
+        """Within its namespace: the pod's name, or `deployment ns/name` (a workload keeps its kind)."""
+        return self.name if self.workload is None else self.label
 
     def named_port(self, name: str, protocol: Protocol) -> int | None:
         """The number a connection to the named port uses: the first declared (as a Service's
@@ -64,7 +91,7 @@ class Pod:
         return _all_named(self.ports, name, protocol)
 
     def __str__(self) -> str:
-        return self.key
+        return self.label
 
 
 @dataclass(frozen=True)
@@ -102,8 +129,10 @@ Endpoint = Pod | HostEndpoint | IPAddress
 
 
 def endpoint_label(endpoint: Endpoint) -> str:
-    """How an endpoint is written on the command line and in reports: `ns/pod`, `hep:name` or an IP."""
-    return endpoint.key if isinstance(endpoint, (Pod, HostEndpoint)) else str(endpoint)
+    """How an endpoint is named in reports: `ns/pod`, `deployment ns/name`, `hep:name` or an IP."""
+    if isinstance(endpoint, Pod):
+        return endpoint.label
+    return endpoint.key if isinstance(endpoint, HostEndpoint) else str(endpoint)
 
 
 @dataclass(frozen=True)
@@ -174,6 +203,8 @@ class Cluster:
     namespaces: Mapping[str, Namespace] = field(default_factory=dict, hash=False)
     pods: tuple[Pod, ...] = ()
     host_endpoints: tuple[HostEndpoint, ...] = ()
+    services: tuple[Service, ...] = ()
+    endpoint_slices: tuple[EndpointSlice, ...] = ()
 
     @classmethod
     def build(
@@ -181,13 +212,27 @@ class Cluster:
         namespaces: Iterable[Namespace] = (),
         pods: Iterable[Pod] = (),
         host_endpoints: Iterable[HostEndpoint] = (),
+        services: Iterable[Service] = (),
+        endpoint_slices: Iterable[EndpointSlice] = (),
     ) -> Cluster:
         """A cluster in which every namespace a pod uses exists (with its automatic label)."""
         by_name = {ns.name: ns for ns in namespaces}
         pods = tuple(pods)
         for pod in pods:
             by_name.setdefault(pod.namespace, Namespace.create(pod.namespace))
-        return cls(dict(sorted(by_name.items())), pods, tuple(host_endpoints))
+        return cls(dict(sorted(by_name.items())), pods, tuple(host_endpoints), tuple(services),
+                   tuple(endpoint_slices))
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
+
+    def slices_of(self, service: Service) -> tuple[EndpointSlice, ...]:
+        return tuple(e for e in self.endpoint_slices
+                     if e.namespace == service.namespace and e.service == service.name)
+
+    def services_selecting(self, pod: Pod) -> tuple[Service, ...]:
+        """The Services whose selector picks `pod` (same namespace)."""
+        return tuple(s for s in self.services if s.namespace == pod.namespace and s.selects(pod.labels))
 
     def namespace(self, name: str) -> Namespace:
         """The namespace called `name`; one absent from the state has only its automatic label."""

@@ -1,0 +1,137 @@
+"""The cluster state of `--cluster` (repeatable: the files are read as one state) and `--pod-cidr`.
+
+Shared by the commands that judge traffic on a cluster (explain, diff). Notes on how workloads
+were counted and addressed, and warnings about Services, go to stderr like the loader's.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+
+from translator.cli.common import report
+from translator.errors import Level, UsageError
+from translator.load import LoadContext, Loaded, load
+from translator.model.calico import PolicySet
+from translator.model.cluster import Cluster
+from translator.model.common import IPNetwork
+
+CLUSTER_HELP = (
+    "Cluster state: Namespaces, Pods, workloads (Deployments, StatefulSets, DaemonSets, Jobs, "
+    "CronJobs, ReplicaSets, ReplicationControllers), Services, EndpointSlices and HostEndpoints; "
+    "files, folders or '-', as kubectl get -o yaml, helm template or kustomize build print them. "
+    "Repeat to merge several."
+)
+POD_CIDR_OPTION: Any = typer.Option(
+    [], "--pod-cidr",
+    help="Pod CIDR of the cluster (repeat for dual stack; default 10.244.0.0/16): workload pods, "
+         "which have no address yet, are judged with one from it.",
+)
+
+
+def pod_cidrs(values: Sequence[str]) -> tuple[IPNetwork, ...]:
+    from translator.load.cluster_state import DEFAULT_POD_CIDRS
+
+    if not values:
+        return DEFAULT_POD_CIDRS
+    found = []
+    for value in values:
+        try:
+            found.append(ipaddress.ip_network(value, strict=True))
+        except ValueError as exc:
+            raise UsageError(f"--pod-cidr {value!r}: {exc}") from None
+    if len({n.version for n in found}) != len(found):
+        raise UsageError("--pod-cidr: give at most one CIDR per IP family")
+    return tuple(found)
+
+
+def read_state(paths: Sequence[str], namespace: str) -> Loaded:
+    """Every `--cluster` input read as one state (an object defined twice is an error)."""
+    loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
+    report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
+    return loaded
+
+
+def state_cluster(loaded: Loaded, cidrs: Sequence[IPNetwork]) -> Cluster:
+    """The cluster of a state, with its notes (workloads counted, Services unbacked) reported."""
+    cluster, notes = loaded.cluster_with_notes(cidrs)
+    report(notes)
+    return cluster
+
+
+def address_notes(cluster: Cluster, cidrs: Sequence[IPNetwork], *policy_sets: PolicySet) -> list[str]:
+    """How ipBlocks were judged for workload pods (which have no address of their own)."""
+    from translator.load.cluster_state import ip_block_notes
+
+    return ip_block_notes(cluster, (c for ps in policy_sets for c in policy_cidrs(ps)), cidrs)
+
+
+def policy_cidrs(policies: PolicySet) -> list[IPNetwork]:
+    """Every CIDR a rule of `policies` names (ipBlocks, and Calico nets / notNets)."""
+    found: list[IPNetwork] = []
+    for k8s_policy in (*policies.k8s_policies, *(s.policy for s in policies.staged_k8s_policies)):
+        for rule in (*k8s_policy.ingress, *k8s_policy.egress):
+            for peer in rule.peers:
+                if peer.ip_block is not None:
+                    found += [peer.ip_block.cidr, *peer.ip_block.except_]
+    for calico_policy in policies.calico_policies:
+        for calico_rule in (*calico_policy.spec.ingress, *calico_policy.spec.egress):
+            for side in (calico_rule.source, calico_rule.destination):
+                found += [*side.nets, *side.not_nets]
+    return found
+
+
+def emptiness_warnings(cluster: Cluster, policies: PolicySet) -> list[str]:
+    """A verdict on a cluster without pods is an answer about nothing: say so, and name the
+    namespaces whose policies select pods the state does not have."""
+    judged = [p for p in cluster.pods if not p.host_network]
+    if not cluster.pods:
+        return ["the cluster state holds no pod and no workload: every answer is about nothing; "
+                "give the workloads with --cluster (manifests, helm template or kustomize build output)"]
+    populated = {p.namespace for p in judged}
+    namespaced = (*policies.k8s_policies, *policies.staged_k8s_policies, *policies.calico_policies)
+    policy_namespaces = sorted({ns for p in namespaced if (ns := getattr(p, "namespace", None))})
+    return [f"namespace {ns} has policies but 0 pods in the cluster state: nothing in it is judged"
+            for ns in policy_namespaces if ns not in populated]
+
+
+def warn(messages: Sequence[str]) -> None:
+    for message in messages:
+        typer.echo(f"np2calico: warning: {message}", err=True)
+
+
+def note(messages: Sequence[str]) -> None:
+    for message in messages:
+        typer.echo(f"np2calico: note: {message}", err=True)
+
+
+def judged_summary(cluster: Cluster) -> list[str]:
+    """What a verdict was computed on: pods and workloads per namespace, host-network ones apart."""
+    lines = []
+    for namespace in sorted({p.namespace for p in cluster.pods} | set(cluster.namespaces)):
+        members = [p for p in cluster.pods if p.namespace == namespace]
+        pods = sum(1 for p in members if p.workload is None and not p.host_network)
+        workloads = sum(1 for p in members if p.workload is not None and not p.host_network)
+        lines.append(f"namespace {namespace}: {pods} pod(s), {workloads} workload(s)")
+    host = sorted(p.label for p in cluster.pods if p.host_network)
+    if host:
+        lines.append(f"host network, judged as their node: {', '.join(host)}")
+    return lines
+
+
+def service_summary(cluster: Cluster) -> list[str]:
+    """Which pods and workloads each Service selects, so that pod groups read as Services."""
+    lines = []
+    for service in sorted(cluster.services, key=lambda s: s.key):
+        backing = sorted(p.label for p in cluster.pods
+                         if p.namespace == service.namespace and service.selects(p.labels))
+        if backing:
+            lines.append(f"{service.label} selects {', '.join(backing)}")
+    return lines
+
+
+def holds_policies(policies: PolicySet) -> bool:
+    return bool(policies.k8s_policies or policies.calico_policies or policies.staged_k8s_policies)

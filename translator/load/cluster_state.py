@@ -1,0 +1,187 @@
+"""The cluster state from what was read: pods, workloads (one endpoint each), Services.
+
+Objects the cluster would create twice count once. A workload owned by another one of the state
+(a ReplicaSet of a Deployment, a Job of a CronJob) is represented by its owner; a workload whose
+pods are in the state is represented by those pods, which have real addresses. Ownership is read
+from `metadata.ownerReferences`; manifests rendered by `helm template` or printed without them
+are matched the way controllers name what they make: the owned object's name is the owner's name
+and a suffix, and the owner's selector picks its labels.
+
+Template pods have no address. Each remaining workload gets one, per pod CIDR, from the top of the
+CIDR down (skipping addresses pods of the state hold), so that ipBlocks are judged on an address
+a pod of that cluster could have; `ip_block_notes` says where the verdict depends on which.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+
+from translator.errors import Diagnostic, Level, Location
+from translator.load.workloads import OwnerRef, Workload
+from translator.model.cluster import Cluster, HostEndpoint, Namespace, Pod
+from translator.model.common import IPAddress, IPNetwork, LabelSelector
+from translator.model.services import EndpointSlice, Service
+
+DEFAULT_POD_CIDRS: tuple[IPNetwork, ...] = (ipaddress.ip_network("10.244.0.0/16"),)
+
+Identity = tuple[str, str, str]  # (kind, namespace, name)
+
+
+def build_cluster(
+    namespaces: Sequence[Namespace],
+    pods: Sequence[Pod],
+    pod_owners: Mapping[str, tuple[OwnerRef, ...]],
+    workloads: Sequence[Workload],
+    extra: tuple[Sequence[HostEndpoint], Sequence[Service], Sequence[EndpointSlice]] = ((), (), ()),
+    pod_cidrs: Sequence[IPNetwork] = DEFAULT_POD_CIDRS,
+) -> tuple[Cluster, list[Diagnostic]]:
+    """The cluster, and notes on how workloads were counted and addressed."""
+    host_endpoints, services, slices = extra
+    notes: list[Diagnostic] = []
+    by_identity = {w.identity: w for w in workloads}
+    roots = _roots(workloads, pods, pod_owners, by_identity, notes)
+    kept = [w for w in roots.values() if w is not None]
+    addressed = _addressed([w.template for w in kept], pods, pod_cidrs)
+    cluster = Cluster.build(namespaces, [*pods, *addressed], host_endpoints, services, slices)
+    notes += service_notes(cluster)
+    return cluster, notes
+
+
+def _roots(
+    workloads: Sequence[Workload],
+    pods: Sequence[Pod],
+    pod_owners: Mapping[str, tuple[OwnerRef, ...]],
+    by_identity: Mapping[Identity, Workload],
+    notes: list[Diagnostic],
+) -> dict[Identity, Workload | None]:
+    """Each top-level workload, None when its pods of the state stand for it."""
+    roots: dict[Identity, Workload | None] = {}
+    for workload in workloads:
+        root = _root(workload, by_identity)
+        if root is workload:
+            roots.setdefault(workload.identity, workload)
+        else:
+            notes.append(_info(workload.location, f"{_label(workload)} is counted as {_label(root)}, "
+                                                  "which owns it"))
+    pods_of: dict[Identity, int] = {}
+    for pod in pods:
+        owner = _parent(pod.namespace, pod.name, pod.labels, pod_owners.get(pod.key, ()), by_identity, None)
+        if owner is not None:
+            top = _root(owner, by_identity)
+            pods_of[top.identity] = pods_of.get(top.identity, 0) + 1
+    for identity, count in sorted(pods_of.items()):
+        workload = roots.get(identity)
+        if workload is not None:
+            notes.append(_info(workload.location, f"{_label(workload)} is judged by its {count} pod(s) "
+                                                  "of the cluster state"))
+            roots[identity] = None
+    return roots
+
+
+def _root(workload: Workload, by_identity: Mapping[Identity, Workload]) -> Workload:
+    seen = {workload.identity}
+    current = workload
+    while True:
+        parent = _parent(current.namespace, current.name, current.template.labels, current.owners,
+                         by_identity, current)
+        if parent is None or parent.identity in seen:
+            return current
+        seen.add(parent.identity)
+        current = parent
+
+
+def _parent(
+    namespace: str, name: str, labels: Mapping[str, str], owners: tuple[OwnerRef, ...],
+    by_identity: Mapping[Identity, Workload], itself: Workload | None,
+) -> Workload | None:
+    """The workload of the state that made this object: named by an owner reference, else (no
+    references at all) the one whose name prefixes this name and whose selector picks its labels."""
+    if owners:
+        named = ((kind, namespace, owner) for kind, owner in owners)
+        return next((by_identity[i] for i in named if i in by_identity), None)
+    candidates = [
+        w for w in by_identity.values()
+        if w is not itself and w.namespace == namespace and name.startswith(f"{w.name}-")
+        and _selector(w).matches(labels)
+    ]
+    return max(candidates, key=lambda w: (len(w.name), w.kind), default=None)
+
+
+def _selector(workload: Workload) -> LabelSelector:
+    if workload.selector is not None and not workload.selector.is_empty:
+        return workload.selector
+    return LabelSelector.of(workload.template.labels)  # a CronJob has no selector of its own
+
+
+def _addressed(templates: Sequence[Pod], pods: Sequence[Pod], pod_cidrs: Sequence[IPNetwork]) -> list[Pod]:
+    """Template pods with an address per pod CIDR; host-network ones are judged as their node."""
+    used = {ip for pod in pods for ip in pod.ips}
+    free = [_free_addresses(cidr, used) for cidr in pod_cidrs]
+    result = []
+    for template in sorted(templates, key=lambda p: p.key):
+        if template.host_network:
+            result.append(template)
+            continue
+        ips = tuple(ip for ip in (next(addresses, None) for addresses in free) if ip is not None)
+        result.append(replace(template, ips=ips))
+    return result
+
+
+def _free_addresses(cidr: IPNetwork, used: set[IPAddress]) -> Iterator[IPAddress]:
+    """Addresses of `cidr` from the top down (not the broadcast address), skipping used ones."""
+    last = int(cidr.broadcast_address) - (1 if cidr.version == 4 else 0)
+    first = int(cidr.network_address) + 1
+    build = type(cidr.network_address)
+    for number in range(last, first - 1, -1):
+        ip = build(number)
+        if ip not in used:
+            yield ip
+
+
+def ip_block_notes(cluster: Cluster, cidrs: Iterable[IPNetwork], pod_cidrs: Sequence[IPNetwork]) -> list[str]:
+    """How ipBlocks that could hold pod addresses were judged, for a cluster with workloads."""
+    if not any(p.workload for p in cluster.pods):
+        return []
+    shown = ", ".join(str(c) for c in pod_cidrs)
+    notes = [f"workload pods have no address of their own: each was given one from the pod CIDR {shown} "
+             "(--pod-cidr)"]
+    for cidr in sorted(set(cidrs), key=lambda c: (c.version, c)):  # type: ignore[arg-type,return-value]
+        for pod_cidr in pod_cidrs:
+            partial = cidr.overlaps(pod_cidr) and not pod_cidr.subnet_of(cidr)  # type: ignore[arg-type]
+            if cidr.version == pod_cidr.version and partial:
+                notes.append(f"ipBlock {cidr} holds part of the pod CIDR {pod_cidr}: its verdict for "
+                             "a workload depends on the pod's address")
+    return notes
+
+
+def service_notes(cluster: Cluster) -> list[Diagnostic]:
+    """Warnings for Services the state cannot back: no pod selected, a target port name no
+    selected pod declares (the endpoints controller then leaves those pods out of that port)."""
+    notes: list[Diagnostic] = []
+    for service in cluster.services:
+        where = service.origin or Location(f"Service {service.key}")
+        if not service.selector:
+            continue
+        backing = [p for p in cluster.pods if p.namespace == service.namespace and service.selects(p.labels)]
+        if not backing:
+            notes.append(Diagnostic(where.child("spec").child("selector"), Level.WARNING,
+                                    f"{service.label} selects no pod or workload of the cluster state"))
+            continue
+        for index, port in enumerate(service.ports):
+            if isinstance(port.target_port, str) and not any(
+                    p.named_port(port.target_port, port.protocol) for p in backing):
+                here = where.child("spec").child("ports").child(index).child("targetPort")
+                notes.append(Diagnostic(here, Level.WARNING, (
+                    f"no pod {service.label} selects declares a {port.protocol.value} container port "
+                    f"named {port.target_port!r}: the port has no endpoints")))
+    return notes
+
+
+def _label(workload: Workload) -> str:
+    return workload.template.label
+
+
+def _info(location: Location, message: str) -> Diagnostic:
+    return Diagnostic(location, Level.INFO, message)
