@@ -253,12 +253,12 @@ def test_pod_errors(extra: str, path: str, message: str) -> None:
 
 
 def test_other_kinds_are_named_and_skipped() -> None:
-    text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: v1\nkind: Service\n"
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n---\napiVersion: v1\nkind: Secret\n"
     loaded = loaded_from(text)
     assert loaded.errors == ()
     assert messages(loaded, Level.INFO) == [
-        "t.yaml:1: skipped Deployment (apps/v1): np2calico does not use this kind",
-        "t.yaml:2: skipped Service (v1): np2calico does not use this kind",
+        "t.yaml:1: skipped ConfigMap (v1): np2calico does not use this kind",
+        "t.yaml:2: skipped Secret (v1): np2calico does not use this kind",
     ]
 
 
