@@ -7,6 +7,18 @@ and their `except`s cover, boundary ports (1, 65535, each side of an endPort), n
 protocol (one name sometimes declared twice), host endpoints with and without the default-allow
 profile, host-network pods and pods without an address.
 
+Pods also carry the labels a pod may set to impersonate another namespace (issue 9): the `pcns.`
+labels Felix evaluates a namespaceSelector on (a pod's own labels override the ones it inherits
+from its namespace profile, felix/labelindex/label_inheritance_index.go), and the
+`projectcalico.org/*` labels Calico overwrites on the endpoint (libcalico-go conversion
+workload_endpoint_default.go). `pcns.` labels are drawn only for the namespace's *name*
+(`projectcalico.org/name`, `kubernetes.io/metadata.name`): the output names namespaces on
+`projectcalico.org/namespace`, so these must change nothing. A `pcns.` copy of another namespace
+label (`pcns.team`) is left out on purpose: a Kubernetes namespaceSelector on such a label stays a
+Calico namespaceSelector, exactly as spoofable as Calico's own enforcement of it (docs/semantics.md);
+`tests/unit/test_namespace_spoofing.py` pins that. A spoofing DNS look-alike (a `k8s-app: kube-dns`
+pod of another namespace claiming `kube-system`) is drawn too, against the DNS exception.
+
 Policies are built as raw model objects (absent `policyTypes`, ports without protocol) and passed
 through `translator.model.k8s.normalise`, the one defaulting function, like the loader does.
 Examples stay cheap: a few pods, a few policies, a few connections.
@@ -60,6 +72,14 @@ NAMESPACE_LABEL_KEYS = ("team",)
 NAMESPACE_LABEL_VALUES = ("x", "y")
 NAMESPACES = ("alpha", "beta", "kube-system")
 DNS_LABELS = {"k8s-app": "kube-dns"}
+# Labels a pod may set to claim another namespace or identity: none of them may change a verdict.
+SPOOFING_LABELS: dict[str, tuple[str, ...]] = {
+    "pcns.projectcalico.org/name": NAMESPACES,
+    "pcns.kubernetes.io/metadata.name": NAMESPACES,
+    "projectcalico.org/namespace": NAMESPACES,
+    "projectcalico.org/orchestrator": ("k8s", "cni"),
+    "projectcalico.org/serviceaccount": ("default", "admin"),
+}
 
 PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 PORT_NAMES = ("http", "dns", "metrics")
@@ -136,6 +156,13 @@ container_ports = st.builds(
 )
 _booleans = st.booleans()
 _pod_labels = label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)
+_spoofing_labels = st.fixed_dictionaries(
+    {}, optional={k: st.sampled_from(v) for k, v in SPOOFING_LABELS.items()}
+)
+# Most pods are honest; the others carry any mix of the spoofing labels.
+_workload_labels = st.one_of(
+    _pod_labels, st.tuples(_pod_labels, _spoofing_labels).map(lambda t: {**t[0], **t[1]})
+)
 _namespace_labels = label_sets(NAMESPACE_LABEL_KEYS, NAMESPACE_LABEL_VALUES)
 # Two containers may declare one name with different numbers (Kubernetes only warns): a rule's
 # named port then matches each of them.
@@ -143,7 +170,7 @@ _pod_specs = st.tuples(
     st.sampled_from(("v4", "v4", "v4", "v6", "dual", "dual", "host", "none")),
     st.lists(container_ports, max_size=3, unique_by=lambda p: (p.name, p.protocol, p.port)),
     st.sampled_from(NAMESPACES),
-    _pod_labels,
+    _workload_labels,
 )
 _hep_specs = st.tuples(
     _pod_labels,
@@ -178,6 +205,15 @@ def dns_pod(index: int) -> Pod:
     )
 
 
+def fake_dns_pod(index: int, namespace: str) -> Pod:
+    """A pod of another namespace dressed as a DNS pod of kube-system: the DNS exception of the
+    default deny must not reach it."""
+    labels = {**DNS_LABELS, "pcns.projectcalico.org/name": "kube-system"}
+    labels["pcns.kubernetes.io/metadata.name"] = "kube-system"
+    ports = (ContainerPort(53, Protocol.UDP, "dns"), ContainerPort(53, Protocol.TCP, "dns-tcp"))
+    return Pod(namespace, f"fake-dns-{index}", labels, (POD_IPV4[index],), ports)
+
+
 def host_endpoint(index: int, labels: dict[str, str], profiles: tuple[str, ...], ports: list) -> HostEndpoint:
     """A host endpoint, sometimes with pod-like labels and named ports (which pod peers must ignore)."""
     return HostEndpoint(
@@ -191,6 +227,8 @@ def host_endpoint(index: int, labels: dict[str, str], profiles: tuple[str, ...],
 
 
 _hep_lists = st.lists(_hep_specs, max_size=1)
+_covered_namespaces = st.sampled_from([n for n in NAMESPACES if n != "kube-system"])
+_quarter = st.integers(0, 3).map(lambda n: n == 0)
 _all_namespace_labels = st.tuples(*(_namespace_labels for _ in NAMESPACES))
 
 
@@ -205,6 +243,8 @@ def clusters(draw: st.DrawFn, max_pods: int = 4, with_dns: bool | None = None) -
     members = [pod(i, *spec) for i, spec in enumerate(specs)]
     if with_dns if with_dns is not None else draw(_booleans):
         members.append(dns_pod(len(specs)))
+    if draw(_quarter):
+        members.append(fake_dns_pod(len(members), draw(_covered_namespaces)))
     heps = [host_endpoint(i, *spec) for i, spec in enumerate(draw(_hep_lists))]
     labels = draw(_all_namespace_labels)
     namespaces = [Namespace.create(name, extra) for name, extra in zip(NAMESPACES, labels, strict=True)]
@@ -326,7 +366,7 @@ def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
     When the cluster runs DNS pods, a quarter of the connections are DNS queries to them (UDP or
     TCP 53), the traffic a default deny's DNS exception is about.
     """
-    dns_pods = [p for p in cluster.pods if p.labels == DNS_LABELS]
+    dns_pods = [p for p in cluster.pods if DNS_LABELS.items() <= p.labels.items()]
     if dns_pods and draw(_quarter):
         return _dns_query(draw, cluster, dns_pods)
     everything = endpoints(cluster)
@@ -337,7 +377,6 @@ def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
     return Connection(source, destination, protocol, port, *_addresses(draw, source, destination))
 
 
-_quarter = st.integers(0, 3).map(lambda n: n == 0)
 # Connections also probe one past each edge of the policies' ports and ranges.
 CONNECTION_PORTS = tuple(sorted({*PORT_NUMBERS, 52, 54, 79, 82, 442, 444, 65534}))
 _connection_ports = st.one_of(st.sampled_from(CONNECTION_PORTS), st.sampled_from(PORT_NAMES))

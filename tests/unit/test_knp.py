@@ -208,6 +208,13 @@ def _calico_may_differ(endpoint: object) -> bool:
     return isinstance(endpoint, HostEndpoint) and bool(endpoint.ports)
 
 
+def _claims_a_namespace(endpoint: object) -> bool:
+    """A pod with `pcns.` labels of its own defeats a namespaceSelector as Calico enforces it
+    (Felix: endpoint labels beat inherited ones). A real upstream difference (issue 9), which
+    np2calico's output does not share (tests/unit/test_namespace_spoofing.py)."""
+    return isinstance(endpoint, Pod) and any(k.startswith("pcns.") for k in endpoint.labels)
+
+
 @settings(max_examples=examples(ci=400, dev=100))
 @given(scenarios())
 def test_calico_enforcement_of_k8s_policies_matches_k8s_semantics(scenario: Scenario) -> None:
@@ -233,6 +240,8 @@ def _assert_same_at_pods(
     k8s_evaluator = K8sEvaluator(policies, cluster)
     calico_evaluator = CalicoEvaluator(calico.PolicySet(k8s_policies=policies), cluster)
     for conn in connections:
+        if _claims_a_namespace(conn.source) or _claims_a_namespace(conn.destination):
+            continue
         expected, actual = k8s_evaluator.evaluate(conn), calico_evaluator.evaluate(conn)
         if _is_workload(conn.source) and not _calico_may_differ(conn.destination):
             assert actual.egress.allowed == expected.egress.allowed, (conn, expected.egress, actual.egress)
