@@ -99,3 +99,39 @@ def test_invalid_policy_names_file_and_field(tmp_path: Path) -> None:
     result = run("verify", POLICIES, str(bad))
     assert result.exit_code == 2
     assert "bad.yaml" in result.output and "selector" in result.output
+
+
+def test_convert_verify_writes_a_proven_output(tmp_path: Path) -> None:
+    out = tmp_path / "calico.yaml"
+    result = run("convert", POLICIES, "--verify", "--output-file", str(out))
+    assert result.exit_code == 0, result.output
+    assert "verified: equivalent for every possible pod" in result.output
+    assert out.read_text(encoding="utf-8").startswith(("apiVersion", "---", "#"))
+
+
+def test_convert_verify_refuses_default_deny() -> None:
+    result = run("convert", POLICIES, "--verify", "--default-deny", "global")
+    assert result.exit_code == 2
+    assert "--default-deny changes traffic on purpose" in result.output
+
+
+def test_convert_verify_refuses_to_write_a_wrong_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A converter defect (here: the first policy of the output lost) is caught before writing."""
+    import dataclasses
+
+    import translator.convert as conversion
+
+    real = conversion.convert
+
+    def losing_one(*args: object, **kwargs: object) -> conversion.ConversionResult:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        return dataclasses.replace(result, policies=result.policies[1:])
+
+    monkeypatch.setattr(conversion, "convert", losing_one)
+    out = tmp_path / "calico.yaml"
+    result = run("convert", POLICIES, "--verify", "--output-file", str(out))
+    assert result.exit_code == 1, result.output
+    assert "NOT equivalent" in result.output and "Reproduce:" in result.output
+    assert not out.exists()

@@ -82,6 +82,10 @@ def convert(
     output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
     namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
     strict: bool = typer.Option(False, help="Treat every diagnostic as fatal (exit 1, nothing written)."),
+    verify: bool = typer.Option(
+        False, help="Prove the output equivalent for every possible pod first (z3); exit 1 and write "
+        "nothing, with a witness, if it is not."
+    ),
     from_cluster: bool = FROM_CLUSTER_OPTION,
     context: str | None = CONTEXT_OPTION,
     kubeconfig: Path | None = KUBECONFIG_OPTION,
@@ -124,9 +128,37 @@ def convert(
         typer.echo(line, err=True)
     if strict and diagnostics:
         raise typer.Exit(EXIT_NO)
+    if verify:
+        _prove(policies, options, result, paths or ["--from-cluster"])
     text = RENDERERS[output.value](manifests(result.tiers, result.policies))
     write_output(text, output_file)
     raise typer.Exit(EXIT_OK)
+
+
+def _prove(policies: Any, options: Any, result: Any, inputs: list[str]) -> None:
+    """`--verify`: the output (as enforced once promoted, for --staged) must be equivalent to the
+    input for every possible pod; otherwise print the witness to stderr and exit 1."""
+    from dataclasses import replace
+
+    from translator.convert import convert as run_conversion
+    from translator.model.calico import PolicySet
+    from translator.render.verify import Invocation, render_text
+    from translator.verify import verify as run_verify
+
+    if options.default_deny is not None:
+        raise UsageError("--verify proves the output equivalent; --default-deny changes traffic on purpose: "
+                         "see what it changes with `np2calico diff --migrate --symbolic`")
+    output = run_conversion(policies, replace(options, staged=False)).policy_set if options.staged \
+        else result.policy_set
+    proof = run_verify(PolicySet(k8s_policies=tuple(policies)), output)
+    if proof.equivalent:
+        typer.echo(f"np2calico: verified: equivalent for every possible pod ({len(proof.checks)} solver "
+                   f"queries, {proof.seconds:.2f} s)", err=True)
+        return
+    typer.echo("np2calico: error: --verify: the output is NOT equivalent to the input; nothing written",
+               err=True)
+    typer.echo(render_text(proof, Invocation(inputs, ["OUTPUT.yaml"])), err=True)
+    raise typer.Exit(EXIT_NO)
 
 
 def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:

@@ -119,7 +119,7 @@ def render_text(result: VerifyResult, how: Invocation) -> str:
         + _side_text("A", witness.verdict_a, witness.allowed_a)
         + _side_text("B", witness.verdict_b, witness.allowed_b)
     )
-    saved = f" (saved to {how.witness_file})" if how.witness_file else " (save it with --witness FILE)"
+    saved = f" (saved to {how.witness_file})" if how.witness_file else " (save it as WITNESS.yaml)"
     text += f"Witness cluster state{saved}:\n---\n" + witness_yaml(witness).replace("\n...\n", "\n")
     commands = reproduce(witness, how)
     if commands:
