@@ -42,19 +42,15 @@ def _label_test(selector: Selector, endpoint: Endpoint) -> z3.BoolRef:
     if isinstance(selector, Has):
         return present
     if isinstance(selector, Equals):
-        return z3.And(present, value == z3.StringVal(selector.value))
+        return z3.And(present, value.equals(selector.value))
     if isinstance(selector, NotEquals):
-        return z3.Or(z3.Not(present), value != z3.StringVal(selector.value))
+        return z3.Or(z3.Not(present), z3.Not(value.equals(selector.value)))
     if isinstance(selector, In):
-        return z3.And(present, z3.Or(*(value == z3.StringVal(v) for v in selector.values)))
+        return z3.And(present, z3.Or(*(value.equals(v) for v in selector.values)))
     if isinstance(selector, NotIn):
-        return z3.Or(z3.Not(present), z3.And(*(value != z3.StringVal(v) for v in selector.values)))
-    if isinstance(selector, Contains):
-        return z3.And(present, z3.Contains(value, z3.StringVal(selector.value)))
-    if isinstance(selector, StartsWith):
-        return z3.And(present, z3.PrefixOf(z3.StringVal(selector.value), value))
-    if isinstance(selector, EndsWith):
-        return z3.And(present, z3.SuffixOf(z3.StringVal(selector.value), value))
+        return z3.Or(z3.Not(present), z3.And(*(z3.Not(value.equals(v)) for v in selector.values)))
+    if isinstance(selector, (Contains, StartsWith, EndsWith)):
+        return z3.And(present, value.string_test(type(selector), selector.value))
     raise TypeError(f"unknown selector node {selector!r}")
 
 

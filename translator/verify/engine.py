@@ -30,6 +30,7 @@ from translator.errors import NP2CalicoError
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK, PreparedPolicy, TierPolicies, ordered_tiers
 from translator.model.calico import PolicySet
 from translator.model.common import Direction
+from translator.verify.domains import Domains, tier_selectors
 from translator.verify.encode import decision
 from translator.verify.symbols import OUTSIDE, EndpointClass, Packet
 
@@ -70,10 +71,13 @@ class Sides:
     a: tuple[TierPolicies, ...]
     b: tuple[TierPolicies, ...]
     namespaces: tuple[str, ...] = field(init=False)
+    domains: Domains = field(init=False)
 
     def __post_init__(self) -> None:
         found = {p.namespace for tiers in (self.a, self.b) for t in tiers for p in t.policies}
         self.namespaces = tuple(sorted(n for n in found if n is not None))
+        selectors = [*tier_selectors(self.a), *tier_selectors(self.b)]
+        self.domains = Domains.of(selectors, self.namespaces)
 
     @classmethod
     def of(cls, a: PolicySet, b: PolicySet, tie_break: str = DEFAULT_TIE_BREAK) -> Sides:
@@ -125,8 +129,8 @@ class Engine:
         if _relevant(self.sides.a, where, direction) == _relevant(self.sides.b, where, direction):
             return Check(direction, where, False, time.perf_counter() - started, skipped=True)
         anywhere = EndpointClass(may_be_outside=True)
-        packet = (Packet.create(where, anywhere) if direction is Direction.EGRESS
-                  else Packet.create(anywhere, where))
+        ends = (where, anywhere) if direction is Direction.EGRESS else (anywhere, where)
+        packet = Packet.create(*ends, self.sides.domains)
         keep = keeps(where)
         a = decision(self.sides.a, direction, packet, keep)
         b = decision(self.sides.b, direction, packet, keep)
@@ -136,7 +140,7 @@ class Engine:
     def verdict_difference(self, source: EndpointClass, destination: EndpointClass,
                            extra: list[z3.BoolRef] | None = None) -> Difference | None:
         """A connection between these classes whose whole verdict differs, preferring TCP/UDP/SCTP."""
-        packet = Packet.create(source, destination)
+        packet = Packet.create(source, destination, self.sides.domains)
         src_keep, dst_keep = keeps(source), keeps(destination)
         sides = []
         for tiers in (self.sides.a, self.sides.b):

@@ -31,7 +31,12 @@ and SCTP carry a destination port (1-65535).
 
 from __future__ import annotations
 
-from translator.load.names import dns1123_label_errors, label_value_errors, qualified_name_errors
+from translator.load.names import (
+    dns1123_label_errors,
+    dns1123_subdomain_errors,
+    label_value_errors,
+    qualified_name_errors,
+)
 from translator.model.cluster import NAMESPACE_NAME_LABEL as K8S_NAME_LABEL
 from translator.selectors import (
     ENDPOINT_NAMESPACE_LABEL,
@@ -81,3 +86,7 @@ def is_label_value(value: str) -> bool:
 
 def is_namespace_name(value: str) -> bool:
     return not dns1123_label_errors(value)
+
+
+def is_service_account(value: str) -> bool:
+    return not dns1123_subdomain_errors(value)

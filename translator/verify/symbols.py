@@ -17,6 +17,7 @@ from translator.load.names import port_name_errors
 from translator.model.common import IPNetwork
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
+from translator.verify.domains import Domains, EnumValue, FixedValue, StringValue, Value, other_value
 
 ADDRESS_BITS = 128
 
@@ -76,11 +77,11 @@ class Endpoint:
     tag: str
     where: EndpointClass
     v6: z3.BoolRef
+    domains: Domains
     is_pod: z3.BoolRef = field(init=False)
-    namespace: z3.SeqRef = field(init=False)
-    service_account: z3.SeqRef = field(init=False)
+    namespace: Value = field(init=False)
     address: z3.BitVecRef = field(init=False)
-    labels: dict[str, tuple[z3.BoolRef, z3.SeqRef]] = field(default_factory=dict)
+    labels: dict[str, tuple[z3.BoolRef, Value]] = field(default_factory=dict)
     named_ports: dict[str, z3.BoolRef] = field(default_factory=dict)
     _constraints: list[z3.BoolRef] = field(default_factory=list)
 
@@ -93,48 +94,61 @@ class Endpoint:
         else:
             self.is_pod = z3.BoolVal(True)
         if where.namespace is not None:
-            self.namespace = z3.StringVal(where.namespace)
+            self.namespace = FixedValue(where.namespace)
         else:
-            self.namespace = z3.String(f"{tag}.namespace")
-            self._require(z3.InRe(self.namespace, _dns_label_re()),
-                          z3.Length(self.namespace) <= inv.DNS_LABEL_MAX)
-            self._require(*(self.namespace != z3.StringVal(n) for n in sorted(where.excluded)))
-        self.service_account = z3.String(f"{tag}.serviceaccount")
-        self._require(z3.InRe(self.service_account, _subdomain_re()),
-                      z3.Length(self.service_account) <= inv.SUBDOMAIN_MAX)
+            self.namespace = self._value(ENDPOINT_NAMESPACE_LABEL, _dns_label_re(), inv.DNS_LABEL_MAX)
+            self._require(*(z3.Not(self.namespace.equals(n)) for n in sorted(where.excluded)))
         self.address = z3.BitVec(f"{tag}.address", ADDRESS_BITS)
         self._constraints.append(z3.Implies(z3.Not(self.v6), z3.Extract(127, 32, self.address) == 0))
 
     def _require(self, *terms: z3.BoolRef) -> None:
-        self._constraints.append(z3.Implies(self.is_pod, z3.And(*terms)) if terms else z3.BoolVal(True))
+        if terms:
+            self._constraints.append(z3.Implies(self.is_pod, z3.And(*terms)))
+
+    def _value(self, key: str, valid: z3.ReRef, longest: int) -> Value:
+        name = f"{self.tag}.value[{key}]"
+        if key in self.domains.strings:
+            term = z3.String(name)
+            self._require(z3.InRe(term, valid), z3.Length(term) <= longest)
+            return StringValue(term)
+        value = EnumValue(z3.Int(name), self.domains.enumerated(key))
+        self._constraints.extend(value.constraints())
+        return value
 
     def constraints(self) -> list[z3.BoolRef]:
         return list(self._constraints)
 
-    def label(self, key: str) -> tuple[z3.BoolRef, z3.SeqRef]:
+    def label(self, key: str) -> tuple[z3.BoolRef, Value]:
         """(present, value) of the endpoint label `key`, for a pod endpoint."""
         found = self.labels.get(key)
         if found is None:
             found = self.labels[key] = self._new_label(key)
         return found
 
-    def _new_label(self, key: str) -> tuple[z3.BoolRef, z3.SeqRef]:
+    def _new_label(self, key: str) -> tuple[z3.BoolRef, Value]:
         if key == ENDPOINT_NAMESPACE_LABEL:
             return z3.BoolVal(True), self.namespace
         if key == ORCHESTRATOR_LABEL:
-            return z3.BoolVal(True), z3.StringVal(inv.ORCHESTRATOR_VALUE)
+            return z3.BoolVal(True), FixedValue(inv.ORCHESTRATOR_VALUE)
         if key == SERVICE_ACCOUNT_LABEL:
-            return z3.BoolVal(True), self.service_account
+            return z3.BoolVal(True), self._value(key, _subdomain_re(), inv.SUBDOMAIN_MAX)
         if not inv.endpoint_can_carry(key):
-            return z3.BoolVal(False), z3.StringVal("")
-        value = z3.String(f"{self.tag}.label[{key}]")
-        valid = z3.And(z3.InRe(value, _label_value_re()), z3.Length(value) <= inv.LABEL_VALUE_MAX)
+            return z3.BoolVal(False), FixedValue("")
+        value = self._value(key, _label_value_re(), inv.LABEL_VALUE_MAX)
         if key in inv.ALWAYS_INHERITED:
-            self._require(valid)
             return z3.BoolVal(True), value
-        present = z3.Bool(f"{self.tag}.has[{key}]")
-        self._require(z3.Implies(present, valid))
-        return present, value
+        return z3.Bool(f"{self.tag}.has[{key}]"), value
+
+    def text(self, key: str, value: Value, model: z3.ModelRef) -> str:
+        """The concrete value the model gives (a fresh valid one for "any other value")."""
+        if isinstance(value, FixedValue):
+            return value.text
+        if isinstance(value, StringValue):
+            return str(model.eval(value.term, model_completion=True).as_string())
+        assert isinstance(value, EnumValue)
+        if value.is_other(model):
+            return other_value(key, self.domains.constants.get(key, ()), self.tag)
+        return value.constants[model.eval(value.term, model_completion=True).as_long()]
 
     def in_network(self, net: IPNetwork) -> z3.BoolRef:
         family = self.v6 if net.version == 6 else z3.Not(self.v6)
@@ -164,9 +178,9 @@ class Packet:
     port: z3.ArithRef
 
     @classmethod
-    def create(cls, source: EndpointClass, destination: EndpointClass) -> Packet:
+    def create(cls, source: EndpointClass, destination: EndpointClass, domains: Domains) -> Packet:
         v6 = z3.Bool("v6")
-        return cls(Endpoint("src", source, v6), Endpoint("dst", destination, v6), v6,
+        return cls(Endpoint("src", source, v6, domains), Endpoint("dst", destination, v6, domains), v6,
                    z3.Int("protocol"), z3.Int("port"))
 
     @property

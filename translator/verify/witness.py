@@ -22,7 +22,7 @@ from translator.evaluate.verdict import Verdict
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection, ContainerPort, Namespace, Pod, endpoint_label
 from translator.model.common import IPAddress, Protocol
-from translator.selectors import SERVICE_ACCOUNT_LABEL
+from translator.selectors import ENDPOINT_NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.engine import Difference
 from translator.verify.symbols import Endpoint
@@ -52,17 +52,13 @@ class Witness:
         return self.verdict_a is not None
 
 
-def _text(model: z3.ModelRef, term: z3.SeqRef) -> str:
-    return str(model.eval(term, model_completion=True).as_string())  # type: ignore[attr-defined]
-
-
 def _true(model: z3.ModelRef, term: z3.BoolRef) -> bool:
     return z3.is_true(model.eval(term, model_completion=True))
 
 
 def endpoint_labels(endpoint: Endpoint, model: z3.ModelRef) -> dict[str, str]:
     """The endpoint labels the model gives, for the keys the selectors read (present ones only)."""
-    return {key: _text(model, value) for key, (present, value) in sorted(endpoint.labels.items())
+    return {key: endpoint.text(key, value, model) for key, (present, value) in sorted(endpoint.labels.items())
             if _true(model, present)}
 
 
@@ -151,7 +147,8 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
     protocol = Protocol(name) if name in inv.PORTED_PROTOCOLS else None
     port = model.eval(packet.port, model_completion=True).as_long() if protocol else None  # type: ignore[attr-defined]
     sides = (packet.source, packet.destination)
-    plans = [_PodPlan(e, _text(model, e.namespace), endpoint_labels(e, model))
+    namespace = ENDPOINT_NAMESPACE_LABEL
+    plans = [_PodPlan(e, e.text(namespace, e.namespace, model), endpoint_labels(e, model))
              for e in sides if _true(model, e.is_pod)]
     names = sorted({p.namespace for p in plans})
     ns_labels = {n: _namespace_labels(plans, n) for n in names}
