@@ -39,6 +39,14 @@ def test_lab_conversion_differs_from_calicos_enforcement_only_for_namespace_spoo
     assert "pcns.kubernetes.io/metadata.name" in result.stdout
 
 
+def test_lab_conversion_is_equivalent_for_pods_without_pcns_labels(converted: Path) -> None:
+    result = run("verify", POLICIES, str(converted), "--no-pcns-labels")
+    assert result.exit_code == 0, result.output
+    assert "Equivalent for every possible pod" in result.stdout
+    assert "no pcns.* label of their own" in result.stdout
+    assert "named by the policies: default; and any other" in result.stdout
+
+
 def _mutated(converted: Path, tmp_path: Path) -> Path:
     """The lab's conversion with the DNS egress rule's port changed (53 -> 54)."""
     text = converted.read_text(encoding="utf-8")

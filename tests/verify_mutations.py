@@ -22,7 +22,9 @@ def _with_policy(ps: calico.PolicySet, index: int, policy: calico.CalicoPolicy) 
     return replace(ps, calico_policies=tuple(policies))
 
 
-def _with_rules(policy: calico.CalicoPolicy, direction: Direction, rules: list[calico.Rule]) -> calico.CalicoPolicy:
+def _with_rules(
+    policy: calico.CalicoPolicy, direction: Direction, rules: list[calico.Rule]
+) -> calico.CalicoPolicy:
     field = "ingress" if direction is Direction.INGRESS else "egress"
     return replace(policy, spec=replace(policy.spec, **{field: tuple(rules)}))
 
@@ -70,7 +72,8 @@ def _rule_mutations(rule: calico.Rule) -> Iterator[tuple[str, calico.Rule | None
     yield "drop", None
     flipped = {calico.Action.ALLOW: calico.Action.DENY, calico.Action.DENY: calico.Action.ALLOW}
     if rule.action in flipped:
-        yield f"{rule.action.value} -> {flipped[rule.action].value}", replace(rule, action=flipped[rule.action])
+        action = flipped[rule.action]
+        yield f"{rule.action.value} -> {action.value}", replace(rule, action=action)
     protocol = {None: "TCP", "TCP": "UDP"}.get(rule.protocol, "TCP")  # type: ignore[arg-type]
     if not (protocol is None and (rule.destination.ports or rule.source.ports)):
         yield f"protocol {rule.protocol} -> {protocol}", replace(rule, protocol=protocol)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.verify_helpers import assert_reproduces, policies
-from translator.verify import verify
+from translator.verify import Question, verify
 
 GNP = """apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -170,3 +170,24 @@ def test_spoofing_witness_carries_a_pcns_label_of_another_namespace() -> None:
         != p["metadata"]["namespace"]
         for p in pods
     )
+
+
+def test_pods_without_pcns_labels_cannot_spoof() -> None:
+    """With only pods whose inherited labels are their namespace's, Calico's enforcement of a
+    Kubernetes namespaceSelector on the namespace name equals selecting the namespace itself."""
+    a, b = (policies(text) for text in DIFFERENT["pod-spoofs-namespace-label"])
+    assert verify(a, b, question=Question(honest_pods=True)).equivalent
+
+
+def test_pods_without_pcns_labels_share_their_namespace_labels() -> None:
+    """Two pods of one namespace inherit the same `team` label: a rule allowing team=x to team=y
+    traffic can only be used across namespaces, which the witness shows."""
+    a = policies(gnp("{action: Allow, source: {namespaceSelector: \"team == 'x'\"}}",
+                     selector="pcns.team == 'y'"))
+    b = policies(gnp("{action: Deny, source: {namespaceSelector: \"team == 'x'\"}}",
+                     selector="pcns.team == 'y'"))
+    result = verify(a, b, question=Question(honest_pods=True))
+    assert result.witness is not None
+    assert_reproduces(result.witness, (a, b))
+    pods = [o for o in result.witness.objects if o["kind"] == "Pod"]
+    assert not any(k.startswith("pcns.") for p in pods for k in p["metadata"].get("labels", {}))

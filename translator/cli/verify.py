@@ -35,6 +35,11 @@ def verify(
     witness: Path | None = typer.Option(
         None, help="Also write the witness cluster state (Namespaces, Pods) here, for explain."
     ),
+    no_pcns_labels: bool = typer.Option(
+        False, help="Only pods that carry no pcns.* label of their own (which would override the labels "
+        "they inherit from their namespace): then Calico enforces a Kubernetes namespaceSelector as "
+        "Kubernetes means it."
+    ),
     tie_break: TieBreak = typer.Option(TieBreak.V3_32, help="Calico version's policy-order tie key."),
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
     output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
@@ -48,6 +53,7 @@ def verify(
     z3 SMT solver; a witness is a cluster state plus one connection that `explain` replays.
     """
     from translator.render.verify import RENDERERS, Invocation, witness_yaml
+    from translator.verify import Question
     from translator.verify import verify as run_verify
 
     if not paths or len(paths) != 2:
@@ -55,12 +61,12 @@ def verify(
     if paths[0] == "-" and paths[1] == "-":
         raise UsageError("only one of A and B can be '-'")
     a, b = (_load(p, namespace) for p in paths)
-    result = run_verify(a, b, tie_break=tie_break.value)
+    result = run_verify(a, b, tie_break=tie_break.value, question=Question(honest_pods=no_pcns_labels))
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []
     extra += ["--tie-break", tie_break.value] if tie_break is not TieBreak.V3_32 else []
-    how = Invocation([paths[0]], [paths[1]], str(witness) if witness else None, extra)
+    how = Invocation([paths[0]], [paths[1]], str(witness) if witness else None, extra, no_pcns_labels)
     write_output(RENDERERS[output.value](result, how), output_file)
     raise typer.Exit(EXIT_OK if result.equivalent else EXIT_NO)
 

@@ -30,14 +30,20 @@ class Invocation:
     b: Sequence[str]
     witness_file: str | None = None
     extra: Sequence[str] = ()
+    honest_pods: bool = False
 
 
-def covered(result: VerifyResult) -> dict[str, Any]:
+def _pods(honest: bool) -> str:
+    labels = "no pcns.* label of their own" if honest else "pcns.* overrides included"
+    return f"any labels ({labels}), service account, IPv4/IPv6 address and named ports"
+
+
+def covered(result: VerifyResult, how: Invocation) -> dict[str, Any]:
     named = list(result.namespaces)
     return {
         "namespaces": {"named": named, "any_other": True},
-        "pods": "any labels (pcns.* overrides included), service account, IPv4 or IPv6 address and "
-                "named ports; also addresses outside the cluster (and host-network pods' node traffic)",
+        "pods": _pods(how.honest_pods) + "; also addresses outside the cluster (and host-network "
+                "pods' node traffic)",
         "protocols": "TCP, UDP and SCTP on every port 1-65535, and every other IP protocol",
         "semantics": "as Calico enforces both sides: tiers, order, Pass, end of tier, profiles; "
                      "staged policies not enforced; no host endpoints",
@@ -71,7 +77,7 @@ def _verdict_dict(verdict: Verdict | None, allowed: bool) -> dict[str, Any]:
 
 def to_dict(result: VerifyResult, how: Invocation) -> dict[str, Any]:
     witness = result.witness
-    body: dict[str, Any] = {"equivalent": result.equivalent, "covered": covered(result), "witness": None}
+    body: dict[str, Any] = {"equivalent": result.equivalent, "covered": covered(result, how), "witness": None}
     if witness is not None:
         body["witness"] = {
             "objects": list(witness.objects),
@@ -88,12 +94,12 @@ def render_json(result: VerifyResult, how: Invocation) -> str:
     return json.dumps(to_dict(result, how), indent=2, ensure_ascii=False) + "\n"
 
 
-def _equivalent_text(result: VerifyResult) -> str:
+def _equivalent_text(result: VerifyResult, how: Invocation) -> str:
     named = ", ".join(result.namespaces) or "none"
     return (
         "Equivalent for every possible pod: A and B give every connection the same verdict.\n"
-        f"Covered: pods in every namespace (named by the policies: {named}; and any other), with any\n"
-        "  labels (pcns.* overrides included), service account, IPv4/IPv6 address and named ports;\n"
+        f"Covered: pods in every namespace (named by the policies: {named}; and any other), with\n"
+        f"  {_pods(how.honest_pods)};\n"
         "  addresses outside the cluster; TCP, UDP and SCTP on every port, and every other protocol.\n"
         "Semantics: both sides as Calico enforces them (tiers, order, Pass, end of tier, profiles);\n"
         "  staged policies are not enforced; host endpoints are not modelled.\n"
@@ -111,7 +117,7 @@ def _side_text(label: str, verdict: Verdict | None, allowed: bool) -> str:
 def render_text(result: VerifyResult, how: Invocation) -> str:
     witness = result.witness
     if witness is None:
-        return _equivalent_text(result)
+        return _equivalent_text(result, how)
     port = f"/{witness.port}" if witness.port is not None else ""
     text = (
         "Not equivalent: this connection gets different verdicts.\n"

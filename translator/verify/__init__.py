@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK
 from translator.model.calico import PolicySet
-from translator.verify.engine import Check, Engine, Sides, UndecidedError
+from translator.verify.engine import Check, Engine, Question, Sides, UndecidedError
 from translator.verify.witness import Witness, build_witness
 
-__all__ = ["Check", "UndecidedError", "VerifyResult", "Witness", "verify"]
+__all__ = ["Check", "Question", "UndecidedError", "VerifyResult", "Witness", "verify"]
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,14 @@ class VerifyResult:
         return sum(c.seconds for c in self.checks)
 
 
-def verify(a: PolicySet, b: PolicySet, *, tie_break: str = DEFAULT_TIE_BREAK) -> VerifyResult:
-    """Equivalent for every possible connection (see `invariants`), or a witness that is not."""
+def verify(a: PolicySet, b: PolicySet, *, tie_break: str = DEFAULT_TIE_BREAK,
+           question: Question | None = None) -> VerifyResult:
+    """Equivalent for every possible connection (see `invariants`), or a witness that is not.
+
+    `question` may narrow the pods to those without `pcns.*` labels of their own.
+    """
     sides = Sides.of(a, b, tie_break)
-    engine = Engine(sides)
+    engine = Engine(sides, question)
     checks = []
     for check in engine.checks():
         checks.append(check)

@@ -54,6 +54,11 @@ def tier_selectors(tiers: Iterable[TierPolicies]) -> Iterator[Selector]:
                             yield selector
 
 
+# Keys whose values are namespace names (unless a pod overrides an inherited one): one shared
+# enumeration, so that "this label equals the pod's namespace" is a comparison of two terms.
+NAMESPACE_VALUED = (ENDPOINT_NAMESPACE_LABEL, *inv.ALWAYS_INHERITED)
+
+
 def valid_value(key: str, value: str) -> bool:
     """Whether an endpoint can carry `value` under `key` (Calico's own labels are names)."""
     if key == ENDPOINT_NAMESPACE_LABEL:
@@ -73,21 +78,27 @@ class Domains:
     @classmethod
     def of(cls, selectors: Iterable[Selector], namespaces: Iterable[str] = ()) -> Domains:
         domains = cls()
-        domains.constants[ENDPOINT_NAMESPACE_LABEL] = set(namespaces)
+        shared = set(namespaces)
+        for name in NAMESPACE_VALUED:
+            domains.constants[name] = shared
         for selector in selectors:
             for leaf in _leaves(selector):
-                key = getattr(leaf, "label", None)
-                if key is None:
+                label: str | None = getattr(leaf, "label", None)
+                if label is None:
                     continue
                 values = getattr(leaf, "values", None) or (getattr(leaf, "value", None),)
-                domains.constants.setdefault(key, set()).update(v for v in values if v is not None)
+                domains.constants.setdefault(label, set()).update(v for v in values if v is not None)
                 if isinstance(leaf, STRING_TESTS):
-                    domains.strings.add(key)
+                    domains.strings.add(label)
+        if domains.strings & set(NAMESPACE_VALUED):
+            domains.strings.update(NAMESPACE_VALUED)
         return domains
 
     def enumerated(self, key: str) -> tuple[str, ...]:
-        """The valid constants of an enumerated key, sorted (index len() = any other value)."""
-        return tuple(sorted(v for v in self.constants.get(key, ()) if valid_value(key, v)))
+        """The constants of an enumerated key, sorted (index len() = any other value). For the
+        shared namespace-valued keys, those valid for any of them (see `invalid_for`)."""
+        keys = NAMESPACE_VALUED if key in NAMESPACE_VALUED else (key,)
+        return tuple(sorted(v for v in self.constants.get(key, ()) if any(valid_value(k, v) for k in keys)))
 
 
 class Value:
@@ -119,10 +130,16 @@ class FixedValue(Value):
 
 @dataclass
 class EnumValue(Value):
-    """One of `constants`, or (index len(constants)) any other valid value."""
+    """One of `constants`, or (index len(constants) and up) any other valid value. Namespace-valued
+    keys have two "other" slots, so that two pods may be in two distinct unnamed namespaces."""
 
     term: z3.ArithRef
     constants: tuple[str, ...]
+    key: str = ""
+
+    @property
+    def others(self) -> int:
+        return 2 if self.key in NAMESPACE_VALUED else 1
 
     def equals(self, constant: str) -> z3.BoolRef:
         if constant not in self.constants:
@@ -133,10 +150,11 @@ class EnumValue(Value):
         raise AssertionError("string tests need a StringValue")
 
     def constraints(self) -> list[z3.BoolRef]:
-        return [self.term >= 0, self.term <= len(self.constants)]
+        invalid = [self.term != i for i, v in enumerate(self.constants) if not valid_value(self.key, v)]
+        return [self.term >= 0, self.term < len(self.constants) + self.others, *invalid]
 
-    def is_other(self, model: z3.ModelRef) -> bool:
-        return bool(model.eval(self.term, model_completion=True).as_long() == len(self.constants))
+    def index(self, model: z3.ModelRef) -> int:
+        return int(model.eval(self.term, model_completion=True).as_long())
 
 
 @dataclass
@@ -155,12 +173,24 @@ class StringValue(Value):
         return z3.SuffixOf(value, self.term)
 
 
-def other_value(key: str, taken: Iterable[str], hint: str) -> str:
-    """A valid value for `key` that none of `taken` is: what "any other value" becomes in a witness."""
+def same(first: Value, second: Value) -> z3.BoolRef:
+    """The two values are equal (values of one key, or of two namespace-valued keys)."""
+    if isinstance(first, FixedValue) and isinstance(second, FixedValue):
+        return z3.BoolVal(first.text == second.text)
+    if isinstance(first, FixedValue):
+        first, second = second, first
+    if isinstance(second, FixedValue):
+        if isinstance(first, EnumValue) and second.text not in first.constants:
+            return first.term == len(first.constants)
+        return first.equals(second.text)
+    return first.term == second.term  # type: ignore[attr-defined, no-any-return]
+
+
+def other_value(taken: Iterable[str], slot: int = 0) -> str:
+    """The `slot`-th valid label value and namespace name that none of `taken` is: "any other
+    value" in a witness, the same for every endpoint (the solver treats them all alike)."""
     used = set(taken)
-    base = {ENDPOINT_NAMESPACE_LABEL: "other", SERVICE_ACCOUNT_LABEL: "other"}.get(key, "other")
-    for i in range(len(used) + 1):
-        candidate = f"{base}-{hint}" if i == 0 else f"{base}-{hint}-{i}"
-        if candidate not in used:
-            return candidate
-    raise AssertionError("unreachable: more candidates than taken values")
+    free = (c for c in ("other", *(f"other-{i}" for i in range(1, len(used) + slot + 2))) if c not in used)
+    for _ in range(slot):
+        next(free)
+    return next(free)

@@ -116,12 +116,30 @@ def _solve(constraints: list[z3.BoolRef], timeout_ms: int) -> z3.ModelRef | None
     return solver.model() if answer == z3.sat else None
 
 
+@dataclass(frozen=True)
+class Question:
+    """Which pods. `honest_pods`: only pods that carry no `pcns.*` label of their own (their
+    inherited labels are their namespace's), for which Calico's enforcement of a Kubernetes
+    namespaceSelector means what Kubernetes means."""
+
+    honest_pods: bool = False
+
+
 class Engine:
     """The verify engine over two prepared policy sets."""
 
-    def __init__(self, sides: Sides, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+    def __init__(self, sides: Sides, question: Question | None = None,
+                 timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
         self.sides = sides
+        self.question = question or Question()
         self.timeout_ms = timeout_ms
+
+    @staticmethod
+    def _differs(a: z3.BoolRef, b: z3.BoolRef) -> z3.BoolRef:
+        return a != b
+
+    def _packet(self, source: EndpointClass, destination: EndpointClass) -> Packet:
+        return Packet.create(source, destination, self.sides.domains, self.question.honest_pods)
 
     def direction_check(self, where: EndpointClass, direction: Direction) -> Check:
         """Does some pod of `where` decide `direction` differently, for some peer and packet?"""
@@ -130,24 +148,24 @@ class Engine:
             return Check(direction, where, False, time.perf_counter() - started, skipped=True)
         anywhere = EndpointClass(may_be_outside=True)
         ends = (where, anywhere) if direction is Direction.EGRESS else (anywhere, where)
-        packet = Packet.create(*ends, self.sides.domains)
+        packet = self._packet(*ends)
         keep = keeps(where)
         a = decision(self.sides.a, direction, packet, keep)
         b = decision(self.sides.b, direction, packet, keep)
-        model = _solve([a != b, *packet.constraints()], self.timeout_ms)
+        model = _solve([self._differs(a, b), *packet.constraints()], self.timeout_ms)
         return Check(direction, where, model is not None, time.perf_counter() - started)
 
     def verdict_difference(self, source: EndpointClass, destination: EndpointClass,
                            extra: list[z3.BoolRef] | None = None) -> Difference | None:
         """A connection between these classes whose whole verdict differs, preferring TCP/UDP/SCTP."""
-        packet = Packet.create(source, destination, self.sides.domains)
+        packet = self._packet(source, destination)
         src_keep, dst_keep = keeps(source), keeps(destination)
         sides = []
         for tiers in (self.sides.a, self.sides.b):
             egress = decision(tiers, Direction.EGRESS, packet, src_keep)
             ingress = decision(tiers, Direction.INGRESS, packet, dst_keep)
             sides.append(z3.And(egress, ingress))
-        base = [sides[0] != sides[1], *(extra or [])]
+        base = [self._differs(sides[0], sides[1]), *(extra or [])]
         # Simplest witness first: a TCP/UDP/SCTP connection (explain can replay it) over IPv4.
         for preference in ([packet.ported, z3.Not(packet.v6)], [packet.ported], []):
             model = _solve([*base, *preference, *packet.constraints()], self.timeout_ms)

@@ -17,7 +17,7 @@ from translator.load.names import port_name_errors
 from translator.model.common import IPNetwork
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
-from translator.verify.domains import Domains, EnumValue, FixedValue, StringValue, Value, other_value
+from translator.verify.domains import Domains, EnumValue, FixedValue, StringValue, Value, other_value, same
 
 ADDRESS_BITS = 128
 
@@ -111,7 +111,7 @@ class Endpoint:
             term = z3.String(name)
             self._require(z3.InRe(term, valid), z3.Length(term) <= longest)
             return StringValue(term)
-        value = EnumValue(z3.Int(name), self.domains.enumerated(key))
+        value = EnumValue(z3.Int(name), self.domains.enumerated(key), key)
         self._constraints.extend(value.constraints())
         return value
 
@@ -146,9 +146,10 @@ class Endpoint:
         if isinstance(value, StringValue):
             return str(model.eval(value.term, model_completion=True).as_string())
         assert isinstance(value, EnumValue)
-        if value.is_other(model):
-            return other_value(key, self.domains.constants.get(key, ()), self.tag)
-        return value.constants[model.eval(value.term, model_completion=True).as_long()]
+        index = value.index(model)
+        if index >= len(value.constants):
+            return other_value(value.constants, index - len(value.constants))
+        return value.constants[index]
 
     def in_network(self, net: IPNetwork) -> z3.BoolRef:
         family = self.v6 if net.version == 6 else z3.Not(self.v6)
@@ -176,12 +177,15 @@ class Packet:
     v6: z3.BoolRef
     protocol: z3.ArithRef
     port: z3.ArithRef
+    # Only pods that carry no `pcns.*` label of their own: every inherited label is their namespace's.
+    honest: bool = False
 
     @classmethod
-    def create(cls, source: EndpointClass, destination: EndpointClass, domains: Domains) -> Packet:
+    def create(cls, source: EndpointClass, destination: EndpointClass, domains: Domains,
+               honest: bool = False) -> Packet:
         v6 = z3.Bool("v6")
         return cls(Endpoint("src", source, v6, domains), Endpoint("dst", destination, v6, domains), v6,
-                   z3.Int("protocol"), z3.Int("port"))
+                   z3.Int("protocol"), z3.Int("port"), honest)
 
     @property
     def ported(self) -> z3.BoolRef:
@@ -196,7 +200,26 @@ class Packet:
             self.destination.named_ports[name] = found
         return found
 
+    def _honest(self) -> list[z3.BoolRef]:
+        """Inherited labels are the namespace's: the name labels hold the namespace name, and two
+        pods of one namespace inherit the same labels."""
+        ends = (self.source, self.destination)
+        found = []
+        for end in ends:
+            for key in inv.ALWAYS_INHERITED:
+                found.append(z3.Implies(end.is_pod, same(end.label(key)[1], end.namespace)))
+        keys = sorted({k for end in ends for k in end.labels if k.startswith(inv.NAMESPACE_PREFIX)}
+                      - set(inv.ALWAYS_INHERITED))
+        together = z3.And(self.source.is_pod, self.destination.is_pod,
+                          same(self.source.namespace, self.destination.namespace))
+        for key in keys:
+            (has_src, value_src), (has_dst, value_dst) = self.source.label(key), self.destination.label(key)
+            alike = z3.And(has_src == has_dst, z3.Implies(has_src, same(value_src, value_dst)))
+            found.append(z3.Implies(together, alike))
+        return found
+
     def constraints(self) -> list[z3.BoolRef]:
+        honest = self._honest() if self.honest else []
         low, high = inv.PROTOCOL_RANGE
         first, last = inv.PORT_RANGE
         named = [z3.Implies(b, z3.And(self.destination.is_pod, self.ported))
@@ -208,4 +231,5 @@ class Packet:
             z3.If(self.ported, z3.And(first <= self.port, self.port <= last), self.port == 0),
             self.source.address != self.destination.address,
             *named,
+            *honest,
         ]
