@@ -20,6 +20,7 @@ rejected credentials, a missing permission (naming the verb and resource), the C
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
 import os
@@ -149,7 +150,7 @@ class ClusterClient:
         return None
 
     def _get(
-        self, path: str, query: list[tuple[str, Any]], verb: str, resource: Resource | None
+        self, path: str, query: builtins.list[tuple[str, Any]], verb: str, resource: Resource | None
     ) -> dict[str, Any] | None:
         """GET `path`; None on 404; every other failure is a one-line ClusterError."""
         method, url, headers, body, post_params = self.api.param_serialize(
@@ -315,8 +316,8 @@ def _status_message(data: bytes) -> str:
 def _root_cause(exc: BaseException) -> str:
     """The innermost reason of a urllib3 error chain, e.g. 'Connection refused'."""
     reason: BaseException = exc
-    while getattr(reason, "reason", None) is not None and isinstance(reason.reason, BaseException):
-        reason = reason.reason
+    while isinstance(inner := getattr(reason, "reason", None), BaseException):
+        reason = inner
     text = str(reason)
     return _one_line(text.split(": ", 1)[-1] if "Errno" in text else text)
 

@@ -20,6 +20,7 @@ is the same, and it keeps `parse(render(s)) == s` for every canonical AST.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -111,7 +112,7 @@ _WORD_OPERATORS = (
     (("not", "in"), Kind.NOT_IN),
     (("in",), Kind.IN),
 )
-_VALUE_OPERATORS = {
+_VALUE_OPERATORS: dict[Kind, Callable[[str, str], Selector]] = {
     Kind.EQ: Equals,
     Kind.NE: NotEquals,
     Kind.CONTAINS: Contains,

@@ -121,7 +121,7 @@ def diff(
         warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
 
-    semantic = diff_policies(before, after, state, tie_break=tie_break.value,
+    semantic = diff_policies(before, after, state, tie_break=tie_break,
                              preview_staged=preview_staged, symbolic=symbolic,
                              max_symbolic_pods=max_symbolic_pods)
     if state is not None:

@@ -35,7 +35,7 @@ from translator.evaluate.connections import (
     resolve_endpoint,
 )
 from translator.evaluate.k8s import K8sEvaluator
-from translator.evaluate.verdict import Verdict
+from translator.evaluate.verdict import Semantics, Verdict
 from translator.load import LoadContext, Loaded, load, read_documents
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection
@@ -52,11 +52,6 @@ Examples (from the repository root):
       --connections samples/lab/connections.yaml -o json
   np2calico explain --from-cluster --from default/curl --to 10.244.0.12 --port 80
 """
-
-
-class Semantics(str, Enum):
-    K8S = "k8s"
-    CALICO = "calico"
 
 
 class OutputFormat(str, Enum):
@@ -144,7 +139,7 @@ def _evaluator(
     from translator.evaluate.calico import CalicoEvaluator  # lazily: only Calico semantics need it
 
     return CalicoEvaluator(
-        policies, cluster, tie_break=(tie_break or TieBreak.V3_32).value, preview_staged=staged
+        policies, cluster, tie_break=tie_break or TieBreak.V3_32, preview_staged=staged
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from translator.cli.common import check_namespace_options
 from translator.errors import UsageError
+from translator.model.calico import TieBreak as TieBreak  # the options' enum is the model's
 
 
 class TargetChoice(str, Enum):
@@ -16,13 +17,6 @@ class TargetChoice(str, Enum):
 
 class DefaultDenyChoice(str, Enum):
     GLOBAL = "global"
-
-
-class TieBreak(str, Enum):
-    """Whose policy-order tie key Calico uses: v3.32+ or v3.31."""
-
-    V3_32 = "v3.32"
-    V3_31 = "v3.31"
 
 
 def default_deny_options(

@@ -61,7 +61,7 @@ def verify(
     if paths[0] == "-" and paths[1] == "-":
         raise UsageError("only one of A and B can be '-'")
     a, b = (_load(p, namespace) for p in paths)
-    result = run_verify(a, b, tie_break=tie_break.value, question=Question(honest_pods=no_pcns_labels))
+    result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels))
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []

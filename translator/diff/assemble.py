@@ -74,9 +74,9 @@ class Collector:
             by_targets: dict[frozenset[Item], set[Item]] = defaultdict(set)
             for source, destinations in targets.items():
                 by_targets[frozenset(destinations)].add(source)
-            for destinations, sources in by_targets.items():
+            for shared, sources in by_targets.items():
                 src = _endpoints(frozenset(sources), self._classes, describe)
-                dst = _endpoints(destinations, self._classes, describe)
+                dst = _endpoints(shared, self._classes, describe)
                 found += [Change(src, dst, protocol, ports, before, after, family)
                           for protocol, ports, before, after in entries]
         return tuple(sorted(found, key=change_sort_key))

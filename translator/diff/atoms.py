@@ -206,7 +206,7 @@ def add_calico_policy(atoms: Atoms, policy: calico.CalicoPolicy, direction: Dire
         return
     atoms.subject_leaves.update(selector_leaves(policy.spec.selector))
     namespaced = isinstance(policy, calico.NetworkPolicy)
-    if not namespaced:
+    if isinstance(policy, calico.GlobalNetworkPolicy):
         atoms.subject_leaves.update(selector_leaves(policy.namespace_selector))
     egress = direction is Direction.EGRESS
     for rule in policy.spec.rules(direction):

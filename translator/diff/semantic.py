@@ -62,22 +62,23 @@ from translator.diff.space import (
     port_cells,
     representative_address,
 )
-from translator.evaluate.verdict import Verdict
-from translator.model.calico import PolicySet
+from translator.evaluate.verdict import Semantics, Subject, Verdict
+from translator.model.calico import PolicySet, TieBreak
 from translator.model.cluster import Cluster, Connection, Pod
 from translator.model.common import Direction, Protocol
 
+DEFAULT_TIE_BREAK = TieBreak.V3_32
+
 Evaluate = Callable[[Connection], Verdict]
 
-DEFAULT_TIE_BREAK = "v3.32"
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
 
 
-def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: str = "calico",
-                   tie_break: str = DEFAULT_TIE_BREAK, preview_staged: bool = False) -> Evaluate:
+def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: Semantics | str = Semantics.CALICO,
+                   tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False) -> Evaluate:
     """`calico`: the Calico evaluator (Kubernetes policies as Calico enforces them);
     `k8s`: the Kubernetes evaluator, for a policy set holding only Kubernetes policies."""
-    if semantics == "k8s":
+    if Semantics(semantics) is Semantics.K8S:
         from translator.evaluate.k8s import K8sEvaluator
 
         if not policies.is_k8s_only:
@@ -90,8 +91,8 @@ def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: str = "c
 
 
 def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
-                  tie_break: str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
-                  semantics: str = "calico", symbolic: bool = False,
+                  tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
+                  semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False,
                   max_symbolic_pods: int | None = None) -> SemanticDiff:
     """Every connection of `cluster` whose verdict differs between `before` and `after`.
 
@@ -131,6 +132,8 @@ class ScopeState:
 # Destinations as seen from one source scope: (same namespace?, peer view id, members by the
 # destination's own (scope, ingress subject view)).
 DestinationGroup = tuple[bool, int, dict[tuple[str | None, int], list[int]]]
+# Per external cell (source and destination address classes), the verdict entries that changed.
+ExternalRow = list[tuple[tuple[int, int], tuple[Entry, ...]]]
 
 
 class DiffEngine:
@@ -156,6 +159,7 @@ class DiffEngine:
         for index, cls in enumerate(self._classes):
             self._by_scope[cls.rep.scope].append(index)
         self._rows: dict[tuple[object, ...], Row] = {}
+        self._external_rows: dict[tuple[object, ...], ExternalRow] = {}
         self._denying: set[int] = set()  # ids of rows that deny everything on both sides
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}
         self._groups: dict[tuple[object, ...], list[DestinationGroup]] = {}
@@ -212,7 +216,7 @@ class DiffEngine:
 
     def _ports(self, state: ScopeState, direction: Direction,
                subject: EndpointInfo) -> tuple[PortStarts, set[tuple[str, Protocol]]]:
-        own = subject.endpoint.labels if subject.kind == "pod" else None
+        own = subject.endpoint.labels if subject.kind is Subject.POD else None
         return state.atoms[direction].ports_for(own)
 
     def _row(self, direction: Direction, subject: int, same: bool, peer_view: int,
@@ -351,17 +355,17 @@ class DiffEngine:
             self._collector.add(outside, [me], family, entries, self._collector.bucket(me))
 
     def _external_row(self, index: int, state: ScopeState, family: int,
-                      direction: Direction) -> list[tuple[tuple[int, int], tuple[Entry, ...]]]:
+                      direction: Direction) -> ExternalRow:
         info = self._classes[index].rep
         key = ("external", direction, info.scope, self._views.ids(state.subject[direction])[index],
                family)
-        found = self._rows.get(key)
+        found = self._external_rows.get(key)
         if found is None:
-            found = self._rows[key] = self._compute_external(info, state, family, direction)
-        return found  # type: ignore[return-value]
+            found = self._external_rows[key] = self._compute_external(info, state, family, direction)
+        return found
 
     def _compute_external(self, info: EndpointInfo, state: ScopeState, family: int,
-                          direction: Direction) -> list[tuple[tuple[int, int], tuple[Entry, ...]]]:
+                          direction: Direction) -> ExternalRow:
         atoms = state.atoms[direction]
         starts, _ = self._ports(state, direction, info)
         found = []

@@ -23,6 +23,7 @@ from operator import itemgetter
 from typing import Any
 
 from translator.diff.atoms import Leaf
+from translator.evaluate.verdict import Subject
 from translator.model.cluster import Cluster, HostEndpoint, Pod
 from translator.model.common import MAX_PORT, IPAddress, IPNetwork, Protocol, network_in
 from translator.selectors import NAMESPACE_NAME_LABEL
@@ -50,7 +51,7 @@ class EndpointInfo:
     """One endpoint with what policies can test about it; `bits` is the flat atom vector."""
 
     endpoint: Pod | HostEndpoint
-    kind: str  # "pod", "host-network pod", "host endpoint"
+    kind: Subject  # a pod, a host-network pod or a host endpoint
     scope: str | None  # the namespace whose policies apply; None: global policies only
     identity: str | None  # set for endpoints that are their own class (host side)
     addresses: Mapping[int, IPAddress]
@@ -149,9 +150,9 @@ class EndpointCatalog:
         rest = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(pod))
         if pod.host_network:
             # Calico sees its traffic as the node's: it is its own class, named in reports.
-            kind, identity, scope = "host-network pod", pod.key, None
+            kind, identity, scope = Subject.HOST_NETWORK_POD, pod.key, None
         else:
-            kind, identity, scope = "pod", None, pod.namespace
+            kind, identity, scope = Subject.POD, None, pod.namespace
         bits = (kind, identity, tuple(sorted(addresses)), *rest)
         return EndpointInfo(pod, kind, scope, identity, addresses, bits)
 
@@ -161,8 +162,8 @@ class EndpointCatalog:
         leaf_bits = self._leaf_bits(labels, labels, {})
         addresses = _first_by_family(hep.expected_ips)
         rest = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(hep))
-        bits = ("host endpoint", hep.key, tuple(sorted(addresses)), *rest)
-        return EndpointInfo(hep, "host endpoint", None, hep.key, addresses, bits)
+        bits = (Subject.HOST_ENDPOINT, hep.key, tuple(sorted(addresses)), *rest)
+        return EndpointInfo(hep, Subject.HOST_ENDPOINT, None, hep.key, addresses, bits)
 
 
 def _first_by_family(ips: Sequence[IPAddress]) -> dict[int, IPAddress]:

@@ -40,6 +40,7 @@ from translator.evaluate.calico_scope import (
 )
 from translator.evaluate.verdict import DecidedBy, Decision, Semantics, Subject, TrailStep, Verdict
 from translator.model import calico
+from translator.model.calico import TieBreak
 from translator.model.cluster import (
     DEFAULT_ALLOW_PROFILE,
     Cluster,
@@ -64,7 +65,7 @@ class CalicoEvaluator:
         policies: calico.PolicySet,
         cluster: Cluster,
         *,
-        tie_break: str = DEFAULT_TIE_BREAK,
+        tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
         preview_staged: bool = False,
     ) -> None:
         self._tiers = ordered_tiers(policies, tie_break, preview_staged)

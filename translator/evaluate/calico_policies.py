@@ -32,11 +32,11 @@ from translator.evaluate.calico_scope import (
     namespaced_policy_selector,
 )
 from translator.model import calico, k8s
+from translator.model.calico import TieBreak
 from translator.model.common import Direction
 from translator.selectors import Selector
 
-TIE_BREAKS = ("v3.32", "v3.31")
-DEFAULT_TIE_BREAK = "v3.32"
+DEFAULT_TIE_BREAK = TieBreak.V3_32
 STAGED_PREFIX = "staged:"
 KUBERNETES_KIND = "KubernetesNetworkPolicy"
 
@@ -86,8 +86,17 @@ def tiered_name(name: str) -> str:
     return name if "." in name else f"{calico.DEFAULT_TIER}.{name}"
 
 
-def tie_key(tie_break: str, kind: str, name: str, namespace: str | None, v331_name: str) -> str:
-    if tie_break == "v3.31":
+def as_tie_break(value: TieBreak | str) -> TieBreak:
+    """A tie-break given by its version string (library callers) as the enum."""
+    try:
+        return TieBreak(value)
+    except ValueError:
+        known = ", ".join(t.value for t in TieBreak)
+        raise UsageError(f"unknown tie-break {value!r}: use one of {known}") from None
+
+
+def tie_key(tie_break: TieBreak, kind: str, name: str, namespace: str | None, v331_name: str) -> str:
+    if tie_break is TieBreak.V3_31:
         return v331_name if namespace is None else f"{namespace}/{v331_name}"
     return f"{name}/{namespace or ''}/{kind}"
 
@@ -136,14 +145,14 @@ def _prepare(
     )
 
 
-def _prepare_calico(policy: calico.CalicoPolicy, tie_break: str) -> PreparedPolicy:
+def _prepare_calico(policy: calico.CalicoPolicy, tie_break: TieBreak) -> PreparedPolicy:
     staged = STAGED_PREFIX if policy.staged_action is not None else ""
     namespace = policy.namespace if isinstance(policy, calico.NetworkPolicy) else None
     tie = tie_key(tie_break, policy.kind, policy.name, namespace, staged + tiered_name(policy.name))
     return _prepare(policy, policy.kind, tie)
 
 
-def _prepare_k8s(policy: k8s.NetworkPolicy, tie_break: str, staged: bool) -> PreparedPolicy:
+def _prepare_k8s(policy: k8s.NetworkPolicy, tie_break: TieBreak, staged: bool) -> PreparedPolicy:
     converted = knp.k8s_to_calico(policy)
     kind = f"Staged{KUBERNETES_KIND}" if staged else KUBERNETES_KIND
     v331 = (STAGED_PREFIX if staged else "") + knp.KNP_NAME_PREFIX + policy.name
@@ -161,11 +170,10 @@ def _is_previewed(staged_action: calico.StagedAction | None, preview_staged: boo
 
 
 def enforced_policies(
-    policies: calico.PolicySet, tie_break: str, preview_staged: bool
+    policies: calico.PolicySet, tie_break: TieBreak | str, preview_staged: bool
 ) -> list[PreparedPolicy]:
     """Every policy Felix would evaluate, Kubernetes ones converted as Calico converts them."""
-    if tie_break not in TIE_BREAKS:
-        raise UsageError(f"unknown tie-break {tie_break!r}: use one of {', '.join(TIE_BREAKS)}")
+    tie_break = as_tie_break(tie_break)
     prepared = [_prepare_k8s(p, tie_break, staged=False) for p in policies.k8s_policies]
     prepared += [
         _prepare_calico(p, tie_break)
@@ -204,7 +212,7 @@ def check_tiers(policies: calico.PolicySet, tiers: dict[str, calico.Tier]) -> No
 
 
 def ordered_tiers(
-    policies: calico.PolicySet, tie_break: str, preview_staged: bool
+    policies: calico.PolicySet, tie_break: TieBreak | str, preview_staged: bool
 ) -> tuple[TierPolicies, ...]:
     """Tiers by (order, name), each with its policies by (order, tie key); empty tiers omitted."""
     tiers = known_tiers(policies.tiers)

@@ -115,7 +115,7 @@ def labels(value: Any, location: Location, diags: Diagnostics) -> dict[str, str]
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 
-def annotations(value: Any, location: Location, diags: Diagnostics) -> None:
+def validate_annotations(value: Any, location: Location, diags: Diagnostics) -> None:
     """metadata.annotations as the API server checks them (apimachinery ValidateAnnotations): keys
     are qualified names in any letter case, and keys plus values take at most 256 KiB."""
     size = 0

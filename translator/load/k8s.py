@@ -67,7 +67,8 @@ def parse_network_policy(
     if meta.get("labels"):
         fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
     if meta.get("annotations"):
-        fields.annotations(meta.get("annotations"), loc.child("metadata").child("annotations"), diags)
+        where = loc.child("metadata").child("annotations")
+        fields.validate_annotations(meta.get("annotations"), where, diags)
     policy = network_policy_from_spec(namespace, name or "", body.get("spec"), loc.child("spec"), diags, loc)
     return policy if len(diags.errors) == errors_before else None
 
@@ -116,7 +117,8 @@ def _rule(value: Any, peers_field: str, loc: Location, diags: Diagnostics) -> Ne
 
 def _port(value: Any, loc: Location, diags: Diagnostics) -> NetworkPolicyPort:
     body = mapping(value)
-    protocol = _PROTOCOLS.get(body.get("protocol")) if isinstance(body.get("protocol"), str) else None
+    given = body.get("protocol")
+    protocol = _PROTOCOLS.get(given) if isinstance(given, str) else None
     end_port = integer(body.get("endPort"))
     raw_port = body.get("port")
     port: int | str | None = text(raw_port) if isinstance(raw_port, str) else integer(raw_port)
@@ -210,7 +212,8 @@ def _requirement(value: Any, loc: Location, diags: Diagnostics) -> LabelSelector
         value_problems = label_value_errors(v)
         if value_problems:
             report(diags, loc.child("values").child(i), f"label value {v!r}", value_problems)
-    operator = _OPERATORS.get(body.get("operator")) if isinstance(body.get("operator"), str) else None
+    given = body.get("operator")
+    operator = _OPERATORS.get(given) if isinstance(given, str) else None
     if operator in (SelectorOperator.IN, SelectorOperator.NOT_IN) and not values:
         diags.error(loc.child("values"), f"must be specified when `operator` is '{operator.value}'")
     if operator in (SelectorOperator.EXISTS, SelectorOperator.DOES_NOT_EXIST) and body.get("values"):
@@ -233,7 +236,8 @@ def parse_namespace(
     name = fields.object_name(meta, loc, diags, dns1123_label_errors)
     labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
     if meta.get("annotations"):
-        fields.annotations(meta.get("annotations"), loc.child("metadata").child("annotations"), diags)
+        where = loc.child("metadata").child("annotations")
+        fields.validate_annotations(meta.get("annotations"), where, diags)
     written = labels.get(NAMESPACE_NAME_LABEL)
     if name and written is not None and written != name:
         diags.warning(
@@ -254,7 +258,8 @@ def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: L
     namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
     labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
     if meta.get("annotations"):
-        fields.annotations(meta.get("annotations"), loc.child("metadata").child("annotations"), diags)
+        where = loc.child("metadata").child("annotations")
+        fields.validate_annotations(meta.get("annotations"), where, diags)
     spec = mapping(body.get("spec"))
     pod = Pod(
         namespace=namespace,

@@ -92,7 +92,8 @@ def compiled(schema_file: str) -> Check | None:
 
 @cache
 def load_schema(schema_file: str) -> dict[str, Any]:
-    text = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER, schema_file).read_text("utf-8")
+    # One joinpath argument at a time: Traversable.joinpath takes only one on Python 3.10.
+    text = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER).joinpath(schema_file).read_text("utf-8")
     return json.loads(text)
 
 
@@ -101,7 +102,7 @@ def _retrieve_sibling(uri: str) -> Resource:
     try:
         return Resource.from_contents(load_schema(name))
     except (OSError, ValueError) as exc:
-        raise NoSuchResource(ref=uri) from exc
+        raise NoSuchResource(uri) from exc  # its one field, `ref`
 
 
 def location_at(location: Location, path: Iterable[str | int]) -> Location:
@@ -131,7 +132,7 @@ def _explain(error: ValidationError) -> list[tuple[FieldPath, str]]:
     if kind in ("minimum", "maximum"):
         return [(path, _range_message(error.instance, schema))]
     if kind == "enum":
-        allowed = ", ".join(repr(v) for v in error.validator_value if v is not None)
+        allowed = ", ".join(repr(v) for v in _listed(error) if v is not None)
         return [(path, f"unsupported value {error.instance!r}: supported values: {allowed}")]
     if kind == "maxItems":
         return [(path, f"must have at most {error.validator_value} items")]
@@ -147,7 +148,13 @@ def _unexpected_keys(instance: Any, schema: Mapping[str, Any]) -> list[str]:
 
 def _missing_keys(error: ValidationError) -> list[str]:
     instance = error.instance if isinstance(error.instance, Mapping) else {}
-    return [key for key in error.validator_value if key not in instance]
+    return [key for key in _listed(error) if key not in instance]
+
+
+def _listed(error: ValidationError) -> list[Any]:
+    """The list an `enum` or `required` keyword holds (the schemas only hold lists there)."""
+    value = error.validator_value
+    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 def _range_message(value: Any, schema: Mapping[str, Any]) -> str:

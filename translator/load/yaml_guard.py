@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +122,7 @@ class _Watch:
         if any(entry.anchor == event.anchor for entry in self.open):
             raise self.refuse(event, f"recursive alias *{event.anchor}")
         # An undefined alias counts as one node here; the composer reports it properly.
-        count = self.anchor_sizes.get(event.anchor, 1)
+        count = self.anchor_sizes.get(event.anchor, 1) if event.anchor is not None else 1
         self.through_aliases += count
         if self.through_aliases > self.max_alias_nodes:
             message = f"YAML aliases expand to more than {self.max_alias_nodes} nodes (alias bomb?)"
@@ -161,7 +161,7 @@ def _line(event: yaml.Event) -> int:
 def check_stream(text: str, *, max_alias_nodes: int, max_depth: int) -> None:
     """Raise YAMLRefused if `text` is unparsable or must not be loaded."""
     watch = _Watch(max_alias_nodes, max_depth)
-    handlers = {
+    handlers: dict[type[yaml.Event], Callable[[Any], None]] = {
         yaml.DocumentStartEvent: watch.on_document,
         yaml.MappingStartEvent: watch.on_mapping,
         yaml.SequenceStartEvent: watch.on_sequence,

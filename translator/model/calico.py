@@ -30,6 +30,13 @@ class Action(str, Enum):
     LOG = "Log"
 
 
+class TieBreak(str, Enum):
+    """Whose key breaks a tie between policies of equal order: Calico v3.32+'s or v3.31's."""
+
+    V3_32 = "v3.32"
+    V3_31 = "v3.31"
+
+
 class StagedAction(str, Enum):
     SET = "Set"
     DELETE = "Delete"

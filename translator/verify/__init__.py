@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK
-from translator.model.calico import PolicySet
+from translator.model.calico import PolicySet, TieBreak
 from translator.verify.engine import Check, Engine, Question, Sides, UndecidedError
 from translator.verify.witness import Witness, build_witness
 
@@ -24,7 +24,7 @@ class VerifyResult:
         return sum(c.seconds for c in self.checks)
 
 
-def verify(a: PolicySet, b: PolicySet, *, tie_break: str = DEFAULT_TIE_BREAK,
+def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
            question: Question | None = None) -> VerifyResult:
     """Equivalent for every possible connection (see `invariants`), or a witness that is not.
 

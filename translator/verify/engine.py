@@ -28,7 +28,7 @@ import z3
 
 from translator.errors import NP2CalicoError
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK, PreparedPolicy, TierPolicies, ordered_tiers
-from translator.model.calico import PolicySet
+from translator.model.calico import PolicySet, TieBreak
 from translator.model.common import Direction
 from translator.verify.domains import Domains, tier_selectors
 from translator.verify.encode import decision
@@ -80,7 +80,7 @@ class Sides:
         self.domains = Domains.of(selectors, self.namespaces)
 
     @classmethod
-    def of(cls, a: PolicySet, b: PolicySet, tie_break: str = DEFAULT_TIE_BREAK) -> Sides:
+    def of(cls, a: PolicySet, b: PolicySet, tie_break: TieBreak | str = DEFAULT_TIE_BREAK) -> Sides:
         return cls(ordered_tiers(a, tie_break, False), ordered_tiers(b, tie_break, False))
 
     def classes(self) -> Iterator[EndpointClass]:

@@ -19,7 +19,7 @@ from translator.errors import NP2CalicoError
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.calico_match import PROTOCOL_NUMBERS
 from translator.evaluate.verdict import Verdict
-from translator.model.calico import PolicySet
+from translator.model.calico import PolicySet, TieBreak
 from translator.model.cluster import Cluster, Connection, ContainerPort, Namespace, Pod, endpoint_label
 from translator.model.common import IPAddress, Protocol
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL
@@ -140,7 +140,7 @@ def _manifests(namespaces: list[Namespace], pods: list[Pod]) -> tuple[dict[str, 
     return tuple(objects)
 
 
-def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break: str) -> Witness:
+def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break: TieBreak | str) -> Witness:
     model, packet = difference.model, difference.packet
     number = model.eval(packet.protocol, model_completion=True).as_long()  # type: ignore[attr-defined]
     name = PROTOCOL_NAMES.get(number, str(number))
