@@ -72,10 +72,10 @@ def _roots(
             top = _root(owner, by_identity)
             pods_of[top.identity] = pods_of.get(top.identity, 0) + 1
     for identity, count in sorted(pods_of.items()):
-        workload = roots.get(identity)
-        if workload is not None:
-            notes.append(_info(workload.location, f"{_label(workload)} is judged by its {count} pod(s) "
-                                                  "of the cluster state"))
+        counted = roots.get(identity)
+        if counted is not None:
+            notes.append(_info(counted.location, f"{_label(counted)} is judged by its {count} pod(s) "
+                                                 "of the cluster state"))
             roots[identity] = None
     return roots
 
