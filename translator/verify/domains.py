@@ -133,9 +133,14 @@ class EnumValue(Value):
     """One of `constants`, or (index len(constants) and up) any other valid value. Namespace-valued
     keys have two "other" slots, so that two pods may be in two distinct unnamed namespaces."""
 
-    term: z3.ArithRef
+    term: z3.BitVecRef
     constants: tuple[str, ...]
     key: str = ""
+
+    @staticmethod
+    def width(constants: tuple[str, ...]) -> int:
+        """Bits for the constants and the two "other" slots."""
+        return max(1, (len(constants) + 2).bit_length())
 
     @property
     def others(self) -> int:
@@ -151,7 +156,7 @@ class EnumValue(Value):
 
     def constraints(self) -> list[z3.BoolRef]:
         invalid = [self.term != i for i, v in enumerate(self.constants) if not valid_value(self.key, v)]
-        return [self.term >= 0, self.term < len(self.constants) + self.others, *invalid]
+        return [z3.ULT(self.term, len(self.constants) + self.others), *invalid]
 
     def index(self, model: z3.ModelRef) -> int:
         return int(model.eval(self.term, model_completion=True).as_long())

@@ -92,7 +92,7 @@ def _address_matches(entity: ResolvedEntity, endpoint: Endpoint) -> z3.BoolRef:
 
 def _port_matches(spec: calico.PortSpec, packet: Packet) -> z3.BoolRef:
     if isinstance(spec, PortRange):
-        return z3.And(packet.ported, spec.start <= packet.port, packet.port <= spec.end)
+        return z3.And(packet.ported, z3.UGE(packet.port, spec.start), z3.ULE(packet.port, spec.end))
     return packet.named_port(spec)
 
 

@@ -111,7 +111,8 @@ class Endpoint:
             term = z3.String(name)
             self._require(z3.InRe(term, valid), z3.Length(term) <= longest)
             return StringValue(term)
-        value = EnumValue(z3.Int(name), self.domains.enumerated(key), key)
+        constants = self.domains.enumerated(key)
+        value = EnumValue(z3.BitVec(name, EnumValue.width(constants)), constants, key)
         self._constraints.extend(value.constraints())
         return value
 
@@ -175,8 +176,9 @@ class Packet:
     source: Endpoint
     destination: Endpoint
     v6: z3.BoolRef
-    protocol: z3.ArithRef
-    port: z3.ArithRef
+    # Bit-vectors, like every term but label strings: the queries stay in QF_BV, which z3 bit-blasts.
+    protocol: z3.BitVecRef
+    port: z3.BitVecRef
     # Only pods that carry no `pcns.*` label of their own: every inherited label is their namespace's.
     honest: bool = False
 
@@ -185,7 +187,7 @@ class Packet:
                honest: bool = False) -> Packet:
         v6 = z3.Bool("v6")
         return cls(Endpoint("src", source, v6, domains), Endpoint("dst", destination, v6, domains), v6,
-                   z3.Int("protocol"), z3.Int("port"), honest)
+                   z3.BitVec("protocol", 8), z3.BitVec("port", 16), honest)
 
     @property
     def ported(self) -> z3.BoolRef:
@@ -200,7 +202,7 @@ class Packet:
             self.destination.named_ports[name] = found
         return found
 
-    def _honest(self) -> list[z3.BoolRef]:
+    def honest_constraints(self) -> list[z3.BoolRef]:
         """Inherited labels are the namespace's: the name labels hold the namespace name, and two
         pods of one namespace inherit the same labels."""
         ends = (self.source, self.destination)
@@ -219,7 +221,7 @@ class Packet:
         return found
 
     def constraints(self) -> list[z3.BoolRef]:
-        honest = self._honest() if self.honest else []
+        honest = self.honest_constraints() if self.honest else []
         low, high = inv.PROTOCOL_RANGE
         first, last = inv.PORT_RANGE
         named = [z3.Implies(b, z3.And(self.destination.is_pod, self.ported))
@@ -227,8 +229,8 @@ class Packet:
         return [
             *self.source.constraints(),
             *self.destination.constraints(),
-            low <= self.protocol, self.protocol <= high,
-            z3.If(self.ported, z3.And(first <= self.port, self.port <= last), self.port == 0),
+            z3.UGE(self.protocol, low), z3.ULE(self.protocol, high),
+            z3.If(self.ported, z3.And(z3.UGE(self.port, first), z3.ULE(self.port, last)), self.port == 0),
             self.source.address != self.destination.address,
             *named,
             *honest,
