@@ -71,7 +71,7 @@ def one_error_line(result: Any) -> str:
 
 def test_snapshot_is_read_back_by_the_file_loader(server: FakeApiServer, tmp_path: Path) -> None:
     out = tmp_path / "state.yaml"
-    result = run("snapshot", "-o", out, "--kubeconfig", server.kubeconfig(tmp_path))
+    result = run("snapshot", "--output-file", out, "--kubeconfig", server.kubeconfig(tmp_path))
     assert result.exit_code == 0, result.stderr
     assert result.stderr == f"Saved 10 objects to {out}.\n"
     assert out.read_text().startswith("# np2calico snapshot of context 'lab' (http://127.0.0.1:")
@@ -100,7 +100,7 @@ def test_snapshot_failures_are_one_line_and_exit_2(
     setup(server)
     context = ["--context", "prod"] if expected.endswith("kubeconfig ") else []
     out = tmp_path / "state.yaml"
-    result = run("snapshot", "-o", out, "--kubeconfig", server.kubeconfig(tmp_path), *context)
+    result = run("snapshot", "--output-file", out, "--kubeconfig", server.kubeconfig(tmp_path), *context)
     assert result.exit_code == 2
     assert one_error_line(result).startswith(expected)
     assert not out.exists()  # nothing half-written

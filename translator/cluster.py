@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
 import urllib3
 import yaml
 
@@ -342,11 +341,7 @@ def load_from_cluster(
     `load`), an invalid object is an InputError; `validate` passes False to report and count them.
     """
     diags = Diagnostics()
-    client = client or connect(context, kubeconfig)
-    documents = [
-        Document(_document_file(client.context, body), 1, "", body)
-        for body in read_cluster(diags=diags, client=client)
-    ]
+    documents = cluster_documents(diags, client or connect(context, kubeconfig))
     loaded = parse_documents(documents, load_context)
     loaded = dataclasses.replace(loaded, diagnostics=(*diags.items, *loaded.diagnostics))
     if raise_errors:
@@ -354,24 +349,16 @@ def load_from_cluster(
     return loaded
 
 
+def cluster_documents(diags: Diagnostics, client: ClusterClient) -> list[Document]:
+    """The cluster's objects as documents, each located at `cluster:<context>/<Kind>/<ns>/<name>`."""
+    return [
+        Document(_document_file(client.context, body), 1, "", body)
+        for body in read_cluster(diags=diags, client=client)
+    ]
+
+
 def _document_file(context: str, body: Mapping[str, Any]) -> str:
     metadata = body.get("metadata") or {}
     namespace = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
     return f"cluster:{context}/{body.get('kind')}/{namespace}{metadata.get('name')}"
 
-
-# --- command-line options shared by every command that can read a live cluster --------------------
-# Typer option markers: use them as parameter defaults, e.g.
-#   from_cluster: bool = FROM_CLUSTER_OPTION, context: str | None = CONTEXT_OPTION,
-#   kubeconfig: Path | None = KUBECONFIG_OPTION
-FROM_CLUSTER_OPTION: Any = typer.Option(
-    False, "--from-cluster",
-    help="Read policies, namespaces and pods from the live cluster instead of files.",
-)
-CONTEXT_OPTION: Any = typer.Option(
-    None, "--context", help="kubeconfig context to use (default: the current context).",
-)
-KUBECONFIG_OPTION: Any = typer.Option(
-    None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).",
-    dir_okay=False,
-)

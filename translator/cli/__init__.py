@@ -1,22 +1,19 @@
-"""The typer app: argument parsing and exit codes, nothing else. Each command lives in its module."""
+"""The typer app: argument parsing and exit codes, nothing else. Each command lives in its module and
+is registered here, explicitly, with the conventions every command shares (translator/cli/app.py)."""
 
 from __future__ import annotations
 
-import typer
+from translator.cli import convert, diff, explain, live, validate, verify
+from translator.cli.app import app, main, register
 
-app = typer.Typer(
-    name="np2calico",
-    help="Move Kubernetes NetworkPolicies onto Calico policies without changing what traffic is "
-    "allowed, and preview what a global default deny would change.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+register(convert.convert, convert.EXAMPLES)
+register(diff.diff, diff.EXAMPLES)
+register(explain.explain, explain.EXAMPLES)
+register(validate.validate, validate.EXAMPLES)
+register(verify.verify, verify.EXAMPLES)
+register(live.snapshot, live.SNAPSHOT_EXAMPLES)
+register(live.apply, live.APPLY_EXAMPLES)
+register(live.promote, live.PROMOTE_EXAMPLES)
+register(live.rollback, live.ROLLBACK_EXAMPLES)
 
-# Importing the command modules registers their commands on `app`.
-from translator.cli import convert, diff, explain, live, validate, verify  # noqa: E402, F401
-
-
-def main() -> None:
-    app()
+__all__ = ["app", "main"]

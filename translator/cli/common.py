@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -9,23 +10,23 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import click
 import typer
 
-from translator.errors import ClusterError, Diagnostic, InputError, NP2CalicoError, UsageError
+from translator.cli.console import report
+from translator.errors import ClusterError, InputError, NP2CalicoError, UsageError
 from translator.output import write_text
 
 # Exit codes like diff(1).
 EXIT_OK = 0
 EXIT_NO = 1  # differences found, invalid input under `validate`, diagnostics under --strict
 EXIT_ERROR = 2  # could not answer
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+EXIT_BROKEN_PIPE = 141  # the reader went away (128 + SIGPIPE), as for any Unix filter killed by it
+
+_interrupt_reported = False
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def report(diagnostics: Iterable[Diagnostic]) -> None:
-    """Diagnostics go to stderr as `FILE:DOC:FIELD.PATH: level: message`."""
-    for d in diagnostics:
-        print(str(d), file=sys.stderr)
 
 
 def die(message: str, code: int = EXIT_ERROR) -> NoReturn:
@@ -51,16 +52,34 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except (UsageError, ClusterError, NP2CalicoError) as exc:
             die(str(exc))
-        except KeyboardInterrupt:
-            die("interrupted")
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            interrupted()
         except BrokenPipeError:
-            raise typer.Exit(EXIT_ERROR) from None
+            silence_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:  # an internal error must still exit 2, with a short message
             if os.environ.get("NP2CALICO_DEBUG"):
                 raise
             die(f"internal error: {type(exc).__name__}: {exc} (set NP2CALICO_DEBUG=1 for a traceback)")
 
     return wrapper  # type: ignore[return-value]
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line, exit 130, whether it came during the work or a prompt."""
+    global _interrupt_reported
+    if not _interrupt_reported:
+        _interrupt_reported = True
+        print("np2calico: interrupted", file=sys.stderr)
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def silence_stdout() -> None:
+    """After a broken pipe, stdout goes nowhere: Python's final flush must not fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def check_namespace_options(**options: str | Iterable[str]) -> None:

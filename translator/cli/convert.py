@@ -5,20 +5,36 @@ from __future__ import annotations
 import math
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from translator.cli import app
-from translator.cli.common import (
-    EXIT_NO,
-    EXIT_OK,
-    handle_errors,
-    report,
-    write_output,
+from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
+from translator.cli.console import note
+from translator.cli.options import (
+    OUTPUT_FORMAT,
+    AllowApiserver,
+    AllowEmpty,
+    Context,
+    DefaultDeny,
+    DnsIp,
+    DnsNamespace,
+    DnsSelector,
+    ExcludeNamespace,
+    Files,
+    FromCluster,
+    IncludeNamespace,
+    Kubeconfig,
+    Namespace,
+    OutputFile,
+    Staged,
+    Strict,
+    Target,
+    TargetChoice,
+    Tier,
+    default_deny_options,
 )
-from translator.cli.options import DefaultDenyChoice, TargetChoice, default_deny_options
-from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
+from translator.convert.options import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
 from translator.errors import Diagnostic, InputError, Level, UsageError
 
 EXAMPLES = """\b
@@ -42,53 +58,42 @@ class OutputFormat(str, Enum):
     JSON = "json"
 
 
-@app.command(epilog=EXAMPLES)
-@handle_errors
 def convert(
-    paths: list[str] | None = typer.Argument(
-        None, help="Kubernetes NetworkPolicy files or folders; '-' is stdin."
-    ),
-    target: TargetChoice = typer.Option(
-        TargetChoice.NAMESPACED, help="Calico NetworkPolicy per namespace, or GlobalNetworkPolicy."
-    ),
-    tier: str | None = typer.Option(
-        None, help="Put the policies in this tier and emit the Tier (default: Calico's default tier)."
-    ),
-    tier_order: float | None = typer.Option(
-        None,
-        help="Order of the emitted Tier (default 100000: after kube-admin at 1000, before default at "
-        "1,000,000).",
-    ),
-    tier_default_action: TierAction | None = typer.Option(
-        None, help="What the emitted Tier does with traffic no policy decided (default Pass)."
-    ),
-    staged: bool = typer.Option(False, help="Emit the Staged kinds, for a preview."),
-    default_deny: DefaultDenyChoice | None = typer.Option(
-        None, help="Add one global default deny, with a DNS exception, for every non-system namespace."
-    ),
-    exclude_namespace: list[str] = typer.Option([], help="Keep this namespace out of the default deny too."),
-    include_namespace: list[str] = typer.Option(
-        [], help="Bring this namespace under the default deny, even a system one."
-    ),
-    dns_selector: str = typer.Option("k8s-app == 'kube-dns'", help="Calico selector of the DNS pods."),
-    dns_namespace: str = typer.Option("kube-system", help="Namespace of the cluster DNS pods."),
-    dns_ip: list[str] = typer.Option(
-        [], help="Also allow DNS to this address or CIDR (e.g. NodeLocal DNSCache 169.254.20.10)."
-    ),
-    allow_apiserver: list[str] = typer.Option(
-        [], help="Allow TCP egress to the API server: CIDR[:PORT] (default ports 443 and 6443)."
-    ),
-    output: OutputFormat = typer.Option(OutputFormat.YAML, "-o", "--output", help="Output format."),
-    output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
-    namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
-    strict: bool = typer.Option(False, help="Treat every diagnostic as fatal (exit 1, nothing written)."),
-    verify: bool = typer.Option(
-        False, help="Prove the output equivalent for every possible pod first (z3); exit 1 and write "
-        "nothing, with a witness, if it is not."
-    ),
-    from_cluster: bool = FROM_CLUSTER_OPTION,
-    context: str | None = CONTEXT_OPTION,
-    kubeconfig: Path | None = KUBECONFIG_OPTION,
+    paths: Files = None,
+    target: Target = TargetChoice.NAMESPACED,
+    tier: Tier = None,
+    tier_order: Annotated[
+        float | None,
+        typer.Option("--tier-order", metavar="NUMBER",
+                     help="Order of the emitted Tier (default 100000: after kube-admin at 1000, before "
+                     "default at 1,000,000)."),
+    ] = None,
+    tier_default_action: Annotated[
+        TierAction | None,
+        typer.Option("--tier-default-action", help="What the emitted Tier does with traffic no policy "
+                     "decided (default Pass)."),
+    ] = None,
+    staged: Staged = False,
+    default_deny: DefaultDeny = None,
+    exclude_namespace: ExcludeNamespace = None,
+    include_namespace: IncludeNamespace = None,
+    dns_selector: DnsSelector = DEFAULT_DNS_SELECTOR,
+    dns_namespace: DnsNamespace = DEFAULT_DNS_NAMESPACE,
+    dns_ip: DnsIp = None,
+    allow_apiserver: AllowApiserver = None,
+    output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.YAML,
+    output_file: OutputFile = None,
+    namespace: Namespace = "default",
+    strict: Strict = False,
+    allow_empty: AllowEmpty = False,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Prove the output equivalent for every possible pod first (z3); exit 1 "
+                     "and write nothing, with a witness, if it is not."),
+    ] = False,
+    from_cluster: FromCluster = False,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
     """Convert Kubernetes NetworkPolicies into Calico policies that allow exactly the same traffic.
 
@@ -102,7 +107,7 @@ def convert(
     from translator.render.calico import RENDERERS, manifests
 
     if bool(paths) == from_cluster:
-        raise UsageError("give PATHS or --from-cluster (exactly one of them)")
+        raise UsageError("give FILE... or --from-cluster (exactly one of them)")
     _check_tier_options(tier, tier_order, tier_default_action)
     if from_cluster:
         policies, load_diagnostics = _load_cluster(context, kubeconfig, namespace)
@@ -125,7 +130,7 @@ def convert(
     diagnostics = [*load_diagnostics, *result.diagnostics.items]
     report(diagnostics)
     for line in result.report:
-        typer.echo(line, err=True)
+        note(line)
     if strict and diagnostics:
         raise typer.Exit(EXIT_NO)
     if verify:
@@ -206,5 +211,5 @@ def _load_cluster(
     kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
     calico = len(loaded.policies.calico_policies) + len(loaded.policies.staged_k8s_policies)
     if calico:
-        typer.echo(f"np2calico: note: the cluster's {calico} Calico policies are left as they are", err=True)
+        note(f"np2calico: note: the cluster's {calico} Calico policies are left as they are")
     return loaded.policies.k8s_policies, kept

@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from translator.cli import app
-from translator.cli.common import (
-    EXIT_NO,
-    EXIT_OK,
-    handle_errors,
-    report,
-    write_output,
+from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
+from translator.cli.console import note, progress, use_color
+from translator.cli.options import (
+    OUTPUT_FORMAT,
+    AllowApiserver,
+    ClusterState,
+    Context,
+    DefaultDeny,
+    DefaultDenyChoice,
+    DnsIp,
+    DnsNamespace,
+    DnsSelector,
+    ExcludeNamespace,
+    FromCluster,
+    IncludeNamespace,
+    Kubeconfig,
+    Namespace,
+    OutputFile,
+    PodCidr,
+    PreviewStaged,
+    Staged,
+    Target,
+    TargetChoice,
+    TieBreak,
+    TieBreakOption,
+    Tier,
+    default_deny_options,
 )
-from translator.cli.options import DefaultDenyChoice, TargetChoice, TieBreak, default_deny_options
 from translator.cli.state import (
-    CLUSTER_HELP,
-    POD_CIDR_OPTION,
     address_notes,
     emptiness_warnings,
     judged_summary,
@@ -30,7 +46,7 @@ from translator.cli.state import (
     state_cluster,
     warn,
 )
-from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION
+from translator.convert.options import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
 from translator.errors import Level, UsageError
 
 EXAMPLES = """\b
@@ -58,43 +74,51 @@ class OutputFormat(str, Enum):
     MARKDOWN = "markdown"
 
 
-@app.command(epilog=EXAMPLES)
-@handle_errors
 def diff(
-    paths: list[str] = typer.Argument(
-        None, help="BEFORE AFTER (files, folders or '-'), or POLICIES with --migrate."
-    ),
-    cluster: list[str] = typer.Option([], "--cluster", help=CLUSTER_HELP + " Without it: --symbolic."),
-    pod_cidr: list[str] = POD_CIDR_OPTION,
-    symbolic: bool = typer.Option(False, help="Also report changes for pods described by labels."),
-    max_symbolic_pods: int = typer.Option(
-        2000, min=1, help="Cap on the synthetic pods of --symbolic (the output says when it caps)."
-    ),
-    migrate: bool = typer.Option(False, help="Compare POLICIES with their conversion."),
-    target: TargetChoice = typer.Option(TargetChoice.NAMESPACED, help="--migrate: conversion target."),
-    tier: str | None = typer.Option(None, help="--migrate: put the converted policies in this tier."),
-    staged: bool = typer.Option(
-        False, help="--migrate: Staged kinds next to the originals (see --preview-staged)."
-    ),
-    default_deny: DefaultDenyChoice | None = typer.Option(
-        None, help="--migrate: add the global default deny with its DNS exception."
-    ),
-    exclude_namespace: list[str] = typer.Option([], help="--migrate: keep out of the default deny."),
-    include_namespace: list[str] = typer.Option([], help="--migrate: bring under the default deny."),
-    dns_selector: str = typer.Option("k8s-app == 'kube-dns'", help="--migrate: DNS pods' selector."),
-    dns_namespace: str = typer.Option("kube-system", help="--migrate: DNS pods' namespace."),
-    dns_ip: list[str] = typer.Option([], help="--migrate: also allow DNS to this address or CIDR."),
-    allow_apiserver: list[str] = typer.Option([], help="--migrate: allow the API server CIDR[:PORT]."),
-    resources: str | None = typer.Option(None, help="Proposed manifests, compared object by object."),
-    against: str | None = typer.Option(None, help="With --resources: the existing manifests."),
-    tie_break: TieBreak = typer.Option(TieBreak.V3_32, help="Calico version's policy-order tie key."),
-    preview_staged: bool = typer.Option(False, help="Evaluate staged policies as if enforced."),
-    output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
-    output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
-    namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
-    from_cluster: bool = FROM_CLUSTER_OPTION,
-    context: str | None = CONTEXT_OPTION,
-    kubeconfig: Path | None = KUBECONFIG_OPTION,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="FILE", show_default=False,
+                       help="BEFORE AFTER (files, folders or '-'), or the policies with --migrate."),
+    ] = None,
+    cluster: ClusterState = None,
+    pod_cidr: PodCidr = None,
+    symbolic: Annotated[
+        bool, typer.Option("--symbolic", help="Also report changes for pods described by labels.")
+    ] = False,
+    max_symbolic_pods: Annotated[
+        int, typer.Option("--max-symbolic-pods", min=1, metavar="N",
+                          help="Cap on the synthetic pods of --symbolic (the output says when it caps).")
+    ] = 2000,
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Compare the policies with their conversion.")
+    ] = False,
+    target: Target = TargetChoice.NAMESPACED,
+    tier: Tier = None,
+    staged: Staged = False,
+    default_deny: DefaultDeny = None,
+    exclude_namespace: ExcludeNamespace = None,
+    include_namespace: IncludeNamespace = None,
+    dns_selector: DnsSelector = DEFAULT_DNS_SELECTOR,
+    dns_namespace: DnsNamespace = DEFAULT_DNS_NAMESPACE,
+    dns_ip: DnsIp = None,
+    allow_apiserver: AllowApiserver = None,
+    resources: Annotated[
+        str | None,
+        typer.Option("--resources", metavar="FILE",
+                     help="Proposed manifests, compared object by object (needs --against)."),
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option("--against", metavar="FILE", help="With --resources: the existing manifests."),
+    ] = None,
+    tie_break: TieBreakOption = None,
+    preview_staged: PreviewStaged = False,
+    output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.TEXT,
+    output_file: OutputFile = None,
+    namespace: Namespace = "default",
+    from_cluster: FromCluster = False,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
     """Report every connection whose verdict changes, with the deciding policy and rule on both sides.
 
@@ -104,7 +128,7 @@ def diff(
     """
     from translator.render.diff import render_resource_diff, render_semantic_diff
 
-    color = output is OutputFormat.TEXT and output_file is None and sys.stdout.isatty()
+    color = output is OutputFormat.TEXT and output_file is None and use_color()
     if resources is not None or against is not None:
         result = _resource_diff(paths or [], resources, against)
         write_output(render_resource_diff(result, output.value, color), output_file)
@@ -121,9 +145,10 @@ def diff(
         warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
 
-    semantic = diff_policies(before, after, state, tie_break=tie_break,
-                             preview_staged=preview_staged, symbolic=symbolic,
-                             max_symbolic_pods=max_symbolic_pods)
+    with progress("comparing verdicts"):
+        semantic = diff_policies(before, after, state, tie_break=tie_break or TieBreak.V3_32,
+                                 preview_staged=preview_staged, symbolic=symbolic,
+                                 max_symbolic_pods=max_symbolic_pods)
     if state is not None:
         judged = (*judged_summary(state), *service_summary(state),
                   *address_notes(state, cidrs, before, after))
@@ -196,7 +221,7 @@ def _state_policies(loaded: Any, live: bool) -> Any:
     return loaded.policies
 
 
-def _live(from_cluster: bool, cluster: list[str], where: tuple[str | None, Path | None],
+def _live(from_cluster: bool, cluster: list[str] | None, where: tuple[str | None, Path | None],
           namespace: str) -> Any:
     """The live cluster's policies and state with --from-cluster (which replaces --cluster)."""
     if not from_cluster:
@@ -240,12 +265,12 @@ def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
     result = convert(policies.k8s_policies, options)
     report(result.diagnostics.items)
     for line in result.report:
-        typer.echo(line, err=True)
+        note(line)
     result.diagnostics.raise_if_errors()
     kept = describe_kept(policies)
     if kept:
-        typer.echo(f"np2calico: note: {len(kept)} Calico objects of the input are kept on both sides: "
-                   + ", ".join(kept), err=True)
+        note(f"np2calico: note: {len(kept)} Calico objects of the input are kept on both sides: "
+             + ", ".join(kept))
     if options.staged:
         # Staged policies replace nothing: they are applied next to the originals, for a preview.
         return policies, policies.merged(result.policy_set)
@@ -253,8 +278,9 @@ def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
 
 
 def _migration_options(migrate: bool, target: TargetChoice, tier: str | None, staged: bool,
-                       default_deny: DefaultDenyChoice | None, scope: tuple[list[str], list[str]],
-                       dns: tuple[str, str, list[str]], apiservers: list[str]) -> Any:
+                       default_deny: DefaultDenyChoice | None,
+                       scope: tuple[list[str] | None, list[str] | None],
+                       dns: tuple[str, str, list[str] | None], apiservers: list[str] | None) -> Any:
     """The ConvertOptions of --migrate; None without it (conversion options are then an error)."""
     from translator.convert.options import ConvertOptions, Target
 

@@ -6,16 +6,30 @@ import sys
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated
+from typing import Protocol as Interface
 
 import typer
 
-from translator.cli import app
-from translator.cli.common import EXIT_OK, handle_errors, report, write_output
-from translator.cli.options import TieBreak
+from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
+from translator.cli.console import counted
+from translator.cli.options import (
+    OUTPUT_FORMAT,
+    ClusterState,
+    Context,
+    Destination,
+    FromCluster,
+    Kubeconfig,
+    Namespace,
+    PodCidr,
+    Port,
+    PreviewStaged,
+    Protocol,
+    Source,
+    TieBreak,
+    TieBreakOption,
+)
 from translator.cli.state import (
-    CLUSTER_HELP,
-    POD_CIDR_OPTION,
     address_notes,
     emptiness_warnings,
     holds_policies,
@@ -25,7 +39,7 @@ from translator.cli.state import (
     state_cluster,
     warn,
 )
-from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION, load_from_cluster
+from translator.cluster import load_from_cluster
 from translator.errors import InputError, Level, Location, UsageError
 from translator.evaluate.connections import (
     make_connection,
@@ -59,7 +73,7 @@ class OutputFormat(str, Enum):
     JSON = "json"
 
 
-class Evaluator(Protocol):
+class Evaluator(Interface):
     def evaluate(self, conn: Connection) -> Verdict: ...
 
 
@@ -72,7 +86,7 @@ def _load(paths: Sequence[str], namespace: str) -> Loaded:
 
 def _inputs(
     policies: list[str] | None,
-    cluster_state: list[str],
+    cluster_state: list[str] | None,
     namespace: str,
     live: tuple[bool, str | None, Path | None],
     cidrs: Sequence[IPNetwork],
@@ -153,43 +167,45 @@ def _check_mode(connections: str | None, single: dict[str, str | None]) -> None:
         raise UsageError(f"missing {', '.join(missing)} (or give a batch with --connections FILE)")
 
 
-@app.command(epilog=EXAMPLES)
-@handle_errors
 def explain(
-    policies: list[str] | None = typer.Argument(
-        None, help="Policy files or folders; - reads stdin (with --from-cluster: default the cluster's).",
-        metavar="POLICIES",
-    ),
-    cluster_state: list[str] = typer.Option([], "--cluster", help=CLUSTER_HELP),
-    pod_cidr: list[str] = POD_CIDR_OPTION,
-    source: str | None = typer.Option(None, "--from", help="NS/POD, an IP address or hep:NAME."),
-    destination: str | None = typer.Option(None, "--to", help="NS/POD, an IP address or hep:NAME."),
-    port: str | None = typer.Option(None, "--port", help="Destination port: a number or a port name."),
-    protocol: str | None = typer.Option(None, "--protocol", help="TCP (default), UDP or SCTP."),
-    connections: str | None = typer.Option(
-        None, "--connections", help="A YAML or JSON list of {from, to, port, protocol}; - reads stdin."
-    ),
-    output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
-    semantics: Semantics | None = typer.Option(
-        None, "--semantics", help="Default: k8s when the input holds only Kubernetes policies, else calico."
-    ),
-    tie_break: TieBreak | None = typer.Option(
-        None, "--tie-break", help="Calico order tie-break of this version (default v3.32)."
-    ),
-    preview_staged: bool = typer.Option(
-        False, "--preview-staged", help="Evaluate staged Calico policies as if enforced."
-    ),
-    namespace: str = typer.Option(
-        "default", "-n", "--namespace", help="Namespace of policies whose file names none."
-    ),
-    from_cluster: bool = FROM_CLUSTER_OPTION,
-    context: str | None = CONTEXT_OPTION,
-    kubeconfig: Path | None = KUBECONFIG_OPTION,
+    policies: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="FILE", show_default=False,
+                       help="Policy files or folders; '-' is stdin (default: the policies the cluster "
+                       "state holds)."),
+    ] = None,
+    cluster_state: ClusterState = None,
+    pod_cidr: PodCidr = None,
+    source: Source = None,
+    destination: Destination = None,
+    port: Port = None,
+    protocol: Protocol = None,
+    connections: Annotated[
+        str | None,
+        typer.Option("--connections", metavar="FILE",
+                     help="A YAML or JSON list of {from, to, port, protocol}; '-' is stdin."),
+    ] = None,
+    output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.TEXT,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 1 when any connection is denied (like git diff --exit-code)."),
+    ] = False,
+    semantics: Annotated[
+        Semantics | None,
+        typer.Option("--semantics", help="Default: k8s when the input holds only Kubernetes policies, else "
+                     "calico."),
+    ] = None,
+    tie_break: TieBreakOption = None,
+    preview_staged: PreviewStaged = False,
+    namespace: Namespace = "default",
+    from_cluster: FromCluster = False,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
     """Print whether a connection is allowed, per direction, and which policy and rule decided.
 
     Egress is judged at the source, ingress at the destination; both must allow. Exit 0 with the
-    verdicts printed; 2 when the input is invalid.
+    verdicts printed (with --exit-code: 1 when any connection is denied); 2 when the input is invalid.
     """
     single = {"--from": source, "--to": destination, "--port": port, "--protocol": protocol}
     _check_mode(connections, single)
@@ -204,6 +220,7 @@ def explain(
         batch = [_one_connection(cluster, source, destination, port, protocol or "TCP")]
     chosen = _pick_semantics(semantics, loaded.policies)
     evaluator = _evaluator(chosen, loaded.policies, cluster, tie_break, preview_staged)
-    verdicts = [evaluator.evaluate(conn) for conn in batch]
+    verdicts = [evaluator.evaluate(conn) for conn in counted(batch, "evaluating connections")]
     write_output(RENDERERS[output.value](verdicts), None)
-    raise typer.Exit(EXIT_OK)
+    denied = not all(v.allowed for v in verdicts)
+    raise typer.Exit(EXIT_NO if exit_code and denied else EXIT_OK)

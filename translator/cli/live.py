@@ -9,10 +9,11 @@ rollback bundle written before the first change undoes it).
 from __future__ import annotations
 
 import datetime
+import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 import typer
 import yaml
@@ -22,14 +23,27 @@ from translator.apply import bundle as bundles
 from translator.apply import workflow
 from translator.apply.plan import Plan, describe
 from translator.apply.runner import Runner, find_runner
-from translator.cli import app
-from translator.cli.common import EXIT_ERROR, EXIT_NO, EXIT_OK, die, handle_errors, report, write_output
+from translator.cli.common import EXIT_ERROR, EXIT_NO, EXIT_OK, die, report, write_output
+from translator.cli.console import note, progress
+from translator.cli.options import (
+    OUTPUT_FORMAT,
+    BundleOut,
+    Context,
+    DryRun,
+    Kubeconfig,
+    OutputFile,
+    Staged,
+    Tool,
+    With,
+    Yes,
+)
 from translator.errors import Diagnostics, UsageError
 
 SNAPSHOT_EXAMPLES = """\b
 Examples:
-  np2calico snapshot -o lab-state.yaml
-  np2calico snapshot --context prod --kubeconfig ~/.kube/prod.yaml -o prod-state.yaml
+  np2calico snapshot --output-file lab-state.yaml
+  np2calico snapshot --context prod --kubeconfig ~/.kube/prod.yaml --output-file prod-state.yaml
+  np2calico snapshot -o json | jq '.items | length'
   np2calico convert lab-state.yaml > calico.yaml      # works offline on the snapshot
 """
 APPLY_EXAMPLES = """\b
@@ -51,56 +65,46 @@ Examples:
 """
 
 
-class Tool(str, Enum):
-    CALICOCTL = "calicoctl"
-    KUBECTL = "kubectl"
+class SnapshotFormat(str, Enum):
+    YAML = "yaml"
+    JSON = "json"
 
 
-WITH_OPTION: Any = typer.Option(
-    None, "--with", help="Apply with calicoctl or kubectl (default: calicoctl when on PATH, else kubectl)."
-)
-YES_OPTION: Any = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (for CI).")
-DRY_RUN_OPTION: Any = typer.Option(
-    False, "--dry-run", help="Show the plan and stop (kubectl: also a server-side dry run)."
-)
-BUNDLE_OPTION: Any = typer.Option(
-    None, "--bundle", dir_okay=False,
-    help="Where to write the rollback bundle (default: ./np2calico-rollback-<UTC time>.yaml).",
-)
-
-
-@app.command(epilog=SNAPSHOT_EXAMPLES)
-@handle_errors
 def snapshot(
-    output_file: Path | None = typer.Option(
-        None, "--output-file", "-o", dir_okay=False, help="Write here (default: stdout)."
-    ),
-    context: str | None = cluster.CONTEXT_OPTION,
-    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+    output: Annotated[SnapshotFormat, OUTPUT_FORMAT] = SnapshotFormat.YAML,
+    output_file: OutputFile = None,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
-    """Save the cluster's policies, namespaces, pods, Calico policies and tiers as one YAML List."""
+    """Save the cluster's policies, namespaces, pods, Calico policies and tiers as one List."""
     diags = Diagnostics()
     client = cluster.connect(context, kubeconfig)
-    documents = cluster.read_cluster(diags=diags, client=client)
+    with progress("reading the cluster"):
+        documents = cluster.read_cluster(diags=diags, client=client)
     report(diags.items)
-    header = f"# np2calico snapshot of context {client.context!r} ({client.host}), {_now_text()}\n"
-    body = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": documents}, sort_keys=False)
-    write_output(header + body, output_file)
+    listing = {"apiVersion": "v1", "kind": "List", "items": documents}
+    if output is SnapshotFormat.JSON:
+        text = json.dumps(listing, indent=2) + "\n"
+    else:
+        header = f"# np2calico snapshot of context {client.context!r} ({client.host}), {_now_text()}\n"
+        text = header + yaml.safe_dump(listing, sort_keys=False)
+    write_output(text, output_file)
     if output_file is not None:
-        print(f"Saved {len(documents)} objects to {output_file}.", file=sys.stderr)
+        note(f"Saved {len(documents)} objects to {output_file}.")
 
 
-@app.command(epilog=APPLY_EXAMPLES)
-@handle_errors
 def apply(
-    paths: list[str] = typer.Argument(..., help="Calico manifests (np2calico convert output); '-' is stdin."),
-    tool: Tool | None = WITH_OPTION,
-    staged: bool = typer.Option(False, "--staged", help="Apply the Staged kinds: preview, not enforce."),
-    dry_run: bool = DRY_RUN_OPTION,
-    yes: bool = YES_OPTION,
-    bundle_path: Path | None = BUNDLE_OPTION,
-    context: str | None = cluster.CONTEXT_OPTION,
-    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+    paths: Annotated[
+        list[str], typer.Argument(metavar="FILE", help="Calico manifests (np2calico convert output); "
+                                  "'-' is stdin.")
+    ],
+    tool: With = None,
+    staged: Staged = False,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    bundle_path: BundleOut = None,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
     """Apply Calico manifests after showing the plan; write a rollback bundle first."""
     manifests = workflow.read_manifests(paths, sys.stdin)
@@ -110,17 +114,27 @@ def apply(
     _carry_out(plan, runner, "apply", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
 
 
-@app.command(epilog=PROMOTE_EXAMPLES)
-@handle_errors
+BundleIn = Annotated[
+    Path,
+    typer.Argument(metavar="BUNDLE", dir_okay=False, help="Rollback bundle written by `apply` or `promote`."),
+]
+
+
 def promote(
-    bundle: Path | None = typer.Argument(None, help="Bundle written by `apply --staged`.", dir_okay=False),
-    from_cluster: bool = typer.Option(False, "--from-cluster", help="Promote every staged policy."),
-    tool: Tool | None = WITH_OPTION,
-    dry_run: bool = DRY_RUN_OPTION,
-    yes: bool = YES_OPTION,
-    bundle_path: Path | None = BUNDLE_OPTION,
-    context: str | None = cluster.CONTEXT_OPTION,
-    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+    bundle: Annotated[
+        Path | None,
+        typer.Argument(metavar="BUNDLE", dir_okay=False, show_default=False,
+                       help="Bundle written by `apply --staged`."),
+    ] = None,
+    from_cluster: Annotated[
+        bool, typer.Option("--from-cluster", help="Promote every staged policy of the cluster.")
+    ] = False,
+    tool: With = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    bundle_path: BundleOut = None,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
     """Replace staged policies by their enforced kinds (create enforced, then delete staged)."""
     if (bundle is None) == (not from_cluster):
@@ -132,15 +146,13 @@ def promote(
     _carry_out(plan, runner, "promote", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
 
 
-@app.command(epilog=ROLLBACK_EXAMPLES)
-@handle_errors
 def rollback(
-    bundle: Path = typer.Argument(..., help="Bundle written by `apply` or `promote`.", dir_okay=False),
-    tool: Tool | None = WITH_OPTION,
-    dry_run: bool = DRY_RUN_OPTION,
-    yes: bool = YES_OPTION,
-    context: str | None = cluster.CONTEXT_OPTION,
-    kubeconfig: Path | None = cluster.KUBECONFIG_OPTION,
+    bundle: BundleIn,
+    tool: With = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
     """Undo an apply or promote: delete what it created, re-apply what it changed or deleted."""
     source = bundles.read(bundle)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from typing import Any
 
-import typer
-
+from translator.cli import console
 from translator.cli.common import report
 from translator.errors import Level, UsageError
 from translator.load import LoadContext, Loaded, load
@@ -19,20 +17,8 @@ from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster
 from translator.model.common import IPNetwork
 
-CLUSTER_HELP = (
-    "Cluster state: Namespaces, Pods, workloads (Deployments, StatefulSets, DaemonSets, Jobs, "
-    "CronJobs, ReplicaSets, ReplicationControllers), Services, EndpointSlices and HostEndpoints; "
-    "files, folders or '-', as kubectl get -o yaml, helm template or kustomize build print them. "
-    "Repeat to merge several."
-)
-POD_CIDR_OPTION: Any = typer.Option(
-    [], "--pod-cidr",
-    help="Pod CIDR of the cluster (repeat for dual stack; default 10.244.0.0/16): workload pods, "
-         "which have no address yet, are judged with one from it.",
-)
 
-
-def pod_cidrs(values: Sequence[str]) -> tuple[IPNetwork, ...]:
+def pod_cidrs(values: Sequence[str] | None) -> tuple[IPNetwork, ...]:
     from translator.load.cluster_state import DEFAULT_POD_CIDRS
 
     if not values:
@@ -100,12 +86,12 @@ def emptiness_warnings(cluster: Cluster, policies: PolicySet) -> list[str]:
 
 def warn(messages: Sequence[str]) -> None:
     for message in messages:
-        typer.echo(f"np2calico: warning: {message}", err=True)
+        console.warning(message)
 
 
 def note(messages: Sequence[str]) -> None:
     for message in messages:
-        typer.echo(f"np2calico: note: {message}", err=True)
+        console.note(f"np2calico: note: {message}")
 
 
 def judged_summary(cluster: Cluster) -> list[str]:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
+from collections.abc import Sequence
+from enum import Enum
+from typing import Annotated
 
 import typer
 
-from translator.cli import app
-from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report
-from translator.cluster import CONTEXT_OPTION, FROM_CLUSTER_OPTION, KUBECONFIG_OPTION, load_from_cluster
-from translator.errors import Level, UsageError
-from translator.load import LoadContext, Loaded, parse_documents, read_documents
+from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
+from translator.cli.options import (
+    OUTPUT_FORMAT,
+    Context,
+    Files,
+    FromCluster,
+    Kubeconfig,
+    Namespace,
+    OutputFile,
+    Strict,
+)
+from translator.cluster import cluster_documents, connect
+from translator.errors import Diagnostic, Diagnostics, Level, Location, UsageError
+from translator.load import Document, LoadContext, Loaded, parse_documents, read_documents
+from translator.render.validation import RENDERERS, DocumentResult, ValidationResult
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -20,45 +33,82 @@ Examples (from the repository root):
 \b
 Output: every problem on stderr as FILE:DOC:FIELD.PATH: level: message, e.g.
   policies/a.yaml:2:spec.ingress[0].ports[1].endPort: error: 79 must be greater than or equal to `port` (80)
-and a summary on stdout ("6 documents valid").
+and a summary on stdout ("6 documents valid"); -o json or -o junit for CI, with counts of checked,
+skipped and invalid documents.
 \b
-Exit status: 0 all valid, 1 some document invalid (or any warning under --strict),
+Exit status: 0 all valid, 1 some document invalid (or any diagnostic under --strict),
 2 unreadable input (missing file, YAML syntax error, alias bomb, file too large).
 """
 
 
-@app.command(epilog=EXAMPLES)
-@handle_errors
+class OutputFormat(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
+
+
 def validate(
-    paths: list[str] | None = typer.Argument(
-        None, help="Files or folders (recursive *.yaml, *.yml, *.json); '-' is stdin."
-    ),
-    namespace: str = typer.Option(
-        "default", "--namespace", "-n", help="Namespace of objects whose file names none."
-    ),
-    strict: bool = typer.Option(False, help="Count warnings as errors (exit 1)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print errors and warnings only, no info."),
-    from_cluster: bool = FROM_CLUSTER_OPTION,
-    context: str | None = CONTEXT_OPTION,
-    kubeconfig: Path | None = KUBECONFIG_OPTION,
+    paths: Files = None,
+    namespace: Namespace = "default",
+    strict: Strict = False,
+    output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.TEXT,
+    output_file: OutputFile = None,
+    from_cluster: FromCluster = False,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
     """Check every document against the Kubernetes API rules and report all problems found.
 
     NetworkPolicy, Namespace, Pod and the Calico kinds are checked; other kinds are listed and
-    skipped. Nothing is converted or written.
+    skipped. Nothing is converted. With -o json or junit the problems are in the output too.
     """
     if bool(paths) == from_cluster:
-        raise UsageError("give PATHS or --from-cluster (exactly one of them)")
+        raise UsageError("give FILE... or --from-cluster (exactly one of them)")
     load_context = LoadContext(default_namespace=namespace)
     if from_cluster:
-        loaded = load_from_cluster(context, kubeconfig, load_context, raise_errors=False)
+        diags = Diagnostics()
+        documents = cluster_documents(diags, connect(context, kubeconfig))
     else:
-        loaded = parse_documents(read_documents(paths or []), load_context)
-    shown = [d for d in loaded.diagnostics if not (quiet and d.level is Level.INFO)]
-    report(shown)
-    typer.echo(summary(loaded))
-    failed = loaded.errors or (strict and any(d.level is Level.WARNING for d in loaded.diagnostics))
-    raise typer.Exit(EXIT_NO if failed else EXIT_OK)
+        diags, documents = Diagnostics(), read_documents(paths or [])
+    parsed = parse_documents(documents, load_context)
+    loaded = dataclasses.replace(parsed, diagnostics=(*diags.items, *parsed.diagnostics))
+    report(loaded.diagnostics)
+    result = _result(documents, loaded, strict)
+    if output is OutputFormat.TEXT:
+        write_output(summary(loaded) + "\n", output_file)
+    else:
+        write_output(RENDERERS[output.value](result), output_file)
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_NO)
+
+
+def _result(documents: Sequence[Document], loaded: Loaded, strict: bool) -> ValidationResult:
+    """Each document with the diagnostics found in it (matched by location)."""
+    found: dict[tuple[str, int | None, str], list[Diagnostic]] = {}
+    starts = {(d.location.file, d.location.document, d.location.path) for d in documents}
+    for diagnostic in loaded.diagnostics:
+        key = _owner(diagnostic.location, starts)
+        if key is not None:
+            found.setdefault(key, []).append(diagnostic)
+    results = []
+    for document in documents:
+        where = document.location
+        own = tuple(found.get((where.file, where.document, where.path), ()))
+        skipped = any(d.level is Level.INFO and d.message.startswith("skipped ") and d.location == where
+                      for d in own)
+        results.append(DocumentResult(where, own, skipped))
+    return ValidationResult(tuple(results), loaded.diagnostics, strict)
+
+
+def _owner(where: Location, starts: set[tuple[str, int | None, str]]) -> tuple[str, int | None, str] | None:
+    """The document a diagnostic is in: the longest document path (a List item) that prefixes it."""
+    path = where.path
+    while True:
+        if (where.file, where.document, path) in starts:
+            return where.file, where.document, path
+        if not path:
+            return None
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
 
 
 def summary(loaded: Loaded) -> str:

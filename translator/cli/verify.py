@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from translator.cli import app
-from translator.cli.common import EXIT_NO, EXIT_OK, handle_errors, report, write_output
-from translator.cli.options import TieBreak
+from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
+from translator.cli.options import OUTPUT_FORMAT, Namespace, OutputFile, TieBreak, TieBreakOption
 from translator.errors import Level, UsageError
 
 EXAMPLES = """\b
@@ -28,22 +27,28 @@ class OutputFormat(str, Enum):
     JSON = "json"
 
 
-@app.command(epilog=EXAMPLES)
-@handle_errors
 def verify(
-    paths: list[str] = typer.Argument(None, help="A B: two policy sets (files, folders or '-')."),
-    witness: Path | None = typer.Option(
-        None, help="Also write the witness cluster state (Namespaces, Pods) here, for explain."
-    ),
-    no_pcns_labels: bool = typer.Option(
-        False, help="Only pods that carry no pcns.* label of their own (which would override the labels "
-        "they inherit from their namespace): then Calico enforces a Kubernetes namespaceSelector as "
-        "Kubernetes means it."
-    ),
-    tie_break: TieBreak = typer.Option(TieBreak.V3_32, help="Calico version's policy-order tie key."),
-    output: OutputFormat = typer.Option(OutputFormat.TEXT, "-o", "--output", help="Output format."),
-    output_file: Path | None = typer.Option(None, help="Write here (atomically) instead of stdout."),
-    namespace: str = typer.Option("default", help="Namespace of policies whose file names none."),
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="FILE", show_default=False,
+                       help="A B: two policy sets (files, folders or '-')."),
+    ] = None,
+    witness: Annotated[
+        Path | None,
+        typer.Option("--witness", metavar="FILE",
+                     help="Also write the witness cluster state (Namespaces, Pods) here, for explain."),
+    ] = None,
+    no_pcns_labels: Annotated[
+        bool,
+        typer.Option("--no-pcns-labels",
+                     help="Only pods that carry no pcns.* label of their own (which would override the "
+                     "labels they inherit from their namespace): then Calico enforces a Kubernetes "
+                     "namespaceSelector as Kubernetes means it."),
+    ] = False,
+    tie_break: TieBreakOption = None,
+    output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.TEXT,
+    output_file: OutputFile = None,
+    namespace: Namespace = "default",
 ) -> None:
     """Prove that A and B give every possible connection the same verdict, or show one that differs.
 
@@ -61,6 +66,7 @@ def verify(
     if paths[0] == "-" and paths[1] == "-":
         raise UsageError("only one of A and B can be '-'")
     a, b = (_load(p, namespace) for p in paths)
+    tie_break = tie_break or TieBreak.V3_32
     result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels))
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
