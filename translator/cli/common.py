@@ -10,7 +10,6 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-import click
 import typer
 
 from translator.cli.console import report
@@ -52,7 +51,7 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except (UsageError, ClusterError, NP2CalicoError) as exc:
             die(str(exc))
-        except (KeyboardInterrupt, click.exceptions.Abort):
+        except (KeyboardInterrupt, typer.Abort):
             interrupted()
         except BrokenPipeError:
             silence_stdout()
