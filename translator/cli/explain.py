@@ -101,7 +101,7 @@ def _inputs(
         state = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
         report(d for d in state.diagnostics if d.level is not Level.ERROR)
     else:
-        state = read_state(cluster_state, namespace)
+        state = read_state(cluster_state or [], namespace)
     loaded = _load(policies, namespace) if policies else state
     if not policies and not from_cluster and not holds_policies(state.policies):
         raise UsageError("missing POLICIES (files or folders, or - for stdin): the cluster state holds none")
