@@ -8,8 +8,17 @@ from hypothesis import strategies as st
 from tests.examples import examples
 from tests.selector_strategies import label_selectors, label_sets, noisy_texts, selectors
 from translator.model.common import LabelSelector, LabelSelectorRequirement, SelectorOperator
-from translator.selector_parser import parse_selector
-from translator.selectors import And, Equals, Has, Not, NotIn, Or, Selector, from_label_selector
+from translator.selectors import (
+    And,
+    Equals,
+    Has,
+    Not,
+    NotIn,
+    Or,
+    Selector,
+    from_label_selector,
+    parse_selector,
+)
 
 
 @settings(max_examples=examples(2000))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from translator.selector_parser import SelectorSyntaxError, parse_selector
 from translator.selectors import (
     All,
     And,
@@ -21,8 +20,10 @@ from translator.selectors import (
     NotEquals,
     NotIn,
     Or,
+    SelectorSyntaxError,
     StartsWith,
     parse,
+    parse_selector,
 )
 
 PARSES = [

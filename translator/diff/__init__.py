@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from translator.diff.compare import diff_policies, make_evaluator
 from translator.diff.result import Cause, Change, Endpoints, Outcome, SemanticDiff
-from translator.diff.semantic import diff_policies, make_evaluator
 
 __all__ = ["Cause", "Change", "Endpoints", "Outcome", "SemanticDiff", "diff_policies",
            "make_evaluator"]

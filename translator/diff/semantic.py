@@ -53,7 +53,7 @@ from translator.diff.cells import (
     external_connection,
     outcome,
 )
-from translator.diff.result import Cause, Change, Outcome, SemanticDiff
+from translator.diff.result import Cause, Change, Outcome
 from translator.diff.space import (
     EndpointCatalog,
     EndpointInfo,
@@ -62,60 +62,14 @@ from translator.diff.space import (
     port_cells,
     representative_address,
 )
-from translator.evaluate.verdict import Semantics, Subject, Verdict
-from translator.model.calico import PolicySet, TieBreak
+from translator.evaluate.verdict import Subject, Verdict
+from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection, Pod
 from translator.model.common import Direction, Protocol
-
-DEFAULT_TIE_BREAK = TieBreak.V3_32
 
 Evaluate = Callable[[Connection], Verdict]
 
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
-
-
-def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: Semantics | str = Semantics.CALICO,
-                   tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False) -> Evaluate:
-    """`calico`: the Calico evaluator (Kubernetes policies as Calico enforces them);
-    `k8s`: the Kubernetes evaluator, for a policy set holding only Kubernetes policies."""
-    if Semantics(semantics) is Semantics.K8S:
-        from translator.evaluate.k8s import K8sEvaluator
-
-        if not policies.is_k8s_only:
-            raise ValueError("Kubernetes semantics apply to Kubernetes policies only")
-        return K8sEvaluator(policies.k8s_policies, cluster).evaluate
-    from translator.evaluate.calico import CalicoEvaluator
-
-    evaluator = CalicoEvaluator(policies, cluster, tie_break=tie_break, preview_staged=preview_staged)
-    return evaluator.evaluate
-
-
-def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
-                  tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
-                  semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False,
-                  max_symbolic_pods: int | None = None) -> SemanticDiff:
-    """Every connection of `cluster` whose verdict differs between `before` and `after`.
-
-    With `symbolic` (implied when `cluster` is None) also the changes for pods described by
-    label conditions (`translator.diff.symbolic`), in `SemanticDiff.symbolic_changes`.
-    """
-
-    def make(policies: PolicySet, where: Cluster) -> Evaluate:
-        return make_evaluator(policies, where, semantics=semantics, tie_break=tie_break,
-                              preview_staged=preview_staged)
-
-    changes: tuple[Change, ...] = ()
-    evaluated = 0
-    if cluster is not None:
-        engine = DiffEngine(before, after, cluster, make)
-        changes, evaluated = engine.changes(), engine.evaluated
-    if cluster is not None and not symbolic:
-        return SemanticDiff(changes=changes, evaluated=evaluated)
-    from translator.diff.symbolic import DEFAULT_MAX_PODS, symbolic_changes
-
-    found, notes = symbolic_changes(before, after, make, cluster,
-                                    max_symbolic_pods or DEFAULT_MAX_PODS)
-    return SemanticDiff(changes, found, notes, evaluated)
 
 
 @dataclass

@@ -19,8 +19,7 @@ from translator.load.fields import parse_cidr
 from translator.load.names import port_name_errors, qualified_name_errors
 from translator.model.calico import DEFAULT_TIER, CalicoProtocol, PortSpec
 from translator.model.common import MAX_PORT, MIN_PORT, IPNetwork, PortRange
-from translator.selector_parser import SelectorSyntaxError, parse_selector
-from translator.selectors import And, Global, Not, Or, Selector
+from translator.selectors import And, Global, Not, Or, Selector, SelectorSyntaxError, parse_selector
 
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _POLICY_NAME = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})?$")

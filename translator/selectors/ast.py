@@ -1,6 +1,6 @@
-"""Calico's selector language (libcalico-go/lib/selector): AST, canonical rendering, evaluation.
+"""The AST of Calico's selector language (libcalico-go/lib/selector): canonical rendering, evaluation.
 
-The parser lives in `translator.selector_parser`; `parse()` is re-exported here.
+The parser is `translator.selectors.parser`; the package re-exports both.
 Missing-label behaviour follows Calico: `k != v`, `k not in {…}` and `!has(k)` are true when the
 label is absent; every other test is false.
 """
@@ -235,10 +235,3 @@ def from_label_selector(selector: LabelSelector) -> Selector:
     terms: list[Selector] = [Equals(k, v) for k, v in sorted(selector.match_labels)]
     exprs = sorted({_requirement_selector(r) for r in selector.match_expressions}, key=str)
     return and_([*terms, *exprs])
-
-
-def parse(text: str) -> Selector:
-    """Parse a Calico selector; raises `translator.selector_parser.SelectorSyntaxError`."""
-    from translator.selector_parser import parse_selector
-
-    return parse_selector(text)

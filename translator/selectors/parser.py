@@ -1,4 +1,4 @@
-"""Parser of Calico's selector language into the AST of `translator.selectors`.
+"""Parser of Calico's selector language into the AST of `translator.selectors.ast`.
 
 Tokenisation follows libcalico-go/lib/selector/tokenizer (upstream wins over our docs):
 - whitespace is space or tab only; any other character outside a quoted value (a newline
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from translator.selectors import (
+from translator.selectors.ast import (
     All,
     And,
     Contains,

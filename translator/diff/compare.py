@@ -1,0 +1,59 @@
+"""Compare two policy sets: the evaluator for a semantics, then the semantic diff on a cluster
+(`semantic`) and, for pods described by labels, the symbolic one (`symbolic`).
+
+This module sits above both engines, so neither imports the other's caller.
+"""
+
+from __future__ import annotations
+
+from translator.diff.result import Change, SemanticDiff
+from translator.diff.semantic import DiffEngine, Evaluate
+from translator.evaluate.verdict import Semantics
+from translator.model.calico import PolicySet, TieBreak
+from translator.model.cluster import Cluster
+
+DEFAULT_TIE_BREAK = TieBreak.V3_32
+
+
+def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: Semantics | str = Semantics.CALICO,
+                   tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False) -> Evaluate:
+    """`calico`: the Calico evaluator (Kubernetes policies as Calico enforces them);
+    `k8s`: the Kubernetes evaluator, for a policy set holding only Kubernetes policies."""
+    if Semantics(semantics) is Semantics.K8S:
+        from translator.evaluate.k8s import K8sEvaluator
+
+        if not policies.is_k8s_only:
+            raise ValueError("Kubernetes semantics apply to Kubernetes policies only")
+        return K8sEvaluator(policies.k8s_policies, cluster).evaluate
+    from translator.evaluate.calico import CalicoEvaluator
+
+    evaluator = CalicoEvaluator(policies, cluster, tie_break=tie_break, preview_staged=preview_staged)
+    return evaluator.evaluate
+
+
+def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
+                  tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
+                  semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False,
+                  max_symbolic_pods: int | None = None) -> SemanticDiff:
+    """Every connection of `cluster` whose verdict differs between `before` and `after`.
+
+    With `symbolic` (implied when `cluster` is None) also the changes for pods described by
+    label conditions (`translator.diff.symbolic`), in `SemanticDiff.symbolic_changes`.
+    """
+
+    def make(policies: PolicySet, where: Cluster) -> Evaluate:
+        return make_evaluator(policies, where, semantics=semantics, tie_break=tie_break,
+                              preview_staged=preview_staged)
+
+    changes: tuple[Change, ...] = ()
+    evaluated = 0
+    if cluster is not None:
+        engine = DiffEngine(before, after, cluster, make)
+        changes, evaluated = engine.changes(), engine.evaluated
+    if cluster is not None and not symbolic:
+        return SemanticDiff(changes=changes, evaluated=evaluated)
+    from translator.diff.symbolic import DEFAULT_MAX_PODS, symbolic_changes
+
+    found, notes = symbolic_changes(before, after, make, cluster,
+                                    max_symbolic_pods or DEFAULT_MAX_PODS)
+    return SemanticDiff(changes, found, notes, evaluated)
