@@ -44,7 +44,7 @@ def test_the_default_deny_policy() -> None:
     )
     assert [r.action for r in policy.spec.ingress] == [Action.DENY]
     egress = policy.spec.egress
-    assert [(r.action, r.protocol) for r in egress] == [
+    assert [(r.action, r.protocol.written if r.protocol else None) for r in egress] == [
         (Action.ALLOW, "UDP"),
         (Action.ALLOW, "TCP"),
         (Action.ALLOW, "UDP"),

@@ -63,7 +63,7 @@ def rendered(rules: tuple[calico.Rule, ...]) -> list[tuple[str | None, str, str,
         ports = r.destination.ports
         out.append(
             (
-                r.protocol,  # type: ignore[misc]
+                r.protocol.written if r.protocol is not None else None,
                 str(peer.selector) if peer.selector else "-",
                 str(peer.namespace_selector) if peer.namespace_selector else "-",
                 tuple(str(p) for p in ports),

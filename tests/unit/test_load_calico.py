@@ -13,7 +13,7 @@ from translator.load import Loaded, parse_documents
 from translator.load.documents import Document
 from translator.model.calico import Action, EntityRule, GlobalNetworkPolicy, NetworkPolicy, StagedAction, Tier
 from translator.model.cluster import ContainerPort, HostEndpoint
-from translator.model.common import Direction, PortRange, Protocol
+from translator.model.common import Direction, PortRange, Protocol, RuleProtocol
 from translator.selectors import All, And, Equals, Global, Has, NotIn
 
 V3 = "projectcalico.org/v3"
@@ -70,13 +70,15 @@ def test_network_policy_model() -> None:
     assert policy.spec.order == 100.0 and policy.spec.selector == Equals("app", "web")
     assert policy.spec.types == (Direction.INGRESS,)
     first, second = policy.spec.ingress
-    assert first.action is Action.ALLOW and first.protocol == "TCP"
+    assert first.action is Action.ALLOW and first.protocol == RuleProtocol(6)
+    assert first.protocol is not None and first.protocol.written == "TCP"
     assert first.source == EntityRule(
         selector=Equals("app", "x"), namespace_selector=All(), nets=(ipaddress.ip_network("10.0.0.0/8"),)
     )
     assert first.destination.ports == (PortRange(80, 80), PortRange(8000, 8080), "http")
     assert first.destination.not_ports == (PortRange(81, 81),)
-    assert (second.action, second.not_protocol, second.ip_version) == (Action.DENY, 17, 4)
+    assert (second.action, second.not_protocol, second.ip_version) == (Action.DENY, RuleProtocol(17), 4)
+    assert second.not_protocol is not None and second.not_protocol.written == 17
 
 
 def test_absent_and_empty_selectors_are_no_constraint() -> None:

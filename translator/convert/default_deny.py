@@ -29,7 +29,7 @@ from translator.convert.rules import K8S_PODS, in_namespaces
 from translator.errors import Diagnostics, Location, UsageError
 from translator.model.calico import Action, EntityRule, GlobalNetworkPolicy, PolicySpec, Rule
 from translator.model.cluster import NAMESPACE_NAME_LABEL as K8S_NAMESPACE_LABEL
-from translator.model.common import Direction, IPNetwork, PortRange, Protocol
+from translator.model.common import Direction, IPNetwork, PortRange, Protocol, RuleProtocol
 from translator.model.k8s import NetworkPolicy as K8sPolicy
 from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule
 from translator.selectors import (
@@ -86,13 +86,15 @@ def exception_rules(options: DefaultDenyOptions) -> tuple[Rule, ...]:
         selector=and_([K8S_PODS, in_namespaces([options.dns_namespace]), dns_selector(options)]),
         ports=DNS_PORTS,
     )
-    rules = [Rule(Action.ALLOW, protocol=p.value, destination=dns_pods) for p in DNS_PROTOCOLS]
+    rules = [Rule(Action.ALLOW, protocol=RuleProtocol.of(p), destination=dns_pods) for p in DNS_PROTOCOLS]
     for nets in _by_family(options.dns_ips):
         to_cache = EntityRule(nets=nets, ports=DNS_PORTS)
-        rules.extend(Rule(Action.ALLOW, protocol=p.value, destination=to_cache) for p in DNS_PROTOCOLS)
+        rules.extend(
+            Rule(Action.ALLOW, protocol=RuleProtocol.of(p), destination=to_cache) for p in DNS_PROTOCOLS
+        )
     for access in options.allow_apiserver:
         to_api = EntityRule(nets=(access.net,), ports=access.ports)
-        rules.append(Rule(Action.ALLOW, protocol=Protocol.TCP.value, destination=to_api))
+        rules.append(Rule(Action.ALLOW, protocol=RuleProtocol.of(Protocol.TCP), destination=to_api))
     return tuple(rules)
 
 

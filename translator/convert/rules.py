@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from translator.model.calico import Action, EntityRule, PortSpec, Rule
 from translator.model.cluster import NAMESPACE_NAME_LABEL as K8S_NAMESPACE_NAME_LABEL
-from translator.model.common import Direction, LabelSelector, PortRange, Protocol
+from translator.model.common import Direction, LabelSelector, PortRange, Protocol, RuleProtocol
 from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule
 from translator.selectors import (
     ENDPOINT_NAMESPACE_LABEL,
@@ -225,7 +225,7 @@ def convert_rule(rule: NetworkPolicyRule, direction: Direction, scope: PeerScope
 def _rules_for(
     direction: Direction, protocol: Protocol | None, ports: tuple[PortSpec, ...], peer: EntityRule
 ) -> tuple[Rule, ...]:
-    proto = None if protocol is None else protocol.value
+    proto = None if protocol is None else RuleProtocol.of(protocol)
     if direction is Direction.INGRESS:
         return (Rule(Action.ALLOW, protocol=proto, source=peer, destination=EntityRule(ports=ports)),)
     named = tuple(p for p in ports if isinstance(p, str))

@@ -174,9 +174,7 @@ def add_k8s_policy(atoms: Atoms, policy: k8s.NetworkPolicy, direction: Direction
 
 def rule_protocols(rule: calico.Rule) -> tuple[Protocol, ...]:
     """The connection protocols a rule's ports can concern (all three when it names none)."""
-    names = {"TCP": Protocol.TCP, "UDP": Protocol.UDP, "SCTP": Protocol.SCTP, 6: Protocol.TCP,
-             17: Protocol.UDP, 132: Protocol.SCTP}
-    found = names.get(rule.protocol.upper() if isinstance(rule.protocol, str) else rule.protocol)
+    found = rule.protocol.port_protocol if rule.protocol is not None else None
     return (found,) if found is not None else PROTOCOLS
 
 

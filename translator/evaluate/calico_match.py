@@ -24,22 +24,7 @@ from translator.model import calico
 from translator.model.common import IPAddress, IPNetwork, PortRange, Protocol, network_in
 from translator.selectors import Selector
 
-# IANA protocol numbers of the names Calico accepts (numorstring.Protocol), upper-cased.
-PROTOCOL_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "SCTP": 132, "UDPLITE": 136}
 IP_FAMILIES = (4, 6)
-
-
-def protocol_number(protocol: calico.CalicoProtocol) -> int:
-    """A rule protocol as a number: `TCP` and `6` are the same protocol."""
-    if isinstance(protocol, int):
-        return protocol
-    text = protocol.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        return PROTOCOL_NUMBERS[text.upper()]
-    except KeyError:
-        raise ValueError(f"unknown protocol {protocol!r}") from None
 
 
 @dataclass(frozen=True)
@@ -56,7 +41,7 @@ class Packet:
 
     @property
     def protocol_number(self) -> int:
-        return PROTOCOL_NUMBERS[self.protocol.value]
+        return self.protocol.number
 
 
 @dataclass(frozen=True)
@@ -117,8 +102,8 @@ def resolve_rule(rule: calico.Rule, index: int, namespace: str | None, origin: s
     return ResolvedRule(
         index=index,
         action=rule.action,
-        protocol=protocol_number(rule.protocol) if rule.protocol is not None else None,
-        not_protocol=protocol_number(rule.not_protocol) if rule.not_protocol is not None else None,
+        protocol=rule.protocol.number if rule.protocol is not None else None,
+        not_protocol=rule.not_protocol.number if rule.not_protocol is not None else None,
         families=rule_families(rule),
         source=_resolve_entity(rule.source, namespace),
         destination=_resolve_entity(rule.destination, namespace),

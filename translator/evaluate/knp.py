@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from translator.evaluate.calico_scope import ORCHESTRATOR_K8S
 from translator.model import calico, k8s
-from translator.model.common import Direction, PortRange, Protocol
+from translator.model.common import Direction, PortRange, Protocol, RuleProtocol
 from translator.selectors import ORCHESTRATOR_LABEL, All, Equals, Selector, and_, from_label_selector
 
 KNP_NAME_PREFIX = "knp.default."
@@ -128,9 +128,8 @@ def convert_rule(
                 source, destination = peer_entity(peer, ()), calico.EntityRule(ports=ports or ())
             else:
                 source, destination = calico.EntityRule(), peer_entity(peer, ports or ())
-            action = calico.Rule(
-                calico.Action.ALLOW, protocol=protocol or None, source=source, destination=destination
-            )
+            number = RuleProtocol.of(protocol) if protocol else None
+            action = calico.Rule(calico.Action.ALLOW, protocol=number, source=source, destination=destination)
             converted.append((action, _origin(direction, rule_index, peer_index, peer, protocol)))
     return converted
 

@@ -26,7 +26,7 @@ from translator.load.registry import LoadContext, Parser
 from translator.model import calico
 from translator.model.calico import Action, EntityRule, Metadata, PolicySpec, Rule, StagedAction
 from translator.model.cluster import ContainerPort, HostEndpoint
-from translator.model.common import Direction, IPNetwork, Protocol
+from translator.model.common import Direction, IPNetwork
 from translator.selectors import Selector
 
 API_VERSIONS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
@@ -51,8 +51,6 @@ _ENTITY_UNSUPPORTED = {
     "serviceAccounts": "service account matches are not modelled",
 }
 _DELETE_KEEPS = ("tier", "stagedAction")
-_PORT_PROTOCOLS = {p.value: p for p in Protocol}
-_PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP"}
 
 
 def schema_file(kind: str) -> str:
@@ -399,11 +397,10 @@ def _endpoint_port(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -
     if protocol is None or name is None or number is None:
         return None
     # A named port needs a protocol with ports (validateEndpointPort): TCP/6, UDP/17, SCTP/132.
-    protocol = _PROTOCOL_NUMBERS.get(protocol, protocol) if isinstance(protocol, int) else protocol
-    if protocol not in _PORT_PROTOCOLS:
+    if protocol.port_protocol is None:
         diags.error(loc.child("protocol"), "a named port needs protocol TCP, UDP or SCTP")
         return None
-    return ContainerPort(port=number, protocol=_PORT_PROTOCOLS[protocol], name=name)
+    return ContainerPort(port=number, protocol=protocol.port_protocol, name=name)
 
 
 def _parsers() -> dict[tuple[str, str], Parser]:

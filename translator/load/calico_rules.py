@@ -17,8 +17,8 @@ from typing import Any
 from translator.errors import Diagnostics, Location
 from translator.load.fields import parse_cidr
 from translator.load.names import port_name_errors, qualified_name_errors
-from translator.model.calico import DEFAULT_TIER, CalicoProtocol, PortSpec
-from translator.model.common import MAX_PORT, MIN_PORT, IPNetwork, PortRange
+from translator.model.calico import DEFAULT_TIER, PortSpec
+from translator.model.common import MAX_PORT, MIN_PORT, PROTOCOL_NUMBERS, IPNetwork, PortRange, RuleProtocol
 from translator.selectors import And, Global, Not, Or, Selector, SelectorSyntaxError, parse_selector
 
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -30,9 +30,7 @@ NAME_MAX = 253
 TIER_NAME_MAX = 63
 # Names Calico gives to objects it derives itself (Kubernetes policies, Openstack groups).
 RESERVED_PREFIXES = ("knp.", "ossg.")
-PROTOCOL_NAMES = ("TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "UDPLite")
-# numorstring.Protocol.SupportsPorts: TCP (6), UDP (17), SCTP (132).
-PORT_PROTOCOLS = {"TCP", "UDP", "SCTP", 6, 17, 132}
+PROTOCOL_NAMES = tuple(PROTOCOL_NUMBERS)
 _NUMERIC = re.compile(r"^[0-9]+$")
 _RANGE = re.compile(r"^([0-9]+):([0-9]+)$")
 
@@ -134,23 +132,25 @@ def check_global_alone(selector: Selector | None, loc: Location, diags: Diagnost
 # --- protocols and ports --------------------------------------------------------------------
 
 
-def parse_protocol(value: int | str, loc: Location, diags: Diagnostics) -> CalicoProtocol | None:
-    """A protocol name (case-sensitive, as the validator's regex) or a number 1-255."""
+def parse_protocol(value: int | str, loc: Location, diags: Diagnostics) -> RuleProtocol | None:
+    """A protocol name (case-sensitive, as the validator's regex) or a number 1-255; a quoted
+    number is that number (numorstring.Uint8OrString)."""
     if isinstance(value, str) and _NUMERIC.fullmatch(value):
         value = int(value)
     if isinstance(value, int):
         if not 1 <= value <= 255:
             diags.error(loc, f"protocol number {value} is invalid: must be between 1 and 255")
             return None
-        return value
+        return RuleProtocol.of(value)
     if value not in PROTOCOL_NAMES:
         diags.error(loc, f"protocol name {value!r} is invalid: must be one of {', '.join(PROTOCOL_NAMES)}")
         return None
-    return value
+    return RuleProtocol.of(value)
 
 
-def supports_ports(protocol: CalicoProtocol | None) -> bool:
-    return protocol in PORT_PROTOCOLS
+def supports_ports(protocol: RuleProtocol | None) -> bool:
+    """numorstring.Protocol.SupportsPorts: TCP (6), UDP (17), SCTP (132), by name or number."""
+    return protocol is not None and protocol.supports_ports
 
 
 def parse_port(value: int | str, loc: Location, diags: Diagnostics) -> PortSpec | None:
@@ -220,11 +220,12 @@ def check_ip_families(
 
 
 def check_icmp_version(
-    protocol: CalicoProtocol | None, ip_version: int | None, loc: Location, diags: Diagnostics
+    protocol: RuleProtocol | None, ip_version: int | None, loc: Location, diags: Diagnostics
 ) -> None:
-    if protocol == "ICMP" and ip_version not in (None, 4):
+    name = protocol.name if protocol is not None else None
+    if name == "ICMP" and ip_version not in (None, 4):
         diags.error(loc, "ipVersion must be 4 with protocol ICMP")
-    if protocol == "ICMPv6" and ip_version not in (None, 6):
+    if name == "ICMPv6" and ip_version not in (None, 6):
         diags.error(loc, "ipVersion must be 6 with protocol ICMPv6")
 
 

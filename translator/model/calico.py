@@ -12,7 +12,7 @@ from enum import Enum
 
 from translator.errors import Location
 from translator.model import k8s
-from translator.model.common import Direction, IPNetwork, PortRange
+from translator.model.common import Direction, IPNetwork, PortRange, RuleProtocol
 from translator.selectors import Selector
 
 DEFAULT_TIER = "default"
@@ -42,8 +42,6 @@ class StagedAction(str, Enum):
     DELETE = "Delete"
 
 
-# A rule protocol: a name (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite) or a number 1-255.
-CalicoProtocol = str | int
 # A rule port: a numeric range (a single port is a one-port range) or a named port.
 PortSpec = PortRange | str
 
@@ -69,11 +67,19 @@ class EntityRule:
 @dataclass(frozen=True)
 class Rule:
     action: Action
-    protocol: CalicoProtocol | None = None
-    not_protocol: CalicoProtocol | None = None
+    protocol: RuleProtocol | None = None
+    not_protocol: RuleProtocol | None = None
     ip_version: int | None = None
     source: EntityRule = EntityRule()
     destination: EntityRule = EntityRule()
+
+    def __post_init__(self) -> None:
+        # Normalised once, here: a protocol given as a name or number (a quoted one included)
+        # becomes the RuleProtocol every reader uses.
+        for name in ("protocol", "not_protocol"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, RuleProtocol):
+                object.__setattr__(self, name, RuleProtocol.of(value))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -24,6 +24,69 @@ class Protocol(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def number(self) -> int:
+        """The IANA protocol number (what a Calico rule's numeric protocol names)."""
+        return PROTOCOL_NUMBERS[self.value]
+
+
+# The protocol names a Calico rule accepts (numorstring.Protocol), with their IANA numbers.
+PROTOCOL_NUMBERS: Mapping[str, int] = {
+    "TCP": 6, "UDP": 17, "ICMP": 1, "ICMPv6": 58, "SCTP": 132, "UDPLite": 136,
+}
+_PROTOCOL_NAMES = {name.upper(): name for name in PROTOCOL_NUMBERS}
+_PORTED = {6: Protocol.TCP, 17: Protocol.UDP, 132: Protocol.SCTP}
+
+
+@dataclass(frozen=True)
+class RuleProtocol:
+    """A Calico rule's `protocol`/`notProtocol`, normalised once: its IANA number, and its name
+    when it was written as one (so it renders back as written).
+
+    Calico reads a quoted number as that number (numorstring.Uint8OrString.UnmarshalJSON), so
+    `6`, `"6"` and `TCP` are one protocol: TCP, with ports (Protocol.SupportsPorts). Equality and
+    hashing use the number only; names are matched like numorstring.ProtocolFromString (any case)
+    and kept in their canonical spelling.
+    """
+
+    number: int
+    name: str | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, value: RuleProtocol | Protocol | int | str) -> RuleProtocol:
+        """Raises ValueError for an unknown name or a number outside 1-255."""
+        if isinstance(value, RuleProtocol):
+            return value
+        if isinstance(value, Protocol):
+            return cls(value.number, value.value)
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, int):
+            if not 1 <= value <= 255:
+                raise ValueError(f"protocol number {value} is invalid: must be between 1 and 255")
+            return cls(value)
+        name = _PROTOCOL_NAMES.get(value.upper())
+        if name is None:
+            raise ValueError(f"unknown protocol {value!r}")
+        return cls(PROTOCOL_NUMBERS[name], name)
+
+    @property
+    def port_protocol(self) -> Protocol | None:
+        """TCP, UDP or SCTP: the protocols with ports (and the ones a connection can use)."""
+        return _PORTED.get(self.number)
+
+    @property
+    def supports_ports(self) -> bool:
+        return self.number in _PORTED
+
+    @property
+    def written(self) -> int | str:
+        """The value as a manifest writes it: the name if it was given by name, else the number."""
+        return self.name if self.name is not None else self.number
+
+    def __str__(self) -> str:
+        return str(self.written)
 
 
 class Direction(str, Enum):

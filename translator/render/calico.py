@@ -82,8 +82,8 @@ def entity_manifest(entity: EntityRule) -> Manifest:
 def rule_manifest(rule: Rule) -> Manifest:
     fields: Manifest = {
         "action": rule.action.value,
-        "protocol": rule.protocol,
-        "notProtocol": rule.not_protocol,
+        "protocol": rule.protocol.written if rule.protocol is not None else None,
+        "notProtocol": rule.not_protocol.written if rule.not_protocol is not None else None,
         "ipVersion": rule.ip_version,
         "source": entity_manifest(rule.source),
         "destination": entity_manifest(rule.destination),

@@ -17,11 +17,10 @@ import z3
 
 from translator.errors import NP2CalicoError
 from translator.evaluate.calico import CalicoEvaluator
-from translator.evaluate.calico_match import PROTOCOL_NUMBERS
 from translator.evaluate.verdict import Verdict
 from translator.model.calico import PolicySet, TieBreak
 from translator.model.cluster import Cluster, Connection, ContainerPort, Namespace, Pod, endpoint_label
-from translator.model.common import IPAddress, Protocol
+from translator.model.common import PROTOCOL_NUMBERS, IPAddress, Protocol
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.engine import Difference
