@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+def one_line(text: str) -> str:
+    """`text` printable on one line: a newline, tab or other control character in a file name (or
+    key) is shown escaped (`\\n`), so every diagnostic stays one `FILE:DOC:PATH: level: msg` line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Location:
     """Where something came from: `file:document:field.path` (document index starts at 1)."""
@@ -27,7 +35,7 @@ class Location:
             parts.append(str(self.document))
         if self.path:
             parts.append(self.path)
-        return ":".join(parts)
+        return one_line(":".join(parts))
 
 
 class Level(str, Enum):

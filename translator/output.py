@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from translator.errors import UsageError
+from translator.errors import UsageError, one_line
 
 STDOUT = "-"
 _STANDARD_STREAMS = {"/dev/stdout": "stdout", "/dev/stderr": "stderr"}
@@ -42,7 +42,7 @@ def write_text(
         _write_stream(getattr(sys, stream), text)
         return
     path = Path(os.path.realpath(target))  # a symlink (even a chain, even dangling) is written through
-    label = f"{what} {target}"
+    label = f"{what} {one_line(str(target))}"
     mode = _existing_mode(path, label)
     data = text.encode("utf-8")
     if mode is not None and not stat.S_ISREG(mode):

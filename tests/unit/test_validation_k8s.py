@@ -322,7 +322,8 @@ INVALID_PEERS = {
     ),
     "prefix too long": ({"ipBlock": {"cidr": "10.0.0.0/33"}}, f"{PEER}.ipBlock.cidr", "invalid CIDR"),
     "not an address": ({"ipBlock": {"cidr": "ten/8"}}, f"{PEER}.ipBlock.cidr", "invalid CIDR"),
-    "IPv4 leading zeros": ({"ipBlock": {"cidr": "010.0.0.0/8"}}, f"{PEER}.ipBlock.cidr", "leading zeros"),
+    "IPv4 leading zeros past a byte": ({"ipBlock": {"cidr": "0256.0.0.0/8"}}, f"{PEER}.ipBlock.cidr",
+                                       "leading zeros"),
     "cidr with trailing newline": ({"ipBlock": {"cidr": "10.0.0.0/8\n"}}, f"{PEER}.ipBlock.cidr", "CIDR"),
     "bad except": (
         {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/40"]}},

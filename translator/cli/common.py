@@ -81,6 +81,17 @@ def silence_stdout() -> None:
         os.close(devnull)
 
 
+def warn_empty(paths: Iterable[str], from_cluster: bool = False) -> None:
+    """The input held no NetworkPolicy: an empty file or folder, comments only, or empty stdin."""
+    from translator.cli.console import warning
+    from translator.errors import one_line
+
+    where = "the cluster" if from_cluster else ", ".join(
+        "stdin" if p == "-" else one_line(p) for p in dict.fromkeys(paths)
+    )
+    warning(f"no NetworkPolicy found in {where}")
+
+
 def check_namespace_options(**options: str | Iterable[str]) -> None:
     """Namespace names given on the command line (`dns_namespace="kube-system"`, or a list) must be
     DNS-1123 labels: they end up in selectors of the output, where a typo would match nothing."""

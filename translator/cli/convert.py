@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
+from translator.cli.common import EXIT_NO, EXIT_OK, report, warn_empty, write_output
 from translator.cli.console import note
 from translator.cli.options import (
     OUTPUT_FORMAT,
@@ -45,6 +45,8 @@ Examples (from the repository root):
       --allow-apiserver 10.96.0.1/32:443 --output-file calico.yaml
   kubectl get networkpolicies -A -o yaml | np2calico convert - --staged
   np2calico convert --from-cluster --context kind-lab --output-file calico.yaml
+Exit status: 0 converted, 1 diagnostics under --strict, an input without any NetworkPolicy (unless
+--allow-empty) or --verify found a difference, 2 invalid input or usage.
 """
 
 
@@ -113,6 +115,10 @@ def convert(
         policies, load_diagnostics = _load_cluster(context, kubeconfig, namespace)
     else:
         policies, load_diagnostics = _load(paths or [], namespace)
+    if not policies:
+        warn_empty(paths or [], from_cluster)
+        if not allow_empty:
+            raise typer.Exit(EXIT_NO)
     options = ConvertOptions(
         target=Target(target.value),
         tier=tier,

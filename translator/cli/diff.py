@@ -161,7 +161,11 @@ def _resource_diff(paths: list[str], proposed: str | None, existing: str | None)
     from translator.load.documents import read_documents
     from translator.resource_diff import diff_resources
 
-    if paths or proposed is None or existing is None:
+    if existing is None:
+        raise UsageError("--resources needs --against EXISTING (the manifests to compare with)")
+    if proposed is None:
+        raise UsageError("--against needs --resources PROPOSED (the manifests to compare)")
+    if paths:
         raise UsageError("--resources PROPOSED --against EXISTING takes no other paths")
     if proposed == "-" and existing == "-":
         raise UsageError("only one of --resources and --against can be '-'")

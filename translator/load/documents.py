@@ -24,7 +24,7 @@ import datetime
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -74,7 +74,7 @@ def read_documents(paths: Sequence[str], stdin: TextIO | None = None) -> list[Do
     """
     documents: list[Document] = []
     problems: list[Diagnostic] = []
-    for name in _expand(paths, problems):
+    for name in _once(_expand(paths, problems)):
         try:
             text = _read_text(name, stdin)
             documents.extend(_documents_of(name, text))
@@ -104,6 +104,16 @@ def _expand(paths: Sequence[str], problems: list[Diagnostic]) -> Iterator[str]:
             yield name
         else:
             problems.append(_problem(Location(name), "no such file or directory"))
+
+
+def _once(names: Iterable[str]) -> Iterator[str]:
+    """Each file once, however often it is named (twice, or also inside a folder given)."""
+    seen: set[str] = set()
+    for name in names:
+        key = name if name == "-" else os.path.realpath(name)
+        if key not in seen:
+            seen.add(key)
+            yield name
 
 
 def _files_under(folder: str, problems: list[Diagnostic]) -> list[str]:
@@ -136,7 +146,28 @@ def _read_text(name: str, stdin: TextIO | None) -> str:
     return _decode(name, data)
 
 
-def _read_stdin(stream: TextIO) -> str:
+def _read_stdin(stream: TextIO | None) -> str:
+    try:
+        return _read_stream(stream)
+    except (OSError, ValueError) as exc:
+        # No fd 0 (`<&-`): Python sets sys.stdin to None; a closed stream raises ValueError.
+        if stream is None or getattr(stream, "closed", False) or not _fd_open(0):
+            raise InputError.at(Location(STDIN_NAME), "cannot read: stdin is closed") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError.at(Location(STDIN_NAME), f"cannot read: {reason}") from None
+
+
+def _fd_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _read_stream(stream: TextIO | None) -> str:
+    if stream is None:
+        raise ValueError("no stdin")
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:  # the real stdin: bytes, decoded as a file's are (not with the locale)
         data = buffer.read(MAX_INPUT_BYTES + 1)

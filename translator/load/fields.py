@@ -136,16 +136,34 @@ def parse_cidr(value: str, location: Location, diags: Diagnostics) -> IPNetwork 
     if not _CIDR_SHAPE.fullmatch(value):
         diags.error(location, f"invalid CIDR {value!r}: must be an address/prefix length, e.g. 10.0.0.0/16")
         return None
+    written = value
+    canonical = _without_leading_zeros(value) if _IPV4_LEADING_ZERO.search(value) else None
+    if canonical is not None:
+        # Kubernetes parses ipBlock CIDRs with ParseCIDRSloppy (k8s.io/utils/net, Go 1.16's parser):
+        # leading zeros read as decimal. Stored policies may hold them, so they must stay convertible.
+        diags.warning(location, f"CIDR {value!r} has leading zeros: the API server reads them as decimal, "
+                      f"{canonical} (API servers with StrictIPCIDRValidation refuse it)")
+        value = canonical
     try:
         network, address = _network_and_address(value)
     except ValueError as exc:
         reason = _LEADING_ZEROS if _IPV4_LEADING_ZERO.search(value) else str(exc)
-        diags.error(location, f"invalid CIDR {value!r}: {reason}")
+        diags.error(location, f"invalid CIDR {written!r}: {reason}")
         return None
     if network.network_address != address:
         # Legacy validation accepts this; API servers with StrictIPCIDRValidation refuse it.
         diags.warning(location, f"CIDR {value!r} has host bits set: it means {network}")
     return network
+
+
+def _without_leading_zeros(value: str) -> str | None:
+    """`010.001.0.0/16` as Go 1.16's parser reads it (`10.1.0.0/16`); None when it is no dotted IPv4
+    address whose octets, read as decimal, fit a byte."""
+    address, _, prefix = value.partition("/")
+    octets = address.split(".")
+    if len(octets) != 4 or not all(o.isdigit() and o.isascii() and int(o) <= 255 for o in octets):
+        return None
+    return ".".join(str(int(o)) for o in octets) + "/" + prefix
 
 
 @lru_cache(maxsize=4096)

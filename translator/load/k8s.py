@@ -112,6 +112,10 @@ def _rule(value: Any, peers_field: str, loc: Location, diags: Diagnostics) -> Ne
     peers_loc = loc.child(peers_field) if peer_values else loc
     ports = tuple(_port(p, ports_loc.child(i), diags) for i, p in enumerate(port_values))
     peers = tuple(_peer(p, peers_loc.child(i), diags) for i, p in enumerate(peer_values))
+    if not port_values and not peer_values:
+        # Often a stray `-` or `{}`; Kubernetes reads it as "everything", so say so.
+        side = "from every source" if peers_field == "from" else "to every destination"
+        diags.warning(loc, f"an empty rule allows all traffic {side} on every port")
     return NetworkPolicyRule(ports=ports, peers=peers)
 
 

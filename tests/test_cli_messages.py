@@ -1,0 +1,158 @@
+"""Clear messages instead of silence or internals (issue 12): empty input, leading zeros, empty
+rules, odd file names, interrupted or cut-off runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from translator.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB = ROOT / "samples" / "lab"
+POLICY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: default}
+spec:
+  podSelector: {}
+"""
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _empty_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str | None, str]]:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    comments = tmp_path / "comments.yaml"
+    comments.write_text("# nothing here\n---\n# still nothing\n")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    other = tmp_path / "not-yaml"
+    other.mkdir()
+    (other / "README.txt").write_text("hello\n")
+    return {
+        "empty file": ([str(empty)], None, str(empty)),
+        "comments only": ([str(comments)], None, str(comments)),
+        "empty folder": ([str(folder)], None, str(folder)),
+        "folder of non-YAML files": ([str(other)], None, str(other)),
+        "empty stdin": (["-"], "", "stdin"),
+    }
+
+
+@pytest.mark.parametrize("case", ["empty file", "comments only", "empty folder",
+                                  "folder of non-YAML files", "empty stdin"])
+def test_convert_of_an_empty_input_warns_and_exits_1(tmp_path: Path, case: str) -> None:
+    args, stdin, named = _empty_inputs(tmp_path)[case]
+    code, out, err = run("convert", *args, stdin=stdin)
+    assert (code, out) == (1, "")
+    assert err == f"np2calico: warning: no NetworkPolicy found in {named}\n"
+    code, out, err = run("convert", *args, "--allow-empty", stdin=stdin)
+    assert code == 0 and "no NetworkPolicy found" in err
+
+
+def test_quiet_drops_the_empty_warning_but_not_the_exit_code(tmp_path: Path) -> None:
+    args, stdin, _ = _empty_inputs(tmp_path)["empty file"]
+    assert run("convert", *args, "-q", stdin=stdin) == (1, "", "")
+
+
+def test_leading_zeros_are_read_as_decimal_with_a_warning(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY + "  egress: [{to: [{ipBlock: {cidr: 010.001.0.0/16, "
+                      "except: [010.001.002.0/24]}}]}]\n")
+    code, out, err = run("convert", str(policy))
+    assert code == 0, err
+    [manifest] = [d for d in yaml.safe_load_all(out) if d and d["metadata"]["name"] == "p"]
+    destination = manifest["spec"]["egress"][0]["destination"]
+    assert destination["nets"] == ["10.1.0.0/16"] and destination["notNets"] == ["10.1.2.0/24"]
+    assert (f"{policy}:1:spec.egress[0].to[0].ipBlock.cidr: warning: CIDR '010.001.0.0/16' has leading "
+            "zeros: the API server reads them as decimal, 10.1.0.0/16") in err
+
+
+def test_leading_zeros_beyond_a_byte_are_an_error(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY + "  egress: [{to: [{ipBlock: {cidr: 0256.0.0.0/8}}]}]\n")
+    code, _, err = run("convert", str(policy))
+    assert code == 2 and "invalid CIDR '0256.0.0.0/8'" in err
+
+
+@pytest.mark.parametrize(("rules", "where", "side"), [
+    ("  ingress: [{}]\n", "spec.ingress[0]", "from every source"),
+    ("  egress:\n  -\n", "spec.egress[0]", "to every destination"),
+])
+def test_an_empty_rule_warns_that_it_allows_everything(
+    tmp_path: Path, rules: str, where: str, side: str
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY + rules)
+    code, _, err = run("validate", str(policy))
+    assert code == 0
+    assert f"{policy}:1:{where}: warning: an empty rule allows all traffic {side} on every port\n" in err
+
+
+@pytest.mark.parametrize("name", ["bad\nname.yaml", "a:b.yaml", "tab\there.yaml"])
+def test_odd_file_names_stay_on_one_line(tmp_path: Path, name: str) -> None:
+    policy = tmp_path / name
+    policy.write_text(POLICY + "  ingress: [{ports: [{port: 80, endPort: 79}]}]\n")
+    code, _, err = run("validate", str(policy))
+    assert code == 1
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("error: 79 must be greater than or equal to `port` (80)")
+    assert "\n" not in name.replace("\n", "\\n") or "\\n" in lines[0]
+
+
+def test_a_path_given_twice_is_read_once(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY)
+    code, _, err = run("convert", str(policy), str(policy), str(tmp_path / "." / "p.yaml"))
+    assert code == 0 and "duplicate" not in err
+
+
+def test_resources_without_against_says_it_needs_it() -> None:
+    code, _, err = run("diff", "--resources", str(LAB / "policies"))
+    assert code == 2
+    assert err == "np2calico: error: --resources needs --against EXISTING (the manifests to compare with)\n"
+
+
+def test_closed_stdin_is_a_clear_error() -> None:
+    proc = subprocess.run([sys.executable, "-m", "translator", "convert", "-"], cwd=ROOT,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+                          preexec_fn=lambda: os.close(0))
+    assert proc.returncode == 2
+    assert proc.stderr == "<stdin>: error: cannot read: stdin is closed\n"
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_a_broken_pipe_exits_quietly_with_one_code(tmp_path: Path, size: str) -> None:
+    source = str(LAB / "policies") if size == "small" else str(LAB)
+    args = ["convert", source] if size == "small" else [
+        "diff", str(LAB / "policies"), "--migrate", "--cluster", str(LAB / "cluster.yaml"), "--symbolic"]
+    reader_r, reader_w = os.pipe()
+    os.close(reader_r)  # nobody will ever read
+    proc = subprocess.run([sys.executable, "-m", "translator", *args], cwd=ROOT, stdout=reader_w,
+                          stderr=subprocess.PIPE, text=True, check=False)
+    os.close(reader_w)
+    assert proc.returncode == 141
+    assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr
+    assert "BrokenPipe" not in proc.stderr
+
+
+def test_ctrl_c_is_one_line_and_exit_130() -> None:
+    # Reading stdin that never ends: the command is busy when the interrupt comes.
+    proc = subprocess.Popen([sys.executable, "-m", "translator", "convert", "-"], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)  # usually still importing: the same line and exit code then
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.decode() == "np2calico: interrupted\n"
