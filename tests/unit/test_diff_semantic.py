@@ -153,3 +153,37 @@ def test_both_evaluators_report_the_same_change(semantics: str) -> None:
 def test_groups_are_by_namespace_pair_and_direction() -> None:
     diff = diff_policies(egress_to("0.0.0.0/0"), egress_to("10.0.0.0/8"), CLUSTER)
     assert set(diff.groups()) == {("shop", "(outside)", "egress")}
+
+
+# --- named ports reached from outside the cluster (issue 9 item 2) ---------------------------------
+
+DNS_SERVER = Pod("shop", "dns", {"app": "dns"}, (IP("10.0.0.5"),), (ContainerPort(53, Protocol.UDP, "dns"),))
+DNS_SERVER_2 = Pod(
+    "shop", "dns-2", {"app": "dns"}, (IP("10.0.0.6"),), (ContainerPort(5353, Protocol.UDP, "dns"),)
+)
+
+
+def dns_from_outside(*ports: NetworkPolicyPort) -> PolicySet:
+    peer = NetworkPolicyPeer(ip_block=IPBlock(parse_network("203.0.113.0/24")))
+    rules = (NetworkPolicyRule(tuple(ports), (peer,)),) if ports else ()
+    policy = NetworkPolicy("shop", "dns", LabelSelector.of({"app": "dns"}), (Direction.INGRESS,), rules)
+    return PolicySet(k8s_policies=(normalise(policy),))
+
+
+def test_outside_traffic_to_a_named_port_that_closes_is_reported() -> None:
+    cluster = Cluster.build([Namespace.create("shop")], [DNS_SERVER])
+    before, after = dns_from_outside(NetworkPolicyPort(Protocol.UDP, "dns")), dns_from_outside()
+    assert summary(before, after, cluster) == {
+        ("203.0.113.0/24", "shop/dns", "UDP", "53", "newly denied")
+    }
+
+
+def test_outside_named_port_resolves_on_each_pod_of_a_group() -> None:
+    """Two pods declare `dns` with different numbers; after, only 53 stays open by number."""
+    cluster = Cluster.build([Namespace.create("shop")], [DNS_SERVER, DNS_SERVER_2])
+    before = dns_from_outside(NetworkPolicyPort(Protocol.UDP, "dns"))
+    after = dns_from_outside(NetworkPolicyPort(Protocol.UDP, 53))
+    assert summary(before, after, cluster) == {
+        ("203.0.113.0/24", "shop/dns-2", "UDP", "5353", "newly denied"),
+        ("203.0.113.0/24", "shop/dns-2", "UDP", "53", "newly allowed"),
+    }

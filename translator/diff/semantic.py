@@ -321,7 +321,7 @@ class DiffEngine:
     def _compute_external(self, info: EndpointInfo, state: ScopeState, family: int,
                           direction: Direction) -> ExternalRow:
         atoms = state.atoms[direction]
-        starts, _ = self._ports(state, direction, info)
+        starts, names = self._ports(state, direction, info)
         found = []
         for cell in address_cells(atoms.cidrs, family):
             address = representative_address(cell, family, self._catalog.owned_addresses)
@@ -330,7 +330,8 @@ class DiffEngine:
             per_protocol = []
             for protocol in PROTOCOLS:
                 segments: list[Segment] = []
-                for first, last in port_cells(starts[protocol]):
+                for first, last in port_cells(self._external_starts(starts, names, info, protocol,
+                                                                    direction)):
                     conn = external_connection(info, address, protocol, first, family, direction)
                     before, after = self._outcomes(conn, info.scope, state.changed)
                     if before.allowed != after.allowed:
@@ -340,6 +341,15 @@ class DiffEngine:
             if entries:
                 found.append((cell, entries))
         return found
+
+    @staticmethod
+    def _external_starts(starts: PortStarts, names: set[tuple[str, Protocol]], info: EndpointInfo,
+                         protocol: Protocol, direction: Direction) -> set[int]:
+        """Ingress from outside: the pod is the destination, its named ports resolve (as in
+        `_compute_row`). Egress to an outside address: a named port matches nothing there."""
+        if direction is Direction.EGRESS:
+            return starts[protocol]
+        return destination_port_starts(starts[protocol], names, info.endpoint, protocol)
 
     def changes(self) -> tuple[Change, ...]:
         self._pairs()
