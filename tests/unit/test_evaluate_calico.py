@@ -6,7 +6,7 @@ deciding policy, rule or action matters, the case names it too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -815,7 +815,7 @@ CASES = [
         True,
     ),
     Case(
-        "source-ports-never-match-unknown-source-port",
+        "source-ports-covering-every-port-match-any-source-port",
         policies(
             np(
                 "p",
@@ -826,8 +826,8 @@ CASES = [
         ),
         conn("default/client", "default/web"),
         True,
-        False,
-        "end of tier default",
+        True,
+        "Allow",
     ),
     Case(
         "nets-match-pod-ip",
@@ -1234,3 +1234,43 @@ def test_host_network_pod_is_seen_by_the_address_each_connection_uses() -> None:
         evaluator = CalicoEvaluator(PolicySet(), cluster)
         verdicts = {c: evaluator.evaluate(c).ingress.allowed for c in order}
         assert (verdicts[v4], verdicts[v6]) == (False, True), order
+
+
+# --- source ports (issue 9 item 4) -----------------------------------------------------------------
+
+
+def _deny_from_source_ports(*ports: int | str | tuple[int, int], not_ports: tuple = ()) -> PolicySet:
+    """`ingress: [{action: Deny, protocol: TCP, source: {ports: …}}, {action: Allow}]` on web."""
+    deny = rule(DENY, "TCP", source=ent(ports=ports, not_ports=not_ports))
+    return policies(np("p", selector=WEB, types=INGRESS, ingress=(deny, rule(ALLOW))))
+
+
+def test_a_deny_on_every_source_port_denies_whatever_the_source_port() -> None:
+    connection = conn("default/client", "default/web")
+    verdict = evaluate_calico(_deny_from_source_ports((1, 65535)), CLUSTER, connection)
+    assert not verdict.ingress.allowed
+
+
+@pytest.mark.parametrize(("source_port", "allowed"), [(80, False), (81, True), (40000, True)])
+def test_a_named_source_port_is_matched_exactly(source_port: int, allowed: bool) -> None:
+    connection = replace(conn("default/client", "default/web"), source_port=source_port)
+    verdict = evaluate_calico(_deny_from_source_ports(80), CLUSTER, connection)
+    assert verdict.ingress.allowed is allowed
+
+
+def test_source_not_ports_exclude_the_named_source_port() -> None:
+    policy_set = _deny_from_source_ports(not_ports=((1, 1023),))
+    low = replace(conn("default/client", "default/web"), source_port=80)
+    high = replace(conn("default/client", "default/web"), source_port=50000)
+    assert evaluate_calico(policy_set, CLUSTER, low).ingress.allowed
+    assert not evaluate_calico(policy_set, CLUSTER, high).ingress.allowed
+
+
+def test_a_named_port_in_source_ports_resolves_on_the_source_endpoint() -> None:
+    connection = replace(conn("default/web", "default/web"), source_port=80)
+    assert not evaluate_calico(_deny_from_source_ports("http"), CLUSTER, connection).ingress.allowed
+
+
+def test_a_verdict_that_depends_on_an_unnamed_source_port_is_refused_clearly() -> None:
+    with pytest.raises(UsageError, match="source port"):
+        evaluate_calico(_deny_from_source_ports(80), CLUSTER, conn("default/client", "default/web"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -180,6 +181,12 @@ def explain(
     destination: Destination = None,
     port: Port = None,
     protocol: Protocol = None,
+    source_port: Annotated[
+        int | None,
+        typer.Option("--source-port", min=1, max=65535, show_default=False,
+                     help="The client's source port (default: any; only Calico rules with source "
+                     "ports need it)."),
+    ] = None,
     connections: Annotated[
         str | None,
         typer.Option("--connections", metavar="FILE",
@@ -207,7 +214,8 @@ def explain(
     Egress is judged at the source, ingress at the destination; both must allow. Exit 0 with the
     verdicts printed (with --exit-code: 1 when any connection is denied); 2 when the input is invalid.
     """
-    single = {"--from": source, "--to": destination, "--port": port, "--protocol": protocol}
+    single = {"--from": source, "--to": destination, "--port": port, "--protocol": protocol,
+              "--source-port": None if source_port is None else str(source_port)}
     _check_mode(connections, single)
     if connections == "-" and "-" in (policies or []):
         raise UsageError("only one of POLICIES and --connections can read stdin")
@@ -217,7 +225,8 @@ def explain(
         batch = _read_batch(connections, cluster)
     else:
         assert source is not None and destination is not None and port is not None  # _check_mode
-        batch = [_one_connection(cluster, source, destination, port, protocol or "TCP")]
+        one = _one_connection(cluster, source, destination, port, protocol or "TCP")
+        batch = [replace(one, source_port=source_port)]
     chosen = _pick_semantics(semantics, loaded.policies)
     evaluator = _evaluator(chosen, loaded.policies, cluster, tie_break, preview_staged)
     verdicts = [evaluator.evaluate(conn) for conn in counted(batch, "evaluating connections")]

@@ -25,7 +25,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from translator.evaluate.calico_match import Packet, ResolvedRule, rule_matches
+from translator.evaluate.calico_match import (
+    Packet,
+    ResolvedRule,
+    SelectorTest,
+    SourcePortNeeded,
+    rule_matches,
+)
 from translator.evaluate.calico_policies import (
     DEFAULT_TIE_BREAK,
     PreparedPolicy,
@@ -96,7 +102,9 @@ class CalicoEvaluator:
         port = conn.port_number()
         if port is None and isinstance(conn.port, str):
             port = destination.named_port(conn.port, conn.protocol)
-        return Packet(conn.protocol, version, source, destination, source_ip, destination_ip, port)
+        return Packet(
+            conn.protocol, version, source, destination, source_ip, destination_ip, port, conn.source_port
+        )
 
     def applicable_policies(self, endpoint: Endpoint, direction: Direction) -> tuple[TierPolicies, ...]:
         """Per tier, the policies selecting `endpoint` that govern `direction` (empty tiers left out)."""
@@ -152,7 +160,7 @@ class CalicoEvaluator:
         tier = tier_policies.tier
         for policy in tier_policies.policies:
             for rule in policy.rules(direction):
-                if not rule_matches(rule, packet, self._selects):
+                if not _matches(policy, rule, packet, self._selects):
                     continue
                 if rule.action is calico.Action.LOG:
                     trail.append(_step(tier, policy, rule))
@@ -165,6 +173,13 @@ class CalicoEvaluator:
             trail.append(TrailStep(tier.name, calico.Action.PASS))
             return None
         return _end_of_tier(tier_policies, direction, view, trail)
+
+
+def _matches(policy: PreparedPolicy, rule: ResolvedRule, packet: Packet, test: SelectorTest) -> bool:
+    try:
+        return rule_matches(rule, packet, test)
+    except SourcePortNeeded as exc:
+        raise SourcePortNeeded(f"{policy.key} {exc}") from None
 
 
 def evaluate_calico(

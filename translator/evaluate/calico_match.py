@@ -9,9 +9,13 @@ computed the way felix/rules/policy.go (FilterRuleToIPVersion) filters rules per
   all for this family (not "matches nothing": a Deny rule vanishes too);
 - a `notNets` holding the catch-all CIDR of the family drops the rule for that family.
 
-Source ports: a connection has no known source port (the client picks an ephemeral one), so a
-rule with source `ports` never matches, and source `notPorts` never exclude. np2calico's
-converter never emits source ports.
+Source ports are part of the connection. A connection may name its source port
+(`Connection.source_port`): source `ports`/`notPorts` then match it like destination ports do (a
+named port resolves on the *source* endpoint, whose port it is). When it names none, the connection
+stands for every source port the client may pick: a source port constraint that every port
+satisfies (`ports` covering 1-65535, no `notPorts`) matches; any other one makes the verdict depend
+on the source port, and evaluating it is refused (`SourcePortNeeded`) rather than guessed — never
+"no match". np2calico's converter never emits source ports.
 """
 
 from __future__ import annotations
@@ -19,12 +23,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from translator.errors import UsageError
 from translator.evaluate.calico_scope import EndpointView, EntitySelectors, entity_selectors
 from translator.model import calico
 from translator.model.common import IPAddress, IPNetwork, PortRange, Protocol, network_in
 from translator.selectors import Selector
 
 IP_FAMILIES = (4, 6)
+EVERY_PORT = PortRange(1, 65535)
+
+
+class SourcePortNeeded(UsageError):
+    """A rule's source ports decide only some source ports, and the connection names none."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class Packet:
     source_ip: IPAddress | None
     destination_ip: IPAddress | None
     port: int | None  # destination port; None when a named port did not resolve
+    source_port: int | None = None  # None: any source port (see the module docstring)
 
     @property
     def protocol_number(self) -> int:
@@ -129,19 +140,47 @@ def _endpoint_matches(entity: ResolvedEntity, view: EndpointView, test: Selector
     return negative is None or view.labels is None or not test(negative, view)
 
 
-def _port_matches(spec: calico.PortSpec, packet: Packet) -> bool:
-    if packet.port is None:
+def _port_matches(spec: calico.PortSpec, port: int | None, owner: EndpointView, protocol: Protocol) -> bool:
+    if port is None:
         return False
     if isinstance(spec, PortRange):
-        return packet.port in spec
-    # A named port: any (IP, port, protocol) the destination endpoint declares under that name.
-    return packet.port in packet.destination.named_ports(spec, packet.protocol)
+        return port in spec
+    # A named port: any (IP, port, protocol) the endpoint owning the port declares under that name.
+    return port in owner.named_ports(spec, protocol)
+
+
+def _ports_match(entity: ResolvedEntity, port: int | None, owner: EndpointView, protocol: Protocol) -> bool:
+    if entity.ports and not any(_port_matches(p, port, owner, protocol) for p in entity.ports):
+        return False
+    return not any(_port_matches(p, port, owner, protocol) for p in entity.not_ports)
 
 
 def _destination_ports_match(entity: ResolvedEntity, packet: Packet) -> bool:
-    if entity.ports and not any(_port_matches(p, packet) for p in entity.ports):
-        return False
-    return not any(_port_matches(p, packet) for p in entity.not_ports)
+    return _ports_match(entity, packet.port, packet.destination, packet.protocol)
+
+
+def covers_every_port(specs: tuple[calico.PortSpec, ...]) -> bool:
+    """True when the numeric ranges of `specs` hold every port 1-65535."""
+    next_port = EVERY_PORT.start
+    for spec in sorted(s for s in specs if isinstance(s, PortRange)):
+        if spec.start > next_port:
+            return False
+        next_port = max(next_port, spec.end + 1)
+    return next_port > EVERY_PORT.end
+
+
+def _source_ports_match(rule: ResolvedRule, packet: Packet) -> bool:
+    entity = rule.source
+    if not entity.ports and not entity.not_ports:
+        return True
+    if packet.source_port is not None:
+        return _ports_match(entity, packet.source_port, packet.source, packet.protocol)
+    if not entity.not_ports and covers_every_port(entity.ports):
+        return True
+    raise SourcePortNeeded(
+        f"{rule.origin}: its source ports match only some source ports, so the verdict depends on "
+        "the connection's source port; name one (explain --source-port)"
+    )
 
 
 def _protocol_matches(rule: ResolvedRule, packet: Packet) -> bool:
@@ -156,12 +195,11 @@ def rule_matches(rule: ResolvedRule, packet: Packet, test: SelectorTest) -> bool
     if packet.version not in rule.families or not _protocol_matches(rule, packet):
         return False
     src, dst = rule.source, rule.destination
-    if src.ports:
-        return False  # the source port is unknown: see the module docstring
     return (
         _address_matches(src, packet.source_ip)
         and _address_matches(dst, packet.destination_ip)
         and _destination_ports_match(dst, packet)
         and _endpoint_matches(src, packet.source, test)
         and _endpoint_matches(dst, packet.destination, test)
+        and _source_ports_match(rule, packet)  # last: it may refuse, only when it would decide
     )

@@ -147,6 +147,9 @@ class Connection:
     # (dual-stack pods). None: the endpoint's address of the connection's family (see `addresses`).
     source_ip: IPAddress | None = None
     destination_ip: IPAddress | None = None
+    # The client's (ephemeral) source port, when known. None: any source port. Kubernetes policies
+    # never look at it; a Calico rule with source `ports`/`notPorts` does (evaluate/calico_match).
+    source_port: int | None = None
 
     def addresses(self) -> tuple[IPAddress | None, IPAddress | None]:
         """The (source, destination) addresses this connection uses, for ipBlock/nets matching.
