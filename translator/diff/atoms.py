@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Protocol as TypingProtocol
+from typing import TypeVar
 
 from translator.model import calico, k8s
 from translator.model.common import (
@@ -34,6 +36,7 @@ PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 PortStarts = dict[Protocol, set[int]]
 NamedPorts = set[tuple[str, Protocol]]
 GLOBAL_SCOPE: str | None = None  # the scope of host endpoints: global policies only
+T = TypeVar("T")
 
 
 class Leaf(TypingProtocol):
@@ -236,40 +239,77 @@ def policy_scope(policy: object) -> str | None:
     return GLOBAL_SCOPE
 
 
-def scope_policies(policies: calico.PolicySet, scope: str | None) -> ScopePolicies:
-    def keep(policy: object) -> bool:
-        found = policy_scope(policy)
-        return found is GLOBAL_SCOPE or found == scope
+def _by_scope(policies: Iterable[T]) -> dict[str | None, list[tuple[int, T]]]:
+    grouped: dict[str | None, list[tuple[int, T]]] = {}
+    for position, policy in enumerate(policies):
+        grouped.setdefault(policy_scope(policy), []).append((position, policy))
+    return grouped
 
-    return ScopePolicies(
-        frozenset(p for p in policies.k8s_policies if scope is not GLOBAL_SCOPE and keep(p)),
-        frozenset(p for p in policies.calico_policies if keep(p)),
-        frozenset(p for p in policies.staged_k8s_policies if scope is not GLOBAL_SCOPE and keep(p)),
-        frozenset(policies.tiers),
-    )
+
+def _in_order(*groups: list[tuple[int, T]]) -> tuple[T, ...]:
+    return tuple(policy for _, policy in sorted((e for g in groups for e in g), key=itemgetter(0)))
+
+
+class ScopeIndex:
+    """One side's policies grouped by scope in a single pass.
+
+    A scope's policies are then a lookup, not a scan of every policy: a cluster has thousands of
+    namespaces, and scanning all policies per namespace made the diff quadratic.
+    """
+
+    def __init__(self, policies: calico.PolicySet) -> None:
+        self._tiers = policies.tiers
+        self._k8s = _by_scope(policies.k8s_policies)
+        self._calico = _by_scope(policies.calico_policies)
+        self._staged = _by_scope(policies.staged_k8s_policies)
+        self._sets: dict[str | None, calico.PolicySet] = {}
+        self._chosen: dict[str | None, ScopePolicies] = {}
+
+    def _of(self, groups: dict[str | None, list[tuple[int, T]]], scope: str | None) -> tuple[T, ...]:
+        """The policies of `scope` and the global ones, in their original order."""
+        found = groups.get(GLOBAL_SCOPE, [])
+        if scope is GLOBAL_SCOPE:
+            return _in_order(found)
+        return _in_order(found, groups.get(scope, []))
+
+    def policy_set(self, scope: str | None) -> calico.PolicySet:
+        """The policies (in their order) that can apply to endpoints of `scope`, and every tier."""
+        found = self._sets.get(scope)
+        if found is None:
+            found = self._sets[scope] = calico.PolicySet(
+                self._of(self._k8s, scope), self._of(self._calico, scope),
+                self._of(self._staged, scope), self._tiers)
+        return found
+
+    def policies(self, scope: str | None) -> ScopePolicies:
+        """The same policies as sets (Kubernetes ones only for a namespace), for equality tests."""
+        found = self._chosen.get(scope)
+        if found is None:
+            chosen = self.policy_set(scope)
+            namespaced = scope is not GLOBAL_SCOPE
+            found = self._chosen[scope] = ScopePolicies(
+                frozenset(chosen.k8s_policies if namespaced else ()),
+                frozenset(chosen.calico_policies),
+                frozenset(chosen.staged_k8s_policies if namespaced else ()),
+                frozenset(chosen.tiers),
+            )
+        return found
+
+
+def scope_policies(policies: calico.PolicySet, scope: str | None) -> ScopePolicies:
+    return ScopeIndex(policies).policies(scope)
 
 
 def scope_policy_set(policies: calico.PolicySet, scope: str | None) -> calico.PolicySet:
     """The policies (in their order) that can apply to endpoints of `scope`, and every tier."""
-
-    def keep(policy: object) -> bool:
-        found = policy_scope(policy)
-        return found is GLOBAL_SCOPE or found == scope
-
-    return calico.PolicySet(
-        tuple(p for p in policies.k8s_policies if keep(p)),
-        tuple(p for p in policies.calico_policies if keep(p)),
-        tuple(p for p in policies.staged_k8s_policies if keep(p)),
-        policies.tiers,
-    )
+    return ScopeIndex(policies).policy_set(scope)
 
 
-def scope_atoms(sides: Iterable[calico.PolicySet], scope: str | None,
-                direction: Direction) -> Atoms:
+def scope_atoms(sides: Iterable[ScopeIndex], scope: str | None, direction: Direction) -> Atoms:
     """Every atom the policies of `scope` governing `direction` mention, on all the given sides."""
     atoms = Atoms()
-    for policies in sides:
-        chosen = scope_policies(policies, scope)
+    for index in sides:
+        chosen = index.policies(scope)
         for policy in sorted(chosen.k8s_policies, key=lambda p: p.key):
             add_k8s_policy(atoms, policy, direction)
         for staged in sorted(chosen.staged_k8s, key=lambda p: p.key):

@@ -37,9 +37,8 @@ from translator.diff.atoms import (
     PROTOCOLS,
     Atoms,
     PortStarts,
+    ScopeIndex,
     scope_atoms,
-    scope_policies,
-    scope_policy_set,
 )
 from translator.diff.cells import (
     Row,
@@ -98,17 +97,17 @@ class DiffEngine:
                  describe: Callable[[Sequence[Pod]], str] | None = None) -> None:
         self._make = make
         self._cluster = cluster
-        self._policy_sets = (before, after)
+        self._sides = (ScopeIndex(before), ScopeIndex(after))
         self._evaluators: dict[tuple[int, str | None], Evaluate] = {}
         self._describe = describe
         self.evaluated = 0
         scopes = {GLOBAL_SCOPE, *(p.namespace for p in cluster.pods)}
-        atoms = {(s, d): scope_atoms((before, after), s, d) for s in scopes for d in DIRECTIONS}
+        atoms = {(s, d): scope_atoms(self._sides, s, d) for s in scopes for d in DIRECTIONS}
         self._index = atom_index(atoms.values())
         self._catalog = EndpointCatalog(cluster, self._index)
         self._classes = endpoint_classes(self._catalog.infos)
         self._views = ViewTable(self._classes)
-        self._scopes = {s: self._scope_state(s, atoms, before, after) for s in scopes}
+        self._scopes = {s: self._scope_state(s, atoms) for s in scopes}
         self._by_scope: dict[str | None, list[int]] = defaultdict(list)
         for index, cls in enumerate(self._classes):
             self._by_scope[cls.rep.scope].append(index)
@@ -120,8 +119,8 @@ class DiffEngine:
         self._scope_groups: dict[str | None, list[DestinationGroup]] = {}
         self._collector = Collector(self._classes)
 
-    def _scope_state(self, scope: str | None, atoms: dict[tuple[str | None, Direction], Atoms],
-                     before: PolicySet, after: PolicySet) -> ScopeState:
+    def _scope_state(self, scope: str | None,
+                     atoms: dict[tuple[str | None, Direction], Atoms]) -> ScopeState:
         mine = {d: atoms[(scope, d)] for d in DIRECTIONS}
         position = self._index.positions
 
@@ -129,7 +128,7 @@ class DiffEngine:
             return a.all_named_ports
 
         return ScopeState(
-            scope_policies(before, scope) != scope_policies(after, scope),
+            self._sides[0].policies(scope) != self._sides[1].policies(scope),
             mine,
             {d: position(a.subject_leaves, a.cidrs, names(a)) for d, a in mine.items()},
             {d: position(a.peer_leaves, a.cidrs, names(a)) for d, a in mine.items()},
@@ -148,7 +147,7 @@ class DiffEngine:
         found = self._evaluators.get(key)
         if found is None:
             found = self._evaluators[key] = self._make(
-                scope_policy_set(self._policy_sets[side], scope), self._cluster)
+                self._sides[side].policy_set(scope), self._cluster)
         return found
 
     def _decisions(self, conn: Connection, direction: Direction, scope: str | None,

@@ -1,0 +1,49 @@
+"""`ScopeIndex`: one pass over a side's policies gives each scope exactly what a scan would."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import policy_sets
+from translator.convert import convert
+from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
+from translator.diff.atoms import GLOBAL_SCOPE, ScopeIndex, ScopePolicies, policy_scope
+from translator.model.calico import PolicySet
+
+
+def scanned(policies: PolicySet, scope: str | None) -> PolicySet:
+    """The reference: every policy whose scope is `scope` or global, in its order."""
+
+    def keep(policy: object) -> bool:
+        found = policy_scope(policy)
+        return found is GLOBAL_SCOPE or found == scope
+
+    return PolicySet(tuple(p for p in policies.k8s_policies if keep(p)),
+                     tuple(p for p in policies.calico_policies if keep(p)),
+                     tuple(p for p in policies.staged_k8s_policies if keep(p)), policies.tiers)
+
+
+def mixed(k8s: PolicySet, target: Target) -> PolicySet:
+    """Kubernetes policies, their conversion (namespaced or global, with a default deny) and
+    staged copies, interleaved so that the original order matters."""
+    options = ConvertOptions(target=target, default_deny=DefaultDenyOptions(), staged=True)
+    converted = convert(k8s.k8s_policies, options).policy_set
+    return k8s.merged(converted)
+
+
+@settings(max_examples=60)
+@given(policy_sets(max_policies=5), st.sampled_from(list(Target)))
+def test_scope_index_matches_a_scan(policies: tuple, target: Target) -> None:
+    side = mixed(PolicySet(k8s_policies=policies), target)
+    index = ScopeIndex(side)
+    scopes = {GLOBAL_SCOPE, "absent", *(p.namespace for p in policies)}
+    for scope in scopes:
+        expected = scanned(side, scope)
+        assert index.policy_set(scope) == expected
+        namespaced = scope is not GLOBAL_SCOPE
+        assert index.policies(scope) == ScopePolicies(
+            frozenset(expected.k8s_policies if namespaced else ()),
+            frozenset(expected.calico_policies),
+            frozenset(expected.staged_k8s_policies if namespaced else ()),
+            frozenset(expected.tiers))
