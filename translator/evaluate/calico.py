@@ -91,6 +91,12 @@ class CalicoEvaluator:
         ingress = self._decide(Direction.INGRESS, packet.destination, packet)
         return Verdict(conn, egress, ingress)
 
+    def decide(self, conn: Connection, direction: Direction) -> Decision:
+        """One direction's decision alone (egress at the source, ingress at the destination)."""
+        packet = self.packet(conn)
+        view = packet.source if direction is Direction.EGRESS else packet.destination
+        return self._decide(direction, view, packet)
+
     def packet(self, conn: Connection) -> Packet:
         """The connection as Felix sees it: endpoint views, addresses, family, destination port."""
         source_ip, destination_ip = conn.addresses()

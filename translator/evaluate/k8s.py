@@ -69,12 +69,16 @@ class K8sEvaluator:
         self._isolating: dict[tuple[str, Direction], tuple[NetworkPolicy, ...]] = {}
 
     def evaluate(self, conn: Connection) -> Verdict:
+        return Verdict(conn, self.decide(conn, Direction.EGRESS), self.decide(conn, Direction.INGRESS))
+
+    def decide(self, conn: Connection, direction: Direction) -> Decision:
+        """One direction's decision alone (egress at the source, ingress at the destination)."""
         source_ip, destination_ip = conn.addresses()
         port = conn.port_number()
         src, dst = conn.source, conn.destination
-        egress = self._decide(Direction.EGRESS, conn, src, dst, destination_ip, port)
-        ingress = self._decide(Direction.INGRESS, conn, dst, src, source_ip, port)
-        return Verdict(conn, egress, ingress)
+        if direction is Direction.EGRESS:
+            return self._decide(Direction.EGRESS, conn, src, dst, destination_ip, port)
+        return self._decide(Direction.INGRESS, conn, dst, src, source_ip, port)
 
     def isolating_policies(self, pod: Pod, direction: Direction) -> tuple[NetworkPolicy, ...]:
         """The policies of the pod's namespace that select it and govern `direction`."""

@@ -1,15 +1,23 @@
-"""`ScopeIndex`: one pass over a side's policies gives each scope exactly what a scan would."""
+"""The diff engine's shortcuts give exactly what the plain way gives.
+
+- `ScopeIndex`: one pass over a side's policies gives each scope exactly what a scan would.
+- `decide(conn, direction)` of both evaluators is the matching half of `evaluate(conn)`.
+"""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies import policy_sets
+from tests.strategies import Scenario, policy_sets, scenarios
 from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
 from translator.diff.atoms import GLOBAL_SCOPE, ScopeIndex, ScopePolicies, policy_scope
+from translator.diff.semantic import one_direction
+from translator.evaluate.calico import CalicoEvaluator
+from translator.evaluate.k8s import K8sEvaluator
 from translator.model.calico import PolicySet
+from translator.model.common import Direction
 
 
 def scanned(policies: PolicySet, scope: str | None) -> PolicySet:
@@ -47,3 +55,18 @@ def test_scope_index_matches_a_scan(policies: tuple, target: Target) -> None:
             frozenset(expected.calico_policies),
             frozenset(expected.staged_k8s_policies if namespaced else ()),
             frozenset(expected.tiers))
+
+
+@settings(max_examples=60)
+@given(scenarios(), st.sampled_from(list(Target)))
+def test_one_direction_is_half_a_verdict(scenario: Scenario, target: Target) -> None:
+    k8s = PolicySet(k8s_policies=scenario.policies)
+    evaluators = [K8sEvaluator(scenario.policies, scenario.cluster).evaluate,
+                  CalicoEvaluator(mixed(k8s, target), scenario.cluster).evaluate]
+    for evaluate in evaluators:
+        decide = one_direction(evaluate)
+        assert getattr(decide, "__name__", "") == "decide"  # the evaluator's own, not the fallback
+        for conn in scenario.connections:
+            verdict = evaluate(conn)
+            for direction in Direction:
+                assert decide(conn, direction) == verdict.decision(direction)
