@@ -21,12 +21,13 @@ on the source port, and evaluating it is refused (`SourcePortNeeded`) rather tha
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from translator.errors import UsageError
 from translator.evaluate.calico_scope import EndpointView, EntitySelectors, entity_selectors
 from translator.model import calico
-from translator.model.common import IPAddress, IPNetwork, PortRange, Protocol, network_in
+from translator.model.common import IPAddress, IPNetwork, PortRange, Protocol
+from translator.model.intervals import AddressSet
 from translator.selectors import Selector
 
 IP_FAMILIES = (4, 6)
@@ -62,6 +63,13 @@ class ResolvedEntity:
     not_nets: tuple[IPNetwork, ...]
     ports: tuple[calico.PortSpec, ...]
     not_ports: tuple[calico.PortSpec, ...]
+    # The same nets as interval sets, for matching (hundreds of CIDRs are common).
+    net_set: AddressSet = field(init=False, compare=False, repr=False)
+    not_net_set: AddressSet = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "net_set", AddressSet(self.nets))
+        object.__setattr__(self, "not_net_set", AddressSet(self.not_nets))
 
 
 @dataclass(frozen=True)
@@ -126,10 +134,10 @@ SelectorTest = Callable[[Selector, EndpointView], bool]
 
 
 def _address_matches(entity: ResolvedEntity, address: IPAddress | None) -> bool:
-    if entity.nets and (address is None or not any(network_in(address, n) for n in entity.nets)):
+    if entity.nets and (address is None or address not in entity.net_set):
         return False
     # An unknown address is in no network, so notNets cannot exclude it.
-    return not (address is not None and any(network_in(address, n) for n in entity.not_nets))
+    return not (address is not None and address in entity.not_net_set)
 
 
 def _endpoint_matches(entity: ResolvedEntity, view: EndpointView, test: SelectorTest) -> bool:
