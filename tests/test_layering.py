@@ -22,7 +22,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("translator.model.k8s", "translator.model.services", "translator.selectors"),
     ("translator.model.calico", "translator.model.cluster", "translator.model"),
     ("translator.load",),
-    ("translator.convert", "translator.evaluate"),
+    # The Calico evaluator enforces Kubernetes policies through the converter (convert.rules).
+    ("translator.convert",),
+    ("translator.evaluate",),
     ("translator.verify", "translator.resource_diff"),
     ("translator.diff",),
     ("translator.render",),

@@ -2,20 +2,24 @@
 
 `libcalico-go/lib/backend/k8s/conversion/conversion.go` emits one Allow rule per (protocol × peer),
 protocol-major (no protocol first, then SCTP < TCP < UDP), peers in input order; ports are
-destination ports merged per protocol. We follow it, with three deliberate differences that keep
-the meaning exact on every cluster:
+destination ports merged per protocol (`k8sRuleToCalico`, `SimplifyPorts`). This one converter
+serves both the evaluator (`evaluate.knp`: Kubernetes policies as Calico enforces them,
+`PeerScope.calico`) and np2calico's output, which differs in three deliberate ways, each an option
+of `PeerScope`, that keep the meaning exact on every cluster:
 
-- "the pod's namespace is N" is always written on the endpoint label `projectcalico.org/namespace`,
-  never through a namespaceSelector on `projectcalico.org/name` (see `in_namespaces`): a same-namespace
-  peer of a GlobalNetworkPolicy, and the `kubernetes.io/metadata.name` terms of a namespaceSelector;
-- every namespaceSelector we emit is *positive* (cannot match an entity without labels): Felix
-  evaluates it over the endpoint's inherited namespace labels, which host endpoints and global
-  network sets lack, so `k != 'v'` alone would also match them;
-- a "same namespace" peer of a GlobalNetworkPolicy names its namespace, because a bare rule
-  `selector` in a GNP matches every namespace (and host endpoints, and network sets);
-- named egress ports towards an ipBlock or "every peer" get their own rule restricted to pods
-  (`namespaceSelector: all()`): Calico resolves a named port on every endpoint that declares it,
-  host endpoints included, while Kubernetes resolves it on the destination pod only.
+- `spoof_proof_namespaces`: "the pod's namespace is N" is always written on the endpoint label
+  `projectcalico.org/namespace`, never through a namespaceSelector on `projectcalico.org/name`
+  (see `in_namespaces`): a same-namespace peer of a GlobalNetworkPolicy, and the
+  `kubernetes.io/metadata.name` terms of a namespaceSelector; and every namespaceSelector we emit
+  is *positive* (cannot match an entity without labels): Felix evaluates it over the endpoint's
+  inherited namespace labels, which host endpoints and global network sets lack, so `k != 'v'`
+  alone would also match them;
+- `explicit`: a "same namespace" peer of a GlobalNetworkPolicy names its namespace, because a
+  bare rule `selector` in a GNP matches every namespace (and host endpoints, and network sets);
+- `pods_only_named_ports`: named egress ports towards an ipBlock or "every peer" get their own
+  rule restricted to pods (`namespaceSelector: all()`): Calico resolves a named port on every
+  endpoint that declares it, host endpoints included, while Kubernetes resolves it on the
+  destination pod only.
 """
 
 from __future__ import annotations
@@ -54,10 +58,18 @@ ProtocolPorts = tuple[tuple[Protocol | None, tuple[PortSpec, ...] | None], ...]
 
 @dataclass(frozen=True)
 class PeerScope:
-    """Where the rules are written: `explicit` when "own namespace" must be spelt out (GNPs)."""
+    """Where the rules are written (`namespace`), and how: np2calico's three differences from
+    Calico's converter (module docstring), all on by default; `calico()` turns them off."""
 
     namespace: str
     explicit: bool = False
+    spoof_proof_namespaces: bool = True
+    pods_only_named_ports: bool = True
+
+    @classmethod
+    def calico(cls, namespace: str) -> PeerScope:
+        """Calico's own conversion of a policy of `namespace`, as Felix enforces it."""
+        return cls(namespace, explicit=False, spoof_proof_namespaces=False, pods_only_named_ports=False)
 
 
 # The same selectors, peers and port lists recur across a policy set: translate each once.
@@ -68,12 +80,13 @@ def pod_selector(selector: LabelSelector) -> Selector:
 
 
 @lru_cache(maxsize=65536)
-def namespace_selector(selector: LabelSelector) -> Selector:
-    """A Kubernetes namespaceSelector as a positive Calico one (`{}` is `all()`)."""
+def namespace_selector(selector: LabelSelector, make_positive: bool = True) -> Selector:
+    """A Kubernetes namespaceSelector as a Calico one (`{}` is `all()`); positive unless asked not
+    to (Calico's own converter does not)."""
     translated = from_label_selector(selector)
     if isinstance(translated, All):
         return ANY_NAMESPACE
-    return positive(translated)
+    return positive(translated) if make_positive else translated
 
 
 def positive(selector: Selector) -> Selector:
@@ -144,6 +157,9 @@ def peer_entity(peer: NetworkPolicyPeer, scope: PeerScope) -> EntityRule:
     if peer.ip_block is not None:
         return EntityRule(nets=(peer.ip_block.cidr,), not_nets=tuple(peer.ip_block.except_))
     pods = peer.pod_selector or LabelSelector()
+    if peer.namespace_selector is not None and not scope.spoof_proof_namespaces:
+        return EntityRule(selector=pod_selector(pods), namespace_selector=namespace_selector(
+            peer.namespace_selector, make_positive=False))
     if peer.namespace_selector is not None:
         by_name, others = split_by_name(peer.namespace_selector)
         selector = and_([K8S_PODS, from_label_selector(by_name), from_label_selector(pods)])
@@ -211,25 +227,49 @@ def coalesce(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
 # --- rules ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ConvertedRule:
+    """A Calico rule and what it stands for: the peer's index in the Kubernetes rule (None: the
+    rule has no peers) and the protocol (None: every protocol)."""
+
+    rule: Rule
+    peer: int | None
+    protocol: Protocol | None
+
+
+def convert_rule_parts(
+    rule: NetworkPolicyRule, direction: Direction, scope: PeerScope
+) -> tuple[ConvertedRule, ...]:
+    """One Kubernetes ingress/egress rule → Calico Allow rules (protocol-major, peers in order),
+    each with the peer and protocol it came from."""
+    peers: Sequence[NetworkPolicyPeer | None] = rule.peers or (None,)
+    converted: list[ConvertedRule] = []
+    for protocol, ports in protocol_ports(rule.ports):
+        for index, peer in enumerate(peers):
+            entity = EntityRule() if peer is None else peer_entity(peer, scope)
+            where = None if peer is None else index
+            rules = _rules_for(direction, protocol, ports or (), entity, scope.pods_only_named_ports)
+            converted.extend(ConvertedRule(r, where, protocol) for r in rules)
+    return tuple(converted)
+
+
 def convert_rule(rule: NetworkPolicyRule, direction: Direction, scope: PeerScope) -> tuple[Rule, ...]:
     """One Kubernetes ingress/egress rule → Calico Allow rules (protocol-major, peers in order)."""
-    peers: Sequence[NetworkPolicyPeer | None] = rule.peers or (None,)
-    rules: list[Rule] = []
-    for protocol, ports in protocol_ports(rule.ports):
-        for peer in peers:
-            entity = EntityRule() if peer is None else peer_entity(peer, scope)
-            rules.extend(_rules_for(direction, protocol, ports or (), entity))
-    return tuple(rules)
+    return tuple(part.rule for part in convert_rule_parts(rule, direction, scope))
 
 
 def _rules_for(
-    direction: Direction, protocol: Protocol | None, ports: tuple[PortSpec, ...], peer: EntityRule
+    direction: Direction,
+    protocol: Protocol | None,
+    ports: tuple[PortSpec, ...],
+    peer: EntityRule,
+    pods_only_named_ports: bool,
 ) -> tuple[Rule, ...]:
     proto = None if protocol is None else RuleProtocol.of(protocol)
     if direction is Direction.INGRESS:
         return (Rule(Action.ALLOW, protocol=proto, source=peer, destination=EntityRule(ports=ports)),)
     named = tuple(p for p in ports if isinstance(p, str))
-    if not named or peer.has_endpoint_constraint:
+    if not named or peer.has_endpoint_constraint or not pods_only_named_ports:
         return (Rule(Action.ALLOW, protocol=proto, destination=_with_ports(peer, ports)),)
     numeric = tuple(p for p in ports if not isinstance(p, str))
     pods_only = _with_ports(peer, named, namespace_selector=ANY_NAMESPACE)
