@@ -10,13 +10,13 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from tests.builders import BOTH, EGRESS, INGRESS, SCTP, TCP, UDP, ent
 from translator.errors import InputError, UsageError
 from translator.evaluate.calico import CalicoEvaluator, evaluate_calico
 from translator.evaluate.verdict import DecidedBy, TrailStep
 from translator.model import k8s
 from translator.model.calico import (
     Action,
-    EntityRule,
     GlobalNetworkPolicy,
     Metadata,
     NetworkPolicy,
@@ -37,14 +37,10 @@ from translator.model.cluster import (
     Namespace,
     Pod,
 )
-from translator.model.common import Direction, LabelSelector, PortRange, Protocol, parse_ip, parse_network
+from translator.model.common import Direction, LabelSelector, Protocol, parse_ip
 from translator.render.verdicts import action_text, decision_reasons
 from translator.selectors import parse
 
-INGRESS = (Direction.INGRESS,)
-EGRESS = (Direction.EGRESS,)
-BOTH = (Direction.INGRESS, Direction.EGRESS)
-TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
 ALLOW, DENY, PASS, LOG = Action.ALLOW, Action.DENY, Action.PASS, Action.LOG
 
 
@@ -99,30 +95,6 @@ def conn(src: str, dst: str, protocol: Protocol = TCP, port: int | str = 80, **i
     return Connection(ep(src), ep(dst), protocol, port, **addresses)  # type: ignore[arg-type]
 
 
-def ent(
-    selector: str | None = None,
-    *,
-    not_selector: str | None = None,
-    ns: str | None = None,
-    nets: tuple[str, ...] = (),
-    not_nets: tuple[str, ...] = (),
-    ports: tuple[int | str | tuple[int, int], ...] = (),
-    not_ports: tuple[int | str | tuple[int, int], ...] = (),
-) -> EntityRule:
-    def port(p: int | str | tuple[int, int]) -> PortRange | str:
-        if isinstance(p, tuple):
-            return PortRange(*p)
-        return PortRange.single(p) if isinstance(p, int) else p
-
-    return EntityRule(
-        selector=parse(selector) if selector is not None else None,
-        not_selector=parse(not_selector) if not_selector is not None else None,
-        namespace_selector=parse(ns) if ns is not None else None,
-        nets=tuple(parse_network(n) for n in nets),
-        not_nets=tuple(parse_network(n) for n in not_nets),
-        ports=tuple(port(p) for p in ports),
-        not_ports=tuple(port(p) for p in not_ports),
-    )
 
 
 def rule(action: Action, protocol: str | int | None = None, **fields: object) -> Rule:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.builders import BOTH, EGRESS, INGRESS, SCTP, TCP, UDP, block, pods, pol, port, rule, sel
 from tests.examples import examples
 from translator.evaluate.k8s import K8sEvaluator, evaluate
 from translator.evaluate.verdict import DecidedBy, Decision, Subject, Verdict
@@ -26,16 +27,11 @@ from translator.model.cluster import (
     Pod,
 )
 from translator.model.common import (
-    Direction,
     LabelSelector,
-    LabelSelectorRequirement,
     Protocol,
-    SelectorOperator,
     parse_ip,
-    parse_network,
 )
 from translator.model.k8s import (
-    IPBlock,
     NetworkPolicy,
     NetworkPolicyPeer,
     NetworkPolicyPort,
@@ -43,11 +39,6 @@ from translator.model.k8s import (
     normalise,
 )
 from translator.render.verdicts import decision_reasons, describe_selector
-
-INGRESS = (Direction.INGRESS,)
-EGRESS = (Direction.EGRESS,)
-BOTH = (Direction.INGRESS, Direction.EGRESS)
-TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
 
 
 def _pod(
@@ -91,39 +82,16 @@ CLUSTER = Cluster.build(
 # --- builders: as a user writes YAML, before defaulting ----------------------------------------
 
 
-def sel(labels: dict[str, str] | None = None, *exprs: tuple[str, str, tuple[str, ...]]) -> LabelSelector:
-    reqs = (LabelSelectorRequirement(k, SelectorOperator(op), v) for k, op, v in exprs)
-    return LabelSelector.of(labels, *reqs)
 
 
-def pol(
-    name: str,
-    select: LabelSelector | None = None,
-    *,
-    ns: str = "default",
-    types: tuple[Direction, ...] | None = None,
-    ingress: tuple[NetworkPolicyRule, ...] = (),
-    egress: tuple[NetworkPolicyRule, ...] = (),
-) -> NetworkPolicy:
-    return NetworkPolicy(ns, name, select or LabelSelector(), types, ingress, egress)
 
 
-def rule(*peers: NetworkPolicyPeer, ports: tuple[NetworkPolicyPort, ...] = ()) -> NetworkPolicyRule:
-    return NetworkPolicyRule(ports, peers)
 
 
-def port(
-    number: int | str | None = None, protocol: Protocol | None = None, end: int | None = None
-) -> NetworkPolicyPort:
-    return NetworkPolicyPort(protocol, number, end)
 
 
-def pods(labels: LabelSelector | None = None, namespaces: LabelSelector | None = None) -> NetworkPolicyPeer:
-    return NetworkPolicyPeer(pod_selector=labels, namespace_selector=namespaces)
 
 
-def block(cidr: str, *excepted: str) -> NetworkPolicyPeer:
-    return NetworkPolicyPeer(ip_block=IPBlock(parse_network(cidr), tuple(parse_network(e) for e in excepted)))
 
 
 def ep(text: str) -> Endpoint:
