@@ -50,6 +50,7 @@ from translator.evaluate.connections import (
     resolve_endpoint,
 )
 from translator.evaluate.k8s import K8sEvaluator
+from translator.evaluate.services import is_service_ref, service_connections
 from translator.evaluate.verdict import Semantics, Verdict
 from translator.load import LoadContext, Loaded, load, read_documents
 from translator.model.calico import PolicySet
@@ -125,12 +126,19 @@ def _read_batch(path: str, cluster: Cluster) -> list[Connection]:
     return parse_connections(documents[0].body, cluster, documents[0].location)
 
 
-def _one_connection(cluster: Cluster, source: str, destination: str, port: str, protocol: str) -> Connection:
+def _connections(
+    cluster: Cluster, source: str, destination: str, port: str | None, protocol: str
+) -> list[Connection]:
+    """The connection of --from/--to/--port: one, or one per endpoint of a Service (`svc/…`)."""
     src = resolve_endpoint(source, cluster, Location("--from"))
-    dst = resolve_endpoint(destination, cluster, Location("--to"))
-    number = parse_port(port, Location("--port"))
     proto = parse_protocol(protocol, Location("--protocol"))
-    return make_connection(src, dst, number, proto, Location("--port"))
+    number = parse_port(port, Location("--port")) if port is not None else None
+    if is_service_ref(destination):
+        return service_connections(src.endpoint, src.address, destination, number, proto, cluster,
+                                   (Location("--to"), Location("--port")))
+    dst = resolve_endpoint(destination, cluster, Location("--to"))
+    assert number is not None  # _check_mode: --port is required unless --to is a Service
+    return [make_connection(src, dst, number, proto, Location("--port"))]
 
 
 def _pick_semantics(requested: Semantics | None, policies: PolicySet) -> Semantics:
@@ -163,7 +171,8 @@ def _check_mode(connections: str | None, single: dict[str, str | None]) -> None:
     given = [name for name, value in single.items() if value is not None]
     if connections is not None and given:
         raise UsageError(f"give either --connections or --from/--to/--port, not both ({', '.join(given)})")
-    missing = [name for name in ("--from", "--to", "--port") if single[name] is None]
+    required = ("--from", "--to") if is_service_ref(single["--to"]) else ("--from", "--to", "--port")
+    missing = [name for name in required if single[name] is None]
     if connections is None and missing:
         raise UsageError(f"missing {', '.join(missing)} (or give a batch with --connections FILE)")
 
@@ -224,9 +233,9 @@ def explain(
     if connections is not None:
         batch = _read_batch(connections, cluster)
     else:
-        assert source is not None and destination is not None and port is not None  # _check_mode
-        one = _one_connection(cluster, source, destination, port, protocol or "TCP")
-        batch = [replace(one, source_port=source_port)]
+        assert source is not None and destination is not None  # _check_mode
+        batch = [replace(one, source_port=source_port)
+                 for one in _connections(cluster, source, destination, port, protocol or "TCP")]
     chosen = _pick_semantics(semantics, loaded.policies)
     evaluator = _evaluator(chosen, loaded.policies, cluster, tie_break, preview_staged)
     verdicts = [evaluator.evaluate(conn) for conn in counted(batch, "evaluating connections")]

@@ -140,10 +140,14 @@ AllowApiserver = Annotated[
 
 # --- connections ------------------------------------------------------------------------------------
 Source = Annotated[
-    str | None, typer.Option("--from", metavar="NS/POD|IP|hep:NAME", help="Where the connection starts.")
+    str | None,
+    typer.Option("--from", metavar="NS/POD|KIND/NS/NAME|IP|hep:NAME",
+                 help="Where the connection starts: a pod, a workload (deployment/NS/NAME), an IP or a HEP."),
 ]
 Destination = Annotated[
-    str | None, typer.Option("--to", metavar="NS/POD|IP|hep:NAME", help="Where the connection goes.")
+    str | None,
+    typer.Option("--to", metavar="NS/POD|KIND/NS/NAME|svc/NS/NAME:PORT|IP|hep:NAME",
+                 help="Where the connection goes; a Service is judged per endpoint, after DNAT."),
 ]
 Port = Annotated[
     str | None,

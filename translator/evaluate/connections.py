@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from translator.errors import Diagnostics, InputError, Location
+from translator.evaluate.services import is_service_ref, service_connections
 from translator.model.cluster import WORKLOAD_KINDS, Cluster, Connection, Endpoint, HostEndpoint, Pod
 from translator.model.common import MAX_PORT, MIN_PORT, IPAddress, Protocol
 
@@ -170,6 +171,20 @@ def connection_from_item(item: object, cluster: Cluster, location: Location) -> 
     return make_connection(source, destination, port, protocol, location.child("port"))
 
 
+def connections_from_item(item: object, cluster: Cluster, location: Location) -> list[Connection]:
+    """One item; `to: svc/NS/NAME[:PORT]` stands for one connection per endpoint of the Service."""
+    if not (isinstance(item, Mapping) and is_service_ref(item.get("to"))):
+        return [connection_from_item(item, cluster, location)]
+    unknown = sorted(str(k) for k in item if k not in _ITEM_KEYS)
+    if unknown:
+        raise InputError.at(location.child(unknown[0]), f"unknown field {unknown[0]!r}")
+    source = resolve_endpoint(_field(item, "from", location), cluster, location.child("from"))
+    port = parse_port(item["port"], location.child("port")) if item.get("port") is not None else None
+    protocol = parse_protocol(item.get("protocol", "TCP"), location.child("protocol"))
+    return service_connections(source.endpoint, source.address, str(item["to"]), port, protocol, cluster,
+                               (location.child("to"), location.child("port")))
+
+
 def parse_connections(
     data: object, cluster: Cluster, where: Location | str = "<connections>"
 ) -> list[Connection]:
@@ -184,7 +199,7 @@ def parse_connections(
     connections: list[Connection] = []
     for index, item in enumerate(data):
         try:
-            connections.append(connection_from_item(item, cluster, top.child(index)))
+            connections.extend(connections_from_item(item, cluster, top.child(index)))
         except InputError as exc:
             diagnostics.items.extend(exc.diagnostics)
     diagnostics.raise_if_errors()

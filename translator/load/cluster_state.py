@@ -141,18 +141,24 @@ def _free_addresses(cidr: IPNetwork, used: set[IPAddress]) -> Iterator[IPAddress
 
 
 def ip_block_notes(cluster: Cluster, cidrs: Iterable[IPNetwork], pod_cidrs: Sequence[IPNetwork]) -> list[str]:
-    """How ipBlocks that could hold pod addresses were judged, for a cluster with workloads."""
-    if not any(p.workload for p in cluster.pods):
+    """How ipBlocks that could hold pod addresses were judged for workloads (which have none of
+    their own): an ipBlock holding the whole pod CIDR matches them, one holding part of it
+    depends on the address the pod gets."""
+    if not any(p.workload and p.ips for p in cluster.pods):
         return []
-    shown = ", ".join(str(c) for c in pod_cidrs)
-    notes = [f"workload pods have no address of their own: each was given one from the pod CIDR {shown} "
-             "(--pod-cidr)"]
-    for cidr in sorted(set(cidrs), key=lambda c: (c.version, c)):  # type: ignore[arg-type,return-value]
-        for pod_cidr in pod_cidrs:
-            partial = cidr.overlaps(pod_cidr) and not pod_cidr.subnet_of(cidr)  # type: ignore[arg-type]
-            if cidr.version == pod_cidr.version and partial:
-                notes.append(f"ipBlock {cidr} holds part of the pod CIDR {pod_cidr}: its verdict for "
-                             "a workload depends on the pod's address")
+    notes = []
+    for cidr in sorted(set(cidrs), key=lambda c: (c.version, str(c))):
+        for pod_cidr in (p for p in pod_cidrs if p.version == cidr.version and p.overlaps(cidr)):  # type: ignore[arg-type]
+            if pod_cidr.subnet_of(cidr):  # type: ignore[arg-type]
+                notes.append(f"ipBlock {cidr} holds the whole pod CIDR {pod_cidr}: workloads are judged "
+                             "inside it")
+            else:
+                notes.append(f"ipBlock {cidr} holds part of the pod CIDR {pod_cidr}: its verdict for a "
+                             "workload depends on the pod's address (judged with the one it was given)")
+    if notes:
+        shown = ", ".join(str(c) for c in pod_cidrs)
+        notes.insert(0, f"workload pods have no address of their own: each was given one from the pod "
+                        f"CIDR {shown} (--pod-cidr)")
     return notes
 
 

@@ -150,6 +150,9 @@ class Connection:
     # The client's (ephemeral) source port, when known. None: any source port. Kubernetes policies
     # never look at it; a Calico rule with source `ports`/`notPorts` does (evaluate/calico_match).
     source_port: int | None = None
+    # How the destination was reached when it was named as a Service (`svc ns/name:80 (…)`):
+    # the connection itself is the one after kube-proxy's DNAT, to the endpoint and target port.
+    via: str | None = None
 
     def addresses(self) -> tuple[IPAddress | None, IPAddress | None]:
         """The (source, destination) addresses this connection uses, for ipBlock/nets matching.

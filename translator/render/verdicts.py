@@ -9,7 +9,10 @@ JSON is a list with one object per connection (one per line), keys in this order
   `allowed` (bool), `policy` (deciding policy key or null), `rule` (its rule index in that
   direction or null), `tier` and `action` (Calico semantics; null under Kubernetes semantics) and
   `reasons` (list of strings, most important first);
-- `reasons`: the first reason of each direction, prefixed `egress: ` / `ingress: `.
+- `reasons`: the first reason of each direction, prefixed `egress: ` / `ingress: `;
+- `via` (only when the destination was named as a Service, `svc/NS/NAME:PORT`): the Service and
+  target port the connection went through; `to` and `port` are then the endpoint and the target
+  port after kube-proxy's DNAT, which is what Calico judges.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
     conn = verdict.connection
     egress = decision_to_dict(verdict.egress, conn)
     ingress = decision_to_dict(verdict.ingress, conn)
-    return {
+    found: dict[str, Any] = {
         "from": _as_written(conn.source, conn.source_ip),
         "to": _as_written(conn.destination, conn.destination_ip),
         "port": conn.port,
@@ -62,6 +65,9 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
         "ingress": ingress,
         "reasons": [f"egress: {egress['reasons'][0]}", f"ingress: {ingress['reasons'][0]}"],
     }
+    if conn.via is not None:  # only for a Service destination: other verdicts keep their shape
+        found["via"] = conn.via
+    return found
 
 
 def render_json(verdicts: Sequence[Verdict]) -> str:
@@ -93,6 +99,8 @@ def verdict_text(verdict: Verdict) -> str:
     conn = verdict.connection
     source = _with_owner(conn.source, conn.source_ip)
     destination = _with_owner(conn.destination, conn.destination_ip)
+    if verdict.connection.via is not None:
+        destination = f"{verdict.connection.via} -> {destination}"
     lines = [f"{verdict.word.upper()}  {source} -> {destination} {_port_text(verdict)}"]
     lines += _decision_lines(verdict.egress, conn)
     lines += _decision_lines(verdict.ingress, conn)
