@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from translator.cli import app
@@ -26,7 +27,26 @@ def test_explain_names_a_workload_as_one_endpoint() -> None:
                          "--to", "deployment/default/color-api", "--port", "80")
     assert code == 0
     assert out.splitlines()[0] == "ALLOW  default/curl -> deployment default/color-api TCP/80"
-    assert "given one from the pod CIDR 10.244.0.0/16" in err
+    assert "pod CIDR" not in err  # no ipBlock of the lab holds pod addresses
+
+
+@pytest.mark.parametrize(("cidr", "note"), [
+    ("10.0.0.0/8", "ipBlock 10.0.0.0/8 holds the whole pod CIDR 10.244.0.0/16: workloads are "
+                   "judged inside it"),
+    ("10.244.255.0/24", "ipBlock 10.244.255.0/24 holds part of the pod CIDR 10.244.0.0/16: its verdict "
+                        "for a workload depends on the pod's address"),
+], ids=["whole", "part"])
+def test_ip_blocks_holding_pod_addresses_say_how_workloads_were_judged(
+    tmp_path: Path, cidr: str, note: str
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\n"
+                      f"spec: {{podSelector: {{}}, ingress: [{{from: [{{ipBlock: {{cidr: {cidr}}}}}]}}]}}\n")
+    code, out, err = run("explain", str(policy), "--cluster", WORKLOADS, "--from", "default/curl",
+                         "--to", "deployment/default/color-api", "--port", "80")
+    assert code == 0 and out.startswith("ALLOW")  # 10.244.255.254 is inside both blocks
+    assert "without an address were each given one from the pod CIDR 10.244.0.0/16 (--pod-cidr)" in err
+    assert f"np2calico: note: {note}" in err
 
 
 def test_traffic_between_two_replicas_is_judged() -> None:

@@ -151,7 +151,7 @@ def diff(
                                  max_symbolic_pods=max_symbolic_pods)
     if state is not None:
         judged = (*judged_summary(state), *service_summary(state),
-                  *address_notes(state, cidrs, before, after))
+                  *address_notes(loaded, cidrs, before, after))
         semantic = dataclasses.replace(semantic, notes=(*semantic.notes, *judged))
     write_output(render_semantic_diff(semantic, output.value, color), output_file)
     raise typer.Exit(EXIT_OK if semantic.is_empty else EXIT_NO)

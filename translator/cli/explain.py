@@ -109,7 +109,7 @@ def _inputs(
         raise UsageError("missing POLICIES (files or folders, or - for stdin): the cluster state holds none")
     cluster = state_cluster(state, cidrs)
     warn(emptiness_warnings(cluster, loaded.policies))
-    note(address_notes(cluster, cidrs, loaded.policies))
+    note(address_notes(state, cidrs, loaded.policies))
     return loaded, cluster
 
 

@@ -48,11 +48,13 @@ def state_cluster(loaded: Loaded, cidrs: Sequence[IPNetwork]) -> Cluster:
     return cluster
 
 
-def address_notes(cluster: Cluster, cidrs: Sequence[IPNetwork], *policy_sets: PolicySet) -> list[str]:
-    """How ipBlocks were judged for workload pods (which have no address of their own)."""
-    from translator.load.cluster_state import ip_block_notes
+def address_notes(loaded: Loaded, cidrs: Sequence[IPNetwork], *policy_sets: PolicySet) -> list[str]:
+    """How ipBlocks were judged for workloads and pods without an address of their own."""
+    from translator.load.cluster_state import ip_block_notes, unaddressed
 
-    return ip_block_notes(cluster, (c for ps in policy_sets for c in policy_cidrs(ps)), cidrs)
+    if not unaddressed(loaded.pods, loaded.workloads):
+        return []
+    return ip_block_notes((c for ps in policy_sets for c in policy_cidrs(ps)), cidrs)
 
 
 def policy_cidrs(policies: PolicySet) -> list[IPNetwork]:

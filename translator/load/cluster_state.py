@@ -43,8 +43,11 @@ def build_cluster(
     by_identity = {w.identity: w for w in workloads}
     roots = _roots(workloads, pods, pod_owners, by_identity, notes)
     kept = [w for w in roots.values() if w is not None]
-    addressed = _addressed([w.template for w in kept], pods, pod_cidrs)
-    cluster = Cluster.build(namespaces, [*pods, *addressed], host_endpoints, services, slices)
+    placed = [p for p in pods if p.ips or p.host_network]
+    unplaced = [p for p in pods if not (p.ips or p.host_network)]  # manifests, not yet scheduled
+    addressed = {p.key: p for p in _addressed([*unplaced, *(w.template for w in kept)], placed, pod_cidrs)}
+    every = [*(addressed.get(p.key, p) for p in pods), *(addressed[w.template.key] for w in kept)]
+    cluster = Cluster.build(namespaces, every, host_endpoints, services, slices)
     notes += service_notes(cluster)
     return cluster, notes
 
@@ -140,24 +143,27 @@ def _free_addresses(cidr: IPNetwork, used: set[IPAddress]) -> Iterator[IPAddress
             yield ip
 
 
-def ip_block_notes(cluster: Cluster, cidrs: Iterable[IPNetwork], pod_cidrs: Sequence[IPNetwork]) -> list[str]:
-    """How ipBlocks that could hold pod addresses were judged for workloads (which have none of
-    their own): an ipBlock holding the whole pod CIDR matches them, one holding part of it
-    depends on the address the pod gets."""
-    if not any(p.workload and p.ips for p in cluster.pods):
-        return []
+def unaddressed(pods: Sequence[Pod], workloads: Sequence[Workload]) -> bool:
+    """Whether some pod of the state (a workload's, or a manifest's) was given an address."""
+    return bool(workloads) or any(not (p.ips or p.host_network) for p in pods)
+
+
+def ip_block_notes(cidrs: Iterable[IPNetwork], pod_cidrs: Sequence[IPNetwork]) -> list[str]:
+    """How ipBlocks that could hold pod addresses were judged for pods without an address of their
+    own: an ipBlock holding the whole pod CIDR matches them, one holding part of it depends on the
+    address the pod gets."""
     notes = []
     for cidr in sorted(set(cidrs), key=lambda c: (c.version, str(c))):
         for pod_cidr in (p for p in pod_cidrs if p.version == cidr.version and p.overlaps(cidr)):  # type: ignore[arg-type]
             if pod_cidr.subnet_of(cidr):  # type: ignore[arg-type]
-                notes.append(f"ipBlock {cidr} holds the whole pod CIDR {pod_cidr}: workloads are judged "
-                             "inside it")
+                notes.append(f"ipBlock {cidr} holds the whole pod CIDR {pod_cidr}: workloads are "
+                             "judged inside it")
             else:
                 notes.append(f"ipBlock {cidr} holds part of the pod CIDR {pod_cidr}: its verdict for a "
                              "workload depends on the pod's address (judged with the one it was given)")
     if notes:
         shown = ", ".join(str(c) for c in pod_cidrs)
-        notes.insert(0, f"workload pods have no address of their own: each was given one from the pod "
+        notes.insert(0, f"workloads and pods without an address were each given one from the pod "
                         f"CIDR {shown} (--pod-cidr)")
     return notes
 
