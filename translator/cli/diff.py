@@ -149,7 +149,7 @@ def diff(
         semantic = diff_policies(before, after, state, tie_break=tie_break or TieBreak.V3_32,
                                  preview_staged=preview_staged, symbolic=symbolic,
                                  max_symbolic_pods=max_symbolic_pods)
-    if state is not None:
+    if loaded is not None and state is not None:
         judged = (*judged_summary(state), *service_summary(state),
                   *address_notes(loaded, cidrs, before, after))
         semantic = dataclasses.replace(semantic, notes=(*semantic.notes, *judged))
