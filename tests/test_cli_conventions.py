@@ -146,6 +146,20 @@ def test_verbose_says_how_long_it_took() -> None:
     assert code == 0 and re.search(r"^np2calico: validate took \d+\.\d\ds$", err, re.MULTILINE)
 
 
+@pytest.mark.parametrize("command", sorted(RUNS))
+def test_json_output_carries_api_version_and_kind_and_matches_its_schema(command: str) -> None:
+    import json
+
+    from tests.schema_helper import validate_output
+
+    code, out, err = run(*RUNS[command], "-o", "json")
+    assert code in (0, 1), err
+    if command == "convert":  # Calico manifests: their own apiVersion and kind
+        assert all(item["apiVersion"] == "projectcalico.org/v3" for item in json.loads(out)["items"])
+        return
+    assert validate_output(out)["apiVersion"] == "np2calico.io/v1alpha1"
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_shell_completion_scripts(shell: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")  # read when the app is built

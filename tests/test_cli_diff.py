@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from tests.schema_helper import validate_output
 from translator.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_before_and_after_folders() -> None:
     before, after = STEPS / "08-allow-curl-egress", STEPS / "09-allow-dns"
     result = run(str(before), str(after), "--cluster", CLUSTER, "-o", "json")
     assert result.exit_code == 1, result.output
-    document = json.loads(result.stdout)
+    document = validate_output(result.stdout)
     assert document["changed"] is True
     dns = [c for c in document["changes"] if c["destination"].get("names") == ["coredns-5dd5756b68-7xk2p"]]
     assert dns and all(c["status"] == "newly allowed" for c in dns)
@@ -74,7 +74,7 @@ def test_output_file_is_written(tmp_path: Path) -> None:
     target = tmp_path / "diff.json"
     result = run(POLICIES, "--cluster", CLUSTER, "--migrate", "-o", "json", "--output-file", str(target))
     assert result.exit_code == 0
-    assert json.loads(target.read_text())["changed"] is False
+    assert validate_output(target.read_text())["changed"] is False
 
 
 def _manifests(path: Path, *orders: int) -> str:
@@ -92,7 +92,7 @@ def test_resources_unchanged_and_changed(tmp_path: Path) -> None:
     changed = run("--resources", _manifests(tmp_path / "c.yaml", 900, 1000), "--against",
                   _manifests(tmp_path / "d.yaml", 1000), "-o", "json")
     assert changed.exit_code == 1
-    document = json.loads(changed.stdout)
+    document = validate_output(changed.stdout)
     assert [c["name"] for c in document["created"]] == ["p1"]
     assert document["updated"][0]["fields"][0]["path"] == "spec.order"
 
@@ -127,7 +127,7 @@ def test_symbolic_next_to_the_cluster_diff() -> None:
     result = run(POLICIES, "--cluster", CLUSTER, "--migrate", "--default-deny", "global", "--symbolic",
                  "-o", "json")
     assert result.exit_code == 1
-    document = json.loads(result.stdout)
+    document = validate_output(result.stdout)
     assert document["changes"] and document["symbolic_changes"]
     assert all(c["source"]["kind"] in ("symbolic", "external") for c in document["symbolic_changes"])
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.schema_helper import validate_output
 from translator.cli import app
 
 LAB = Path(__file__).resolve().parents[1] / "samples" / "lab"
@@ -77,7 +78,7 @@ def test_batch_text_has_a_summary() -> None:
 def test_batch_json_shape_and_verdicts() -> None:
     code, out, _ = explain(POLICIES, "--cluster", CLUSTER, "--connections", BATCH, "-o", "json")
     assert code == 0
-    results = json.loads(out)
+    results = validate_output(out)["verdicts"]
     assert [r["verdict"] for r in results] == BATCH_VERDICTS
     first = results[0]
     assert list(first) == ["from", "to", "port", "protocol", "verdict", "egress", "ingress", "reasons"]
@@ -93,6 +94,8 @@ def test_batch_json_shape_and_verdicts() -> None:
         "rule": 0,
         "tier": None,
         "action": None,
+        "decidedBy": "rule",
+        "semantics": "k8s",
         "reasons": first["egress"]["reasons"],
     }
     assert first["reasons"][0].startswith("egress: allowed by default/allow-egress-dns egress rule 0")
@@ -106,7 +109,7 @@ def test_json_is_deterministic() -> None:
 
 def test_single_json_is_a_list_of_one() -> None:
     code, out, _ = single("default/curl", COLOR_API, "80", "-o", "json")
-    assert code == 0 and [r["verdict"] for r in json.loads(out)] == ["allow"]
+    assert code == 0 and [r["verdict"] for r in validate_output(out)["verdicts"]] == ["allow"]
 
 
 def test_batch_from_stdin_and_json_file(tmp_path: Path) -> None:
@@ -193,21 +196,23 @@ def test_calico_semantics_agree_on_the_lab_batch() -> None:
         POLICIES, "--cluster", CLUSTER, "--connections", BATCH, "-o", "json", "--semantics", "calico"
     )
     assert code == 0
-    assert [r["verdict"] for r in json.loads(out)] == BATCH_VERDICTS
+    assert [r["verdict"] for r in validate_output(out)["verdicts"]] == BATCH_VERDICTS
 
 
 def test_json_lists_one_connection_per_line() -> None:
     code, out, _ = explain(POLICIES, "--cluster", CLUSTER, "--connections", BATCH, "-o", "json")
     lines = out.splitlines()
-    assert code == 0 and lines[0] == "[" and lines[-1] == "]" and len(lines) == len(BATCH_VERDICTS) + 2
+    assert code == 0
+    assert lines[0].startswith('{"apiVersion": "np2calico.io/v1alpha1", "kind": "ExplainResult"')
+    assert lines[-1] == "]}"
+    assert len(lines) == len(BATCH_VERDICTS) + 2
     assert [json.loads(line.rstrip(","))["verdict"] for line in lines[1:-1]] == BATCH_VERDICTS
 
 
 def test_empty_batch(tmp_path: Path) -> None:
     batch = tmp_path / "empty.yaml"
     batch.write_text("[]\n", encoding="utf-8")
-    assert explain(POLICIES, "--cluster", CLUSTER, "--connections", str(batch), "-o", "json")[:2] == (
-        0,
-        "[]\n",
-    )
+    code, out, _ = explain(POLICIES, "--cluster", CLUSTER, "--connections", str(batch), "-o", "json")
+    assert code == 0
+    assert validate_output(out)["verdicts"] == []
     assert explain(POLICIES, "--cluster", CLUSTER, "--connections", str(batch))[:2] == (0, "")

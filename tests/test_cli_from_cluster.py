@@ -6,7 +6,6 @@ ingress NetworkPolicy, a Calico tier) on 127.0.0.1, as a real API server would.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fake_apiserver import lab_state, serve
+from tests.schema_helper import validate_output
 from translator.cli import app
 
 CURL_TO_COLOR_API = ["--from", "default/curl", "--to", "default/color-api-7b9d7c9c7b-lx8tm", "--port", "80"]
@@ -46,7 +46,7 @@ def test_validate_needs_paths_or_the_cluster_but_not_both(kubeconfig: Path) -> N
 def test_explain_judges_with_the_cluster_policies_and_state(kubeconfig: Path) -> None:
     result = run("explain", "--from-cluster", "--kubeconfig", kubeconfig, *CURL_TO_COLOR_API, "-o", "json")
     assert result.exit_code == 0, result.stderr
-    [verdict] = json.loads(result.stdout)
+    [verdict] = validate_output(result.stdout)["verdicts"]
     # The cluster holds deny-all-ingress in `default` (and a Calico tier, so Calico semantics).
     assert verdict["verdict"] == "deny"
     assert verdict["ingress"]["allowed"] is False
@@ -56,7 +56,7 @@ def test_explain_with_policy_files_and_the_cluster_state(kubeconfig: Path) -> No
     result = run("explain", "samples/lab/steps/02-allow-curl", "--from-cluster", "--kubeconfig", kubeconfig,
                  *CURL_TO_COLOR_API, "-o", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)[0]["verdict"] == "allow"
+    assert validate_output(result.stdout)["verdicts"][0]["verdict"] == "allow"
 
 
 def test_explain_refuses_both_cluster_sources(kubeconfig: Path) -> None:

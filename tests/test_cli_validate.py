@@ -144,3 +144,42 @@ def test_console_entry_point_exit_codes(tmp_path: Path) -> None:
     assert (ok.returncode, ok.stdout) == (0, "6 documents valid\n")
     assert (invalid.returncode, invalid.stdout) == (1, "1 of 1 document invalid (1 error)\n")
     assert missing.returncode == 2 and missing.stdout == ""
+
+
+# --- -o json / -o junit ---------------------------------------------------------------------------
+
+
+def test_json_output_has_counts_and_every_diagnostic(runner: CliRunner, tmp_path: Path) -> None:
+    from tests.schema_helper import validate_output
+
+    good = write(tmp_path, "good.yaml", VALID)
+    bad = write(tmp_path, "bad.yaml", INVALID)
+    code, out, _ = run(runner, good, bad, str(LAB / "workloads" / "color-api.yaml"), "-o", "json")
+    document = validate_output(out)
+    assert code == 1 and document["passed"] is False
+    summary = document["summary"]
+    assert summary["documents"] == summary["valid"] + summary["invalid"] + summary["skipped"]
+    assert summary["invalid"] == 1 and summary["errors"] == len(
+        [d for d in document["diagnostics"] if d["level"] == "error"])
+    assert document["diagnostics"][0]["file"] == bad
+
+
+def test_junit_output_is_one_case_per_document(runner: CliRunner, tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    good = write(tmp_path, "good.yaml", VALID)
+    bad = write(tmp_path, "bad.yaml", INVALID)
+    code, out, _ = run(runner, good, bad, "-o", "junit")
+    suite = ElementTree.fromstring(out)
+    assert code == 1 and suite.tag == "testsuite"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "1", "0")
+    [failure] = suite.iter("failure")
+    assert "must be greater than or equal to `port`" in (failure.text or "")
+
+
+def test_strict_fails_on_every_level(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", VALID.replace(", namespace: default", ""))
+    assert run(runner, path)[0] == 0  # an info only
+    assert run(runner, path, "--strict")[0] == 1
+    code, out, _ = run(runner, path, "--strict", "-o", "json")
+    assert code == 1 and '"passed": false' in out

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.schema_helper import validate_output
 from translator.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ def test_witness_reproduces_through_explain(converted: Path, tmp_path: Path) -> 
     witness = tmp_path / "witness.yaml"
     result = run("verify", POLICIES, str(mutated), "--witness", str(witness), "-o", "json")
     assert result.exit_code == 1, result.output
-    document = json.loads(result.stdout)
+    document = validate_output(result.stdout)
     assert document["equivalent"] is False
     found = document["witness"]
     assert {o["kind"] for o in found["objects"]} <= {"Namespace", "Pod"}
@@ -73,7 +73,7 @@ def test_witness_reproduces_through_explain(converted: Path, tmp_path: Path) -> 
         assert words[:2] == ["np2calico", "explain"]
         replay = run(*words[1:], "-o", "json")
         assert replay.exit_code == 0, replay.output
-        (verdict,) = json.loads(replay.stdout)
+        (verdict,) = validate_output(replay.stdout)["verdicts"]
         assert verdict["verdict"] == verdicts[side]["verdict"]
         assert verdict["egress"]["policy"] == verdicts[side]["egress"]["policy"]
         assert verdict["ingress"]["policy"] == verdicts[side]["ingress"]["policy"]

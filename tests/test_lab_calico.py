@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from tests.schema_helper import validate_output
 from translator.cli import app
 from translator.errors import Location
 from translator.evaluate.calico import CalicoEvaluator
@@ -167,7 +167,7 @@ def test_cli_batch_calico_equals_k8s_on_the_lab() -> None:
             semantics,
         )
         assert code == 0, err
-        verdicts[semantics] = [v["verdict"] for v in json.loads(out)]
+        verdicts[semantics] = [v["verdict"] for v in validate_output(out)["verdicts"]]
     assert verdicts["calico"] == verdicts["k8s"]
     assert len(verdicts["calico"]) == len(BATCH)
 
@@ -177,7 +177,7 @@ def test_cli_json_calico_decision_fields() -> None:
         [POLICIES], "default/curl", COLOR_API, "80", "--semantics", "calico", "-o", "json"
     )
     assert code == 0, err
-    ingress = json.loads(out)[0]["ingress"]
+    ingress = validate_output(out)["verdicts"][0]["ingress"]
     assert (ingress["tier"], ingress["policy"], ingress["rule"], ingress["action"]) == (
         "default",
         "KubernetesNetworkPolicy/default/allow-curl-to-color-api",

@@ -57,7 +57,7 @@ def test_json_carries_both_sides() -> None:
     assert first["status"] == "newly denied" and first["direction"] == "ingress"
     assert first["source"] == {"kind": "external", "group": "(outside)", "networks": ["0.0.0.0/0"]}
     assert first["destination"]["names"] == ["curl-dev", "debug"]
-    assert first["changed_at"] == ["Ingress"]
+    assert first["changed_at"] == ["ingress"]
     assert first["after"]["ingress"]["policy"] == "GlobalNetworkPolicy/deny"
     assert first["before"]["verdict"] == "allow"
 

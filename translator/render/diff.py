@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from translator.diff.result import Cause, Change, Endpoints, Outcome, SemanticDiff
+from translator.evaluate.verdict import DecidedBy
+from translator.render.envelope import envelope
 from translator.render.verdicts import ending_text
 from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
 
@@ -102,8 +104,10 @@ def _semantic_text(diff: SemanticDiff, color: bool) -> str:
 
 
 def _cause_json(cause: Cause) -> dict[str, Any]:
-    return {"allowed": cause.allowed, "policy": cause.policy, "rule": cause.rule,
-            "tier": cause.tier, "action": ending_text(cause.action, cause.ending, cause.tier, cause.profile),
+    decided_by = cause.ending or (DecidedBy.RULE if cause.policy is not None else None)
+    return {"allowed": cause.allowed, "policy": cause.policy, "rule": cause.rule, "tier": cause.tier,
+            "action": cause.action.value if cause.action is not None else None,
+            "decidedBy": decided_by.value if decided_by is not None else None,
             "summary": describe_cause(cause)}
 
 
@@ -134,7 +138,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "protocol": change.protocol.value,
         "ports": [str(p) for p in change.ports],
         "family": change.family,
-        "changed_at": [d.value for d in change.changed_at],
+        "changed_at": [d.value.lower() for d in change.changed_at],
         "before": _outcome_json(change.before),
         "after": _outcome_json(change.after),
     }
@@ -142,6 +146,7 @@ def change_json(change: Change) -> dict[str, Any]:
 
 def _semantic_json(diff: SemanticDiff, color: bool) -> str:
     document = {
+        **envelope("DiffResult", {}),
         "changed": not diff.is_empty,
         "changes": [change_json(c) for c in diff.changes],
         "symbolic_changes": [change_json(c) for c in diff.symbolic_changes],
@@ -238,6 +243,7 @@ def _resource_json(diff: ResourceDiff, color: bool) -> str:
         return found
 
     document = {
+        **envelope("ResourceDiffResult", {}),
         "changed": diff.has_changes,
         "created": [entry(c) for c in diff.created],
         "updated": [entry(c) for c in diff.changed],

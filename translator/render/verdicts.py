@@ -1,14 +1,16 @@
 """Verdicts as text (for people) and JSON (for tools). Deterministic: same verdicts, same bytes.
 
-JSON is a list with one object per connection (one per line), keys in this order:
+JSON is an ExplainResult (schemas/np2calico-explainresult.schema.json): `apiVersion`, `kind`,
+`summary` (connections, allowed, denied) and `verdicts`, one object per connection (one per line):
 
 - `from`, `to`: the endpoint as written (`ns/pod`, `hep:name`, or the IP address used);
 - `port` (number or name, as given), `protocol` (`TCP`/`UDP`/`SCTP`);
 - `verdict`: `allow` or `deny` (both directions must allow);
 - `egress` (judged at the source), `ingress` (judged at the destination): objects with
   `allowed` (bool), `policy` (deciding policy key or null), `rule` (its rule index in that
-  direction or null), `tier` and `action` (Calico semantics; null under Kubernetes semantics) and
-  `reasons` (list of strings, most important first);
+  direction or null), `tier` and `action` (the rule's Allow/Deny/Pass/Log under Calico semantics,
+  else null), `decidedBy` (what decided: rule, no rule, not isolated, end of tier, no policy,
+  profile, not judged), `semantics` (k8s or calico) and `reasons` (strings, most important first);
 - `reasons`: the first reason of each direction, prefixed `egress: ` / `ingress: `;
 - `via` (only when the destination was named as a Service, `svc/NS/NAME:PORT`): the Service and
   target port the connection went through; `to` and `port` are then the endpoint and the target
@@ -26,6 +28,7 @@ from translator.model.calico import Action
 from translator.model.cluster import DEFAULT_ALLOW_PROFILE, Connection, Endpoint, endpoint_label
 from translator.model.common import Direction, IPAddress, LabelSelector
 from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort
+from translator.render.envelope import envelope
 
 
 def _as_written(endpoint: Endpoint, address: IPAddress | None) -> str:
@@ -46,7 +49,9 @@ def decision_to_dict(decision: Decision, conn: Connection) -> dict[str, Any]:
         "policy": decision.policy,
         "rule": decision.rule,
         "tier": decision.tier,
-        "action": action_text(decision),
+        "action": decision.action.value if decision.action is not None else None,
+        "decidedBy": decision.decided_by.value,
+        "semantics": decision.semantics.value,
         "reasons": list(decision_reasons(decision, conn)),
     }
 
@@ -71,12 +76,15 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
 
 
 def render_json(verdicts: Sequence[Verdict]) -> str:
-    """A JSON list with one connection per line: greppable, diffable, and fast to write (the C
-    encoder does not indent), which matters for batches of thousands."""
-    if not verdicts:
-        return "[]\n"
+    """An ExplainResult (schemas/np2calico-explainresult.schema.json) with one connection per line:
+    greppable, diffable, and fast to write (the C encoder does not indent), which matters for
+    batches of thousands."""
+    allowed = sum(1 for v in verdicts if v.allowed)
+    summary = {"connections": len(verdicts), "allowed": allowed, "denied": len(verdicts) - allowed}
+    head = json.dumps(envelope("ExplainResult", {"summary": summary}))[:-1]
     lines = (json.dumps(verdict_to_dict(v), ensure_ascii=False) for v in verdicts)
-    return "[\n" + ",\n".join(lines) + "\n]\n"
+    body = ",\n".join(lines)
+    return head + ', "verdicts": [\n' + body + ("\n" if body else "") + "]}\n"
 
 
 def _port_text(verdict: Verdict) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from translator.evaluate.verdict import Verdict
+from translator.render.envelope import envelope
 from translator.render.verdicts import verdict_text, verdict_to_dict
 from translator.verify import VerifyResult, Witness
 
@@ -77,7 +78,9 @@ def _verdict_dict(verdict: Verdict | None, allowed: bool) -> dict[str, Any]:
 
 def to_dict(result: VerifyResult, how: Invocation) -> dict[str, Any]:
     witness = result.witness
-    body: dict[str, Any] = {"equivalent": result.equivalent, "covered": covered(result, how), "witness": None}
+    body: dict[str, Any] = envelope(
+        "VerifyResult", {"equivalent": result.equivalent, "covered": covered(result, how), "witness": None}
+    )
     if witness is not None:
         body["witness"] = {
             "objects": list(witness.objects),
