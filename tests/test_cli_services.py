@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.schema_helper import validate_output
 from translator.cli import app
 
 LAB = Path(__file__).resolve().parents[1] / "samples" / "lab"
@@ -107,7 +107,7 @@ def explain(files: tuple[str, str], *args: str) -> tuple[int, str, str]:
 def test_named_target_port_is_resolved_per_pod(files: tuple[str, str]) -> None:
     code, out, _ = explain(files, "--to", "svc/shop/web:80", "-o", "json")
     assert code == 0
-    found = [(v["to"], v["port"], v["verdict"], v["via"]) for v in json.loads(out)]
+    found = [(v["to"], v["port"], v["verdict"], v["via"]) for v in validate_output(out)["verdicts"]]
     assert found == [
         ("deployment shop/web-v1", 8080, "allow", "svc shop/web:web (targetPort http=8080, after DNAT)"),
         ("deployment shop/web-v2", 9090, "deny", "svc shop/web:web (targetPort http=9090, after DNAT)"),
@@ -123,14 +123,15 @@ def test_service_port_by_name_and_text_names_service_pod_and_port(files: tuple[s
 
 def test_headless_service_reaches_the_pods_directly(files: tuple[str, str]) -> None:
     _, out, _ = explain(files, "--to", "svc/shop/db", "-o", "json")
-    (verdict,) = json.loads(out)
+    (verdict,) = validate_output(out)["verdicts"]
     assert verdict["via"] == "svc shop/db:8080 (targetPort 8080, headless, no DNAT)"
 
 
 def test_service_without_selector_uses_its_endpoint_slices(files: tuple[str, str]) -> None:
     code, out, _ = explain(files, "--to", "svc/shop/legacy:443", "-o", "json")
     assert code == 0
-    assert [(v["to"], v["port"]) for v in json.loads(out)] == [("192.0.2.10", 8443), ("10.244.0.5", 8443)]
+    found = [(v["to"], v["port"]) for v in validate_output(out)["verdicts"]]
+    assert found == [("192.0.2.10", 8443), ("10.244.0.5", 8443)]
 
 
 @pytest.mark.parametrize(("target", "message"), [
@@ -162,7 +163,7 @@ def test_batch_item_to_a_service_stands_for_each_endpoint(files: tuple[str, str]
     result = runner.invoke(app, ["explain", policy, "--cluster", state, "--connections", str(batch),
                                  "-o", "json"])
     assert result.exit_code == 0
-    assert [v["to"] for v in json.loads(result.stdout)] == [
+    assert [v["to"] for v in validate_output(result.stdout)["verdicts"]] == [
         "deployment shop/web-v1", "deployment shop/web-v2", "shop/client"]
 
 
