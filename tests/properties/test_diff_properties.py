@@ -83,6 +83,11 @@ def test_diff_of_a_policy_set_with_itself_is_empty(cluster: Cluster, policies) -
 @given(cluster=clusters(), policies=policy_sets(),
        target=st.sampled_from([Target.NAMESPACED, Target.GLOBAL]))
 def test_diff_against_the_conversion_is_empty(cluster: Cluster, policies, target: Target) -> None:
+    # The input is judged as Calico enforces it, where a pod with `pcns.` labels of its own
+    # defeats a namespaceSelector; the conversion names namespaces on a label the pod cannot set
+    # (issue 9). Those pods differ by design (verify --no-pcns-labels asks the same question).
+    pods = tuple(p for p in cluster.pods if not any(k.startswith("pcns.") for k in p.labels))
+    cluster = Cluster.build(cluster.namespaces.values(), pods, cluster.host_endpoints)
     result = convert(policies, ConvertOptions(target=target))
     diff = diff_policies(PolicySet(k8s_policies=policies), result.policy_set, cluster)
     assert diff.is_empty, [str(c) for c in diff.changes]
