@@ -138,16 +138,24 @@ def _progress_wanted() -> bool:
 
 @contextmanager
 def progress(what: str) -> Iterator[None]:
-    """A spinner with `what` on stderr while the block runs, if it runs longer than the delay."""
+    """A spinner with `what` and the time spent on stderr while the block runs, if it runs longer
+    than the delay."""
     if not _progress_wanted():
         yield
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    spinner = Progress(SpinnerColumn(), TextColumn(what), TimeElapsedColumn(), console=_stderr_console(),
+                       transient=True)
+    spinner.add_task(what, total=None)
+    with _after_delay(spinner.start, spinner.stop):
+        yield
+
+
+def _stderr_console() -> Any:
     from rich.console import Console
 
-    console = Console(file=sys.stderr, no_color=not use_color(sys.stderr))
-    status = console.status(what)
-    with _after_delay(status.start, status.stop):
-        yield
+    return Console(file=sys.stderr, no_color=not use_color(sys.stderr))
 
 
 def counted(items: Sequence[T], what: str) -> Iterator[T]:
@@ -155,12 +163,10 @@ def counted(items: Sequence[T], what: str) -> Iterator[T]:
     if not _progress_wanted():
         yield from items
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(file=sys.stderr, no_color=not use_color(sys.stderr))
     bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, transient=True)
+                   console=_stderr_console(), transient=True)
     task = bar.add_task(what, total=len(items))
     with _after_delay(bar.start, bar.stop):
         for item in items:
