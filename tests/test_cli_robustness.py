@@ -188,15 +188,16 @@ def test_a_broken_bundle_is_a_clear_error(command: str, data: bytes, expected: s
     assert_clean_failure(code, err, f"{path}{expected}")
 
 
-def test_convert_names_the_calico_policies_it_cannot_take(tmp_path: Path) -> None:
+def test_convert_lists_the_calico_policies_it_leaves_as_they_are(tmp_path: Path) -> None:
     path = tmp_path / "calico.yaml"
     path.write_text(
         "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: deny}\n"
         "spec: {types: [Ingress]}\n"
     )
     code, out, err = run("convert", str(path))
-    assert_clean_failure(code, err, f"{path}:1: error: convert reads Kubernetes NetworkPolicies only")
-    assert out == ""
+    assert f"{path}:1: GlobalNetworkPolicy/deny" in err
+    assert "1 Calico objects of the input are left as they are" in err
+    assert (code, out) == (1, "")  # nothing to convert: the empty-input rule applies
 
 
 @pytest.mark.parametrize("options", [["--tier-order", "5"], ["--tier-default-action", "Deny"],

@@ -35,7 +35,7 @@ from translator.cli.options import (
     default_deny_options,
 )
 from translator.convert.options import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
-from translator.errors import Diagnostic, InputError, Level, UsageError
+from translator.errors import Diagnostic, Level, UsageError
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -184,18 +184,30 @@ def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
 
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
-    calico = [*loaded.policies.calico_policies, *loaded.policies.staged_k8s_policies]
-    if calico:
-        message = "convert reads Kubernetes NetworkPolicies only; this is a Calico policy"
-        located = sorted(
-            (p.origin for p in calico if p.origin is not None),
-            key=lambda where: (where.file, where.document or 0, where.path),
-        )
-        if len(located) < len(calico):
-            raise UsageError("convert reads Kubernetes NetworkPolicies only; the input holds Calico policies")
-        raise InputError([Diagnostic(where, Level.ERROR, message) for where in located])
+    _note_calico_kept(loaded.policies)
     kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
     return loaded.policies.k8s_policies, kept
+
+
+def _note_calico_kept(policies: Any) -> None:
+    """Calico objects of the input (a snapshot holds them) are part of what the cluster enforces:
+    they are left as they are, not converted, not written, and listed so that nobody thinks
+    they were dropped. `diff --migrate` judges them on both sides."""
+    from translator.convert.existing import calico_part
+
+    kept = calico_part(policies)
+    located = [*(f"Tier {t.name}" for t in kept.tiers),
+               *(_where(p) + p.key for p in (*kept.calico_policies, *kept.staged_k8s_policies))]
+    if located:
+        typer.echo(f"np2calico: note: {len(located)} Calico objects of the input are left as they are "
+                   "(not converted, not in the output):", err=True)
+        for line in located:
+            typer.echo(f"  {line}", err=True)
+
+
+def _where(policy: Any) -> str:
+    origin = policy.origin
+    return "" if origin is None else f"{origin}: "
 
 
 def _check_tier_options(tier: str | None, order: float | None, action: TierAction | None) -> None:
