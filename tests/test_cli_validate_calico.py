@@ -108,7 +108,7 @@ def test_valid_calico_manifests_exit_0(tmp_path: Path) -> None:
     "expected",
     [
         ":1:spec.selector: error: invalid selector \"app = 'web'\": expected '==' at column 5",
-        ":1:spec.ingress[0].destination.ports: error: rules that specify ports must set protocol",
+        ":1:spec.ingress[0].destination.ports: error: rules with numeric port or port range must set",
         ":1:spec.ingress[0].http: error: np2calico cannot evaluate 'http'",
         ":2:metadata.name: error: name must be lower case",
         ":3:spec.defaultAction: error: unsupported value 'Allow': supported values: 'Pass', 'Deny'",

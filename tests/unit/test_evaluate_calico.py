@@ -1246,3 +1246,17 @@ def test_a_named_port_in_source_ports_resolves_on_the_source_endpoint() -> None:
 def test_a_verdict_that_depends_on_an_unnamed_source_port_is_refused_clearly() -> None:
     with pytest.raises(UsageError, match="source port"):
         evaluate_calico(_deny_from_source_ports(80), CLUSTER, conn("default/client", "default/web"))
+
+
+@pytest.mark.parametrize(
+    ("protocol", "port", "allowed"), [(TCP, 80, True), (UDP, 80, False), (UDP, 53, True), (TCP, 53, False)]
+)
+def test_a_named_port_without_protocol_matches_the_name_for_its_declared_protocol(
+    protocol: Protocol, port: int, allowed: bool
+) -> None:
+    """Felix: a named port with no rule protocol uses ProtocolAny (ipsetmember), i.e. each
+    (protocol, port) the endpoint declares under that name (issue 9 item 6)."""
+    allow = rule(ALLOW, destination=ent(ports=("http", "dns")))
+    policy_set = policies(np("p", selector=WEB, types=INGRESS, ingress=(allow,)))
+    verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web", protocol, port))
+    assert verdict.ingress.allowed is allowed

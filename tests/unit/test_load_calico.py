@@ -247,7 +247,12 @@ INVALID = [
         "must set protocol",
     ),
     (
-        np({"ingress": [rule(destination={"ports": ["http"]})]}),
+        np({"ingress": [rule(destination={"ports": ["http", 80]})]}),
+        "spec.ingress[0].destination.ports",
+        "numeric port or port range must set protocol",
+    ),
+    (
+        np({"ingress": [rule(protocol="ICMP", destination={"ports": ["http"]})]}),
         "spec.ingress[0].destination.ports",
         "must set protocol",
     ),
@@ -524,3 +529,14 @@ WRONG_TYPES = [
 def test_wrongly_typed_fields_are_errors_not_crashes(body: dict[str, Any]) -> None:
     loaded = load_objects(body)
     assert loaded.errors and loaded.invalid_document_count == 1
+
+
+def test_named_ports_without_protocol_are_valid_in_v3_32_with_a_v3_31_warning() -> None:
+    """libcalico-go validateRule: without a protocol only numeric ports are refused (issue 9 item 6)."""
+    named = rule(destination={"ports": ["http"]}, source={"notPorts": ["dns"]})
+    loaded = load_objects(np({"ingress": [named]}))
+    assert messages(loaded) == []
+    warnings = messages(loaded, Level.WARNING)
+    assert any("not valid for Calico v3.31" in w and "destination.ports" in w for w in warnings), warnings
+    assert any("source.notPorts" in w for w in warnings), warnings
+    assert only_policy(loaded).spec.ingress[0].destination.ports == ("http",)

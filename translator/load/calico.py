@@ -15,6 +15,7 @@ with `stagedAction: Delete` keeps only its tier and is not defaulted (it is neve
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -238,15 +239,37 @@ def _protocol(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnosti
 def _check_ports_need_protocol(
     body: Mapping[str, Any], protocol: Any, loc: Location, diags: Diagnostics
 ) -> None:
-    """Every port (numbers and names alike) needs a protocol with ports (validateRule upstream)."""
+    """Ports need a protocol with ports (libcalico-go validator.go `validateRule`).
+
+    Without any protocol, v3.32 accepts named ports (they match the named port of whatever
+    protocol the endpoint declares it for) and refuses only numbers and ranges; v3.31 refused
+    every port, so named ones get a version warning. A protocol without ports (ICMP…) refuses all.
+    """
     if rules.supports_ports(protocol):
         return
     for side in ("source", "destination"):
         entity = fields.mapping(body.get(side))
         for key in ("ports", "notPorts"):
-            if fields.items(entity.get(key)):
-                message = "rules that specify ports must set protocol to TCP, UDP or SCTP"
-                diags.error(loc.child(side).child(key), message)
+            items = fields.items(entity.get(key))
+            if items:
+                _check_port_list_protocol(items, protocol is None, loc.child(side).child(key), diags)
+
+
+def _is_port_name(item: Any) -> bool:
+    return isinstance(item, str) and not re.fullmatch(r"\s*\d+\s*(:\s*\d+\s*)?", item)
+
+
+def _check_port_list_protocol(items: list[Any], no_protocol: bool, loc: Location, diags: Diagnostics) -> None:
+    if not no_protocol:
+        diags.error(loc, "rules that specify ports must set protocol to TCP, UDP or SCTP")
+    elif not all(_is_port_name(i) for i in items):
+        diags.error(loc, "rules with numeric port or port range must set protocol to TCP, UDP or SCTP")
+    else:
+        diags.warning(
+            loc,
+            "not valid for Calico v3.31: named ports without a protocol (v3.32 and later accept them; "
+            "they match the name for any protocol the endpoint declares it with)",
+        )
 
 
 def _entity(
