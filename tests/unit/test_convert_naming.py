@@ -10,6 +10,7 @@ from translator.convert import ConvertOptions, Target, convert
 from translator.convert.naming import (
     MAX_NAME_LENGTH,
     NameCollisionError,
+    check_unique,
     deny_name,
     global_name,
     merged_name,
@@ -64,10 +65,18 @@ def test_merged_and_deny_names_are_portable() -> None:
     assert deny_name("Egress", ("prod",), "t", scoped=False) == "t.np2calico-deny-egress"
 
 
-def test_a_collision_fails_clearly() -> None:
+def test_a_generated_name_taken_by_an_input_moves_aside() -> None:
+    """Issue 9 item 6: a legal input name is never refused (tests/unit/test_convert_name_clashes.py)."""
     policies = [NetworkPolicy("prod", "np2calico-deny-ingress"), NetworkPolicy("prod", "other")]
-    with pytest.raises(NameCollisionError, match="np2calico-deny-ingress"):
-        convert(policies, ConvertOptions(target=Target.NAMESPACED))
+    names = {p.name for p in convert(policies, ConvertOptions(target=Target.NAMESPACED)).policies}
+    assert {"np2calico-deny-ingress", "np2calico-deny-ingress-2"} <= names
+
+
+def test_a_remaining_collision_fails_clearly() -> None:
+    """The last guard: two emitted objects sharing scope and name are never written."""
+    same = convert([NetworkPolicy("prod", "web")]).policies[0]
+    with pytest.raises(NameCollisionError, match="'web' in namespace 'prod'"):
+        check_unique([same, same], {})
 
 
 def test_the_same_input_gives_the_same_names() -> None:

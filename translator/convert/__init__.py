@@ -18,7 +18,7 @@ from translator.convert.default_deny import (
     warn_included_system_namespaces,
 )
 from translator.convert.deny import explicit_denies
-from translator.convert.naming import check_unique
+from translator.convert.naming import avoid_taken_names, check_unique
 from translator.convert.options import SYSTEM_NAMESPACES, ConvertOptions, DefaultDenyOptions, Target
 from translator.convert.ordering import apply_order
 from translator.convert.policies import (
@@ -70,11 +70,12 @@ def convert(policies: Iterable[K8sPolicy], options: ConvertOptions | None = None
         report_dead_rules(policy, diags)
         warn_system_namespace(policy, diags)
     kept, report = _drop_redundant(normalised, options.default_deny)
-    emitted = [*_allows(kept, options), *explicit_denies(normalised, options, _covered(options))]
+    allows = _allows(kept, options)
+    generated = explicit_denies(normalised, options, _covered(options))
     if options.default_deny is not None:
         warn_included_system_namespaces(options.default_deny, diags)
-        emitted.append(default_deny_policy(options))
-    ordered = apply_order(emitted)
+        generated.append(default_deny_policy(options))
+    ordered = apply_order([*allows, *avoid_taken_names(generated, allows, diags)])
     check_unique(ordered, {p.key: _source(p) for p in ordered})
     return ConversionResult(_tiers(options), ordered, diags, tuple(report))
 

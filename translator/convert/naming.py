@@ -14,9 +14,10 @@ same name. Global names always carry a hash of `namespace/name`: without it `a-b
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
-from translator.errors import NP2CalicoError
+from translator.errors import Diagnostics, Location, NP2CalicoError
 from translator.model.calico import CalicoPolicy
 
 MAX_NAME_LENGTH = 253
@@ -105,3 +106,43 @@ def check_unique(policies: Iterable[CalicoPolicy], sources: dict[str, str]) -> N
                 "rename one of the Kubernetes policies"
             )
         seen[identity] = sources.get(policy.key, policy.key)
+
+
+def _identity(policy: CalicoPolicy) -> tuple[str, str]:
+    """What two objects must not share to coexist: scope (namespace, or "" for global) and name."""
+    return (getattr(policy.metadata, "namespace", None) or "", policy.name)
+
+
+def _free_name(name: str, scope: str, taken: set[tuple[str, str]]) -> str:
+    """`<name>-2`, `-3`, … : the first one free in `scope` (deterministic: depends on names only)."""
+    suffix = 2
+    while (scope, f"{name}-{suffix}") in taken:
+        suffix += 1
+    return f"{name}-{suffix}"
+
+
+def avoid_taken_names(
+    generated: Sequence[CalicoPolicy], converted: Sequence[CalicoPolicy], diags: Diagnostics
+) -> list[CalicoPolicy]:
+    """Rename generated policies (explicit denies, the default deny) whose name an input policy's
+    conversion already uses: any legal Kubernetes name may be given, `np2calico-deny-ingress`
+    included. The input keeps its name; the generated one gets the first free `-N` suffix, and a
+    note says so."""
+    owners = {_identity(p): p for p in converted}
+    taken = set(owners) | {_identity(p) for p in generated}
+    renamed: list[CalicoPolicy] = []
+    for policy in generated:
+        scope, name = _identity(policy)
+        owner = owners.get((scope, name))
+        if owner is not None:
+            new_name = _free_name(name, scope, taken)
+            taken.add((scope, new_name))
+            where = getattr(owner, "origin", None) or Location(file=owner.key)
+            diags.info(
+                where.child("metadata").child("name"),
+                f"the generated {policy.kind} {name!r} would take the name of {owner.key}'s conversion: "
+                f"named {new_name!r} instead",
+            )
+            policy = replace(policy, metadata=replace(policy.metadata, name=new_name))
+        renamed.append(policy)
+    return renamed
