@@ -83,12 +83,9 @@ def diff(
     cluster: ClusterState = None,
     pod_cidr: PodCidr = None,
     symbolic: Annotated[
-        bool, typer.Option("--symbolic", help="Also report changes for pods described by labels.")
+        bool, typer.Option("--symbolic", help="Also report every change for every possible pod, "
+                           "described by labels (exact, z3).")
     ] = False,
-    max_symbolic_pods: Annotated[
-        int, typer.Option("--max-symbolic-pods", min=1, metavar="N",
-                          help="Cap on the synthetic pods of --symbolic (the output says when it caps).")
-    ] = 2000,
     migrate: Annotated[
         bool, typer.Option("--migrate", help="Compare the policies with their conversion.")
     ] = False,
@@ -147,8 +144,7 @@ def diff(
 
     with progress("comparing verdicts"):
         semantic = diff_policies(before, after, state, tie_break=tie_break or TieBreak.V3_32,
-                                 preview_staged=preview_staged, symbolic=symbolic,
-                                 max_symbolic_pods=max_symbolic_pods)
+                                 preview_staged=preview_staged, symbolic=symbolic)
     if loaded is not None and state is not None:
         judged = (*judged_summary(state), *service_summary(state),
                   *address_notes(loaded, cidrs, before, after))

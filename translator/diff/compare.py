@@ -33,12 +33,12 @@ def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: Semantic
 
 def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
                   tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
-                  semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False,
-                  max_symbolic_pods: int | None = None) -> SemanticDiff:
+                  semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False) -> SemanticDiff:
     """Every connection of `cluster` whose verdict differs between `before` and `after`.
 
-    With `symbolic` (implied when `cluster` is None) also the changes for pods described by
-    label conditions (`translator.diff.symbolic`), in `SemanticDiff.symbolic_changes`.
+    With `symbolic` (implied when `cluster` is None) also every change for every possible pod,
+    as regions described by labels (`translator.diff.symbolic`, exact, Calico semantics), in
+    `SemanticDiff.symbolic_changes`.
     """
 
     def make(policies: PolicySet, where: Cluster) -> Evaluate:
@@ -52,8 +52,7 @@ def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, 
         changes, evaluated = engine.changes(), engine.evaluated
     if cluster is not None and not symbolic:
         return SemanticDiff(changes=changes, evaluated=evaluated)
-    from translator.diff.symbolic import DEFAULT_MAX_PODS, symbolic_changes
+    from translator.diff.symbolic import symbolic_changes
 
-    found, notes = symbolic_changes(before, after, make, cluster,
-                                    max_symbolic_pods or DEFAULT_MAX_PODS)
+    found, notes = symbolic_changes(before, after, tie_break=tie_break, preview_staged=preview_staged)
     return SemanticDiff(changes, found, notes, evaluated)

@@ -1,231 +1,151 @@
-"""Symbolic diff: changes for pods that may not exist yet, described by label conditions.
+"""Symbolic diff: every change for every possible pod, as regions described by labels (exact).
 
-From the label atoms the policies of both sides mention we build a synthetic cluster that
-covers the combinations: for every label key a selector reads, a pod (or namespace) either lacks
-it, or carries one of the values mentioned, or carries a value no selector mentions. Namespaces
-are the ones the policies are in or name (`kubernetes.io/metadata.name` / `projectcalico.org/name`
-values) plus "any other namespace". The ordinary diff engine then runs on that cluster, and each
-differing synthetic pod is described by its conditions ("any pod in namespace dev with
-app=curl, no tier").
-
-Limits, said in the result's notes: combinations are capped (`max_pods`); synthetic pods have no
-addresses, so ipBlocks/nets are judged for addresses outside the cluster only; every synthetic pod
-declares every named port the policies mention.
+The verify engine (`translator.verify.regions`) enumerates the regions of the connection space
+where the two sides disagree — no synthetic cluster, no cap. Each region becomes one `Change` per
+protocol, its endpoints described in user terms ("pods in namespace prod with app=db, no tier
+label"), its verdicts and deciding rules those of one connection of the region, evaluated by the
+Calico evaluator. Regions of IP protocols other than TCP, UDP and SCTP (which a `Change` cannot
+name) are listed in the notes.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import replace
 
-from translator.diff.atoms import label_selector_leaves, selector_leaves
-from translator.diff.result import Change
-from translator.diff.semantic import DiffEngine, Evaluate
-from translator.model import calico, k8s
-from translator.model.cluster import NAMESPACE_NAME_LABEL as K8S_NAME_LABEL
-from translator.model.cluster import Cluster, ContainerPort, Namespace, Pod
-from translator.selectors import NAMESPACE_NAME_LABEL as CALICO_NAME_LABEL
+from translator.diff.result import Cause, Change, EndpointKind, Endpoints, Outcome
+from translator.evaluate.verdict import Verdict
+from translator.model.calico import PolicySet, TieBreak
+from translator.model.common import PortRange, Protocol
+from translator.selectors import SERVICE_ACCOUNT_LABEL
+from translator.verify import invariants as inv
+from translator.verify.engine import Difference, Engine, Sides
+from translator.verify.regions import Literal, Region, all_regions, network_list
+from translator.verify.symbols import EndpointClass
+from translator.verify.witness import build_witness
 
-OTHER_VALUE = "np2calico-other-value"
-OTHER_NAMESPACE = "np2calico-other-namespace"
-DEFAULT_MAX_PODS = 2000
-_NAME_KEYS = {K8S_NAME_LABEL, CALICO_NAME_LABEL}
-ABSENT = None
-
-
-@dataclass
-class LabelSpace:
-    """The label keys selectors read, with the values they mention, for pods and namespaces."""
-
-    pod_values: dict[str, set[str]]
-    namespace_values: dict[str, set[str]]
-    namespaces: set[str]
-    named_ports: set[tuple[str, str]]
+PROTOCOLS = {number: Protocol(name) for name, number in inv.PORTED_PROTOCOLS.items()}
+OTHER_NAMESPACES = "(other namespaces)"
 
 
-def _leaf_values(leaf: object) -> tuple[str | None, tuple[str, ...]]:
-    key = getattr(leaf, "label", None) or getattr(leaf, "key", None)
-    values = getattr(leaf, "values", None)
-    if values is None:
-        value = getattr(leaf, "value", None)
-        values = (value,) if value is not None else ()
-    return key, tuple(values)
+def _label_text(literal: Literal) -> str:
+    """A literal in user terms: inherited `pcns.` labels are the namespace's labels."""
+    text = literal.text.replace(f"{SERVICE_ACCOUNT_LABEL}=", "service account ")
+    prefix = inv.NAMESPACE_PREFIX
+    if text.startswith(f"no {prefix}"):
+        return f"a namespace without label {text[len('no ' + prefix):].removesuffix(' label')}"
+    if text.startswith(prefix):
+        return f"a namespace labelled {text[len(prefix):]}"
+    return text
 
 
-def _add(space: dict[str, set[str]], leaves: Iterable[object]) -> None:
-    for leaf in leaves:
-        key, values = _leaf_values(leaf)
-        if key is not None and not key.startswith("projectcalico.org/"):
-            space.setdefault(key, set()).update(values)
+def _where(where: EndpointClass, literals: list[Literal]) -> str:
+    if where.namespace is not None:
+        return f"namespace {where.namespace}"
+    excluded = set(where.excluded)
+    for literal in literals:
+        if literal.kind != "namespace":
+            continue
+        if " not in {" in literal.text:
+            listed = literal.text.split(" not in {", 1)[1].rstrip("}")
+            excluded.update(n.strip() for n in listed.split(",") if n.strip())
+        elif "=" in literal.text:
+            return f"namespace {literal.text.split('=', 1)[1]}"
+    return f"any namespace but {', '.join(sorted(excluded))}" if excluded else "any namespace"
 
 
-def _k8s_space(space: LabelSpace, policy: k8s.NetworkPolicy) -> None:
-    space.namespaces.add(policy.namespace)
-    _add(space.pod_values, label_selector_leaves(policy.pod_selector))
-    for rule in (*policy.ingress, *policy.egress):
-        for peer in rule.peers:
-            _add(space.pod_values, label_selector_leaves(peer.pod_selector))
-            _add(space.namespace_values, label_selector_leaves(peer.namespace_selector))
-        for port in rule.ports:
-            if isinstance(port.port, str):
-                space.named_ports.add((port.port, (port.protocol or "TCP").__str__()))
+def describe_side(region: Region, tag: str, where: EndpointClass) -> Endpoints:
+    facts = region.facts(tag)
+    if where.outside:
+        return Endpoints(EndpointKind.EXTERNAL, networks=tuple(network_list(region, tag)))
+    valued = {x.key for x in facts if x.kind == "label"}
+    # "has app" says nothing more next to "app=web".
+    labels = [_label_text(x) for x in facts
+              if x.kind in ("label", "named-port") or (x.kind == "presence" and x.key not in valued)]
+    addresses = [f"address {x.text}" for x in facts if x.kind == "address"]
+    text = f"pods in {_where(where, facts)}"
+    if labels or addresses:
+        text += " with " + ", ".join([*labels, *addresses])
+    group = where.namespace or OTHER_NAMESPACES
+    return Endpoints(EndpointKind.SYMBOLIC, group, conditions=text)
 
 
-def _calico_space(space: LabelSpace, policy: calico.CalicoPolicy) -> None:
-    if isinstance(policy, calico.NetworkPolicy):
-        space.namespaces.add(policy.namespace)
-    else:
-        _add(space.namespace_values, selector_leaves(policy.namespace_selector))
-    _add(space.pod_values, selector_leaves(policy.spec.selector))
-    for rule in (*policy.spec.ingress, *policy.spec.egress):
-        for entity in (rule.source, rule.destination):
-            _add(space.pod_values, selector_leaves(entity.selector))
-            _add(space.pod_values, selector_leaves(entity.not_selector))
-            _add(space.namespace_values, selector_leaves(entity.namespace_selector))
-            for spec in (*entity.ports, *entity.not_ports):
-                if isinstance(spec, str):
-                    for protocol in ("TCP", "UDP", "SCTP"):
-                        space.named_ports.add((spec, protocol))
+def _ports(region: Region) -> tuple[PortRange, ...]:
+    for literal in region.facts("packet", "port"):
+        low, high = literal.text.split(":")
+        return (PortRange(int(low), int(high)),)
+    return (PortRange(inv.PORT_RANGE[0], inv.PORT_RANGE[1]),)
 
 
-def label_space(sides: Iterable[calico.PolicySet]) -> LabelSpace:
-    space = LabelSpace({}, {}, set(), set())
-    for policies in sides:
-        for policy in (*policies.k8s_policies, *(s.policy for s in policies.staged_k8s_policies)):
-            _k8s_space(space, policy)
-        for calico_policy in policies.calico_policies:
-            _calico_space(space, calico_policy)
-    for key in _NAME_KEYS & space.namespace_values.keys():
-        space.namespaces.update(space.namespace_values.pop(key))
-    space.pod_values = {k: v for k, v in space.pod_values.items() if not k.startswith("pcns.")}
-    return space
+def _protocols(region: Region) -> tuple[Protocol, ...] | None:
+    """The protocols a region covers that a Change can name; None: only other IP protocols."""
+    chosen = region.facts("packet", "protocol")
+    if not chosen:
+        return tuple(PROTOCOLS.values())
+    number = chosen[0].text
+    if number.isdigit() and int(number) in PROTOCOLS:
+        return (PROTOCOLS[int(number)],)
+    return None
 
 
-def _assignments(values: dict[str, set[str]]) -> Iterator[dict[str, str | None]]:
-    """Every combination: each key absent, one of its mentioned values, or another value."""
-    keys = sorted(values)
-    choices = [[ABSENT, *sorted(values[k]), OTHER_VALUE] for k in keys]
-    for combo in itertools.product(*choices):
-        yield dict(zip(keys, combo, strict=True))
+def _outcome(verdict: Verdict) -> Outcome:
+    return Outcome(verdict.allowed, Cause.of(verdict.egress), Cause.of(verdict.ingress))
 
 
-def describe_labels(assignment: dict[str, str | None]) -> str:
-    terms = []
-    for key, value in sorted(assignment.items()):
-        if value is ABSENT:
-            terms.append(f"no {key}")
-        elif value == OTHER_VALUE:
-            terms.append(f"{key}=<other>")
+def _changes(
+    region: Region, before: PolicySet, after: PolicySet, tie_break: TieBreak | str
+) -> Iterator[Change]:
+    protocols = _protocols(region)
+    if protocols is None:
+        return
+    source = describe_side(region, "src", region.source)
+    destination = describe_side(region, "dst", region.destination)
+    for protocol in protocols:
+        seed = region.seed_for(inv.PORTED_PROTOCOLS[protocol.value])
+        if seed is None:
+            continue  # the region holds no connection of this protocol
+        difference = Difference(region.packet, seed, region.allowed_a, region.allowed_b)
+        witness = build_witness(difference, before, after, tie_break)
+        assert witness.verdict_a is not None and witness.verdict_b is not None
+        yield Change(source, destination, protocol, _ports(region), _outcome(witness.verdict_a),
+                     _outcome(witness.verdict_b))
+
+
+def symbolic_changes(before: PolicySet, after: PolicySet, *, tie_break: TieBreak | str,
+                     preview_staged: bool = False) -> tuple[tuple[Change, ...], tuple[str, ...]]:
+    """Every change for every possible pod (see module docstring), and notes on what was left out."""
+    engine = Engine(Sides.of(before, after, tie_break, preview_staged))
+    changes: list[Change] = []
+    others = 0
+    for region in all_regions(engine):
+        found = list(_changes(region, before, after, tie_break))
+        others += not found and _protocols(region) is None
+        changes.extend(found)
+    notes = ["symbolic: exact for every possible pod (z3), both sides as Calico enforces them"]
+    if others:
+        notes.append(f"symbolic: {others} region(s) differ only for IP protocols other than TCP, UDP "
+                     "and SCTP; `np2calico verify` shows a witness")
+    merged = _merged(changes)
+    merged.sort(key=lambda c: (c.source.group, c.destination.group, c.source.describe(),
+                               c.destination.describe(), c.protocol.value, c.ports))
+    return tuple(merged), tuple(notes)
+
+
+def _coalesced(ranges: list[PortRange]) -> tuple[PortRange, ...]:
+    merged: list[PortRange] = []
+    for r in sorted(ranges):
+        if merged and r.start <= merged[-1].end + 1:
+            merged[-1] = PortRange(merged[-1].start, max(merged[-1].end, r.end))
         else:
-            terms.append(f"{key}={value}")
-    return ", ".join(terms)
+            merged.append(r)
+    return tuple(merged)
 
 
-@dataclass(frozen=True)
-class SymbolicCluster:
-    cluster: Cluster
-    # pod key -> (where, its label choice per key); `keys`/`choices` give the order of the choices
-    placements: dict[str, tuple[str, tuple[str | None, ...]]]
-    keys: tuple[str, ...]
-    choices: tuple[tuple[str | None, ...], ...]
-    total: int  # combinations before the cap
-    capped: bool
-
-
-def _named_ports(space: LabelSpace) -> tuple[ContainerPort, ...]:
-    from translator.model.common import Protocol
-
-    return tuple(
-        ContainerPort(30000 + i, Protocol(protocol), name)
-        for i, (name, protocol) in enumerate(sorted(space.named_ports))
-    )
-
-
-def _synthetic_namespaces(space: LabelSpace, known: Cluster | None) -> list[tuple[Namespace, str]]:
-    """Named namespaces keep their real labels (only the automatic one when unknown); "any other
-    namespace" comes once per combination of the namespace labels selectors read."""
-    found = []
-    for name in sorted(space.namespaces - {OTHER_NAMESPACE}):
-        namespace = known.namespace(name) if known is not None else Namespace.create(name)
-        found.append((namespace, f"namespace {name}"))
-    for i, labels in enumerate(_assignments(space.namespace_values)):
-        present = {k: v for k, v in labels.items() if v is not None}
-        where = "any other namespace" + (f" with {describe_labels(labels)}" if labels else "")
-        found.append((Namespace.create(f"{OTHER_NAMESPACE}-{i}", present), where))
-    return found
-
-
-def symbolic_cluster(sides: Sequence[calico.PolicySet], known: Cluster | None = None,
-                     max_pods: int = DEFAULT_MAX_PODS) -> SymbolicCluster:
-    space = label_space(sides)
-    namespaces = _synthetic_namespaces(space, known)
-    keys = tuple(sorted(space.pod_values))
-    choices = tuple((ABSENT, *sorted(space.pod_values[k]), OTHER_VALUE) for k in keys)
-    pod_combos = list(itertools.product(*choices))
-    total = len(namespaces) * len(pod_combos)
-    budget = max(1, max_pods // max(1, len(namespaces)))
-    ports = _named_ports(space)
-    pods, placements = [], {}
-    for namespace, where in namespaces:
-        for j, combo in enumerate(pod_combos[:budget]):
-            labels = {k: v for k, v in zip(keys, combo, strict=True) if v is not None}
-            pod = Pod(namespace.name, f"pod-{j}", labels, ports=ports)
-            pods.append(pod)
-            placements[pod.key] = (where, combo)
-    cluster = Cluster.build([n for n, _ in namespaces], pods)
-    return SymbolicCluster(cluster, placements, keys, choices, total, total > len(pods))
-
-
-ANY = "*"
-
-
-def _drop_free_keys(combos: set[tuple[str | None, ...]],
-                    choices: tuple[tuple[str | None, ...], ...]) -> set[tuple[str | None, ...]]:
-    """Replace a key by ANY wherever the set holds every choice of it for the other keys fixed."""
-    for k, options in enumerate(choices):
-        groups: dict[tuple[str | None, ...], set[str | None]] = {}
-        for combo in combos:
-            groups.setdefault(combo[:k] + combo[k + 1:], set()).add(combo[k])
-        combos = set()
-        for rest, values in groups.items():
-            kept = (ANY,) if values >= set(options) else values
-            combos.update((*rest[:k], value, *rest[k:]) for value in kept)
-    return combos
-
-
-def describe_pods(synthetic: SymbolicCluster, pods: Sequence[Pod]) -> str:
-    """Label conditions covering exactly these synthetic pods, as short as the grid allows."""
-    by_where: dict[str, set[tuple[str | None, ...]]] = {}
-    for pod in pods:
-        where, combo = synthetic.placements[pod.key]
-        by_where.setdefault(where, set()).add(combo)
-    parts = []
-    for where, combos in sorted(by_where.items()):
-        for combo in sorted(_drop_free_keys(combos, synthetic.choices), key=str):
-            chosen = {k: v for k, v in zip(synthetic.keys, combo, strict=True) if v != ANY}
-            labels = f" with {describe_labels(chosen)}" if chosen else ""
-            parts.append(f"any pod in {where}{labels}")
-    return "; or ".join(parts)
-
-
-def symbolic_changes(
-    before: calico.PolicySet,
-    after: calico.PolicySet,
-    make: Callable[[calico.PolicySet, Cluster], Evaluate],
-    known: Cluster | None = None,
-    max_pods: int = DEFAULT_MAX_PODS,
-) -> tuple[tuple[Change, ...], tuple[str, ...]]:
-    """The changes on the synthetic cluster, described by conditions, and notes on the limits.
-
-    `make(policies, cluster) -> Evaluate` builds an evaluator for one side.
-    """
-    synthetic = symbolic_cluster((before, after), known, max_pods)
-    engine = DiffEngine(before, after, synthetic.cluster, make,
-                        describe=lambda pods: describe_pods(synthetic, pods))
-    notes = ["symbolic pods have no addresses: ipBlocks and nets are judged for outside "
-             "addresses only; each declares every named port the policies mention"]
-    if synthetic.capped:
-        notes.append(f"symbolic combinations capped: {len(synthetic.cluster.pods)} of "
-                     f"{synthetic.total} label combinations evaluated")
-    return engine.changes(), tuple(notes)
+def _merged(changes: list[Change]) -> list[Change]:
+    """Regions that read the same in user terms, with the same verdicts and causes, on one line."""
+    groups: dict[tuple[object, ...], list[Change]] = {}
+    for change in changes:
+        key = (change.source, change.destination, change.protocol, change.before, change.after)
+        groups.setdefault(key, []).append(change)
+    return [replace(found[0], ports=_coalesced([p for c in found for p in c.ports]))
+            for found in groups.values()]

@@ -80,8 +80,9 @@ class Sides:
         self.domains = Domains.of(selectors, self.namespaces)
 
     @classmethod
-    def of(cls, a: PolicySet, b: PolicySet, tie_break: TieBreak | str = DEFAULT_TIE_BREAK) -> Sides:
-        return cls(ordered_tiers(a, tie_break, False), ordered_tiers(b, tie_break, False))
+    def of(cls, a: PolicySet, b: PolicySet, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
+           preview_staged: bool = False) -> Sides:
+        return cls(ordered_tiers(a, tie_break, preview_staged), ordered_tiers(b, tie_break, preview_staged))
 
     def classes(self) -> Iterator[EndpointClass]:
         """Every namespace class a pod can be in: each named namespace, then any other one."""
