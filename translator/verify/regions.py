@@ -20,14 +20,16 @@ import z3
 
 from translator.evaluate.calico_policies import TierPolicies
 from translator.model.common import Direction, IPNetwork, PortRange
-from translator.selectors import Contains, EndsWith, StartsWith
+from translator.selectors import Contains, EndsWith, Selector, StartsWith
 from translator.verify import invariants as inv
 from translator.verify.domains import EnumValue, FixedValue, StringValue, Value
 from translator.verify.encode import decision
 from translator.verify.engine import DIRECTIONS, Engine
 from translator.verify.symbols import OUTSIDE, Endpoint, EndpointClass, Packet
 
-STRING_TESTS = {Contains: "contains", StartsWith: "starts with", EndsWith: "ends with"}
+STRING_TESTS: dict[type[Selector], str] = {
+    Contains: "contains", StartsWith: "starts with", EndsWith: "ends with"
+}
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,8 @@ def class_pairs(engine: Engine) -> Iterator[tuple[EndpointClass, EndpointClass]]
     """The (source, destination) class pairs where a difference may be: a side whose own decision
     differs somewhere, with every class on the other side."""
     classes = [*engine.sides.classes()]
-    egress, ingress = [], []
+    egress: list[EndpointClass] = []
+    ingress: list[EndpointClass] = []
     for where in classes:
         for direction in DIRECTIONS:
             if engine.direction_check(where, direction).differs:
@@ -256,6 +259,14 @@ def all_regions(engine: Engine) -> Iterator[Region]:
         yield from finder.regions(source, destination)
 
 
+def _overlaps(net: IPNetwork, other: IPNetwork) -> bool:
+    return net.version == other.version and net.overlaps(other)  # type: ignore[arg-type]
+
+
+def _narrowed(net: IPNetwork, included: IPNetwork) -> IPNetwork:
+    return included if included.subnet_of(net) else net  # type: ignore[arg-type]
+
+
 def _without(net: IPNetwork, excluded: IPNetwork) -> list[IPNetwork]:
     if excluded.subnet_of(net):  # type: ignore[arg-type]
         return list(net.address_exclude(excluded))  # type: ignore[arg-type]
@@ -273,6 +284,5 @@ def network_list(region: Region, side: str) -> list[str]:
             nets = [piece for n in nets for piece in _without(n, excluded)]
         else:
             included = ipaddress.ip_network(literal.text)
-            nets = [included if included.subnet_of(n) else n for n in nets
-                    if included.subnet_of(n) or n.subnet_of(included)]
+            nets = [_narrowed(n, included) for n in nets if _overlaps(n, included)]
     return [str(n) for n in sorted(set(nets), key=lambda n: (n.network_address, n.prefixlen))]
