@@ -28,6 +28,7 @@ from translator.selectors import (
     StartsWith,
 )
 from translator.verify import invariants as inv
+from translator.verify.terms import Term
 
 STRING_TESTS = (Contains, StartsWith, EndsWith)
 
@@ -104,10 +105,10 @@ class Domains:
 class Value:
     """One endpoint's value for one label key, whatever its representation."""
 
-    def equals(self, constant: str) -> z3.BoolRef:
+    def equals(self, constant: str) -> Term:
         raise NotImplementedError
 
-    def string_test(self, kind: type[Selector], constant: str) -> z3.BoolRef:
+    def string_test(self, kind: type[Selector], constant: str) -> Term:
         raise NotImplementedError
 
     def constraints(self) -> list[z3.BoolRef]:
@@ -120,12 +121,12 @@ class FixedValue(Value):
 
     text: str
 
-    def equals(self, constant: str) -> z3.BoolRef:
-        return z3.BoolVal(self.text == constant)
+    def equals(self, constant: str) -> Term:
+        return self.text == constant
 
-    def string_test(self, kind: type[Selector], constant: str) -> z3.BoolRef:
+    def string_test(self, kind: type[Selector], constant: str) -> Term:
         test = {Contains: str.__contains__, StartsWith: str.startswith, EndsWith: str.endswith}[kind]
-        return z3.BoolVal(test(self.text, constant))
+        return bool(test(self.text, constant))
 
 
 @dataclass
@@ -146,12 +147,12 @@ class EnumValue(Value):
     def others(self) -> int:
         return 2 if self.key in NAMESPACE_VALUED else 1
 
-    def equals(self, constant: str) -> z3.BoolRef:
+    def equals(self, constant: str) -> Term:
         if constant not in self.constants:
-            return z3.BoolVal(False)  # not a value an endpoint can carry
+            return False  # not a value an endpoint can carry
         return self.term == self.constants.index(constant)
 
-    def string_test(self, kind: type[Selector], constant: str) -> z3.BoolRef:
+    def string_test(self, kind: type[Selector], constant: str) -> Term:
         raise AssertionError("string tests need a StringValue")
 
     def constraints(self) -> list[z3.BoolRef]:
@@ -166,10 +167,10 @@ class EnumValue(Value):
 class StringValue(Value):
     term: z3.SeqRef
 
-    def equals(self, constant: str) -> z3.BoolRef:
+    def equals(self, constant: str) -> Term:
         return self.term == z3.StringVal(constant)
 
-    def string_test(self, kind: type[Selector], constant: str) -> z3.BoolRef:
+    def string_test(self, kind: type[Selector], constant: str) -> Term:
         value = z3.StringVal(constant)
         if kind is Contains:
             return z3.Contains(self.term, value)

@@ -26,6 +26,7 @@ from translator.verify.domains import EnumValue, FixedValue, StringValue, Value
 from translator.verify.encode import decision
 from translator.verify.engine import DIRECTIONS, Engine
 from translator.verify.symbols import OUTSIDE, Endpoint, EndpointClass, Packet
+from translator.verify.terms import Term
 
 STRING_TESTS: dict[type[Selector], str] = {
     Contains: "contains", StartsWith: "starts with", EndsWith: "ends with"
@@ -68,7 +69,9 @@ class Region:
         return [x for x in self.literals if x.side == side and (kind is None or x.kind == kind)]
 
 
-def _true(model: z3.ModelRef, term: z3.BoolRef) -> bool:
+def _true(model: z3.ModelRef, term: Term) -> bool:
+    if isinstance(term, bool):
+        return term
     return z3.is_true(model.eval(term, model_completion=True))
 
 
@@ -89,7 +92,8 @@ def _value_literals(end: Endpoint, key: str, value: Value, model: z3.ModelRef) -
             for term, yes, no in tests:
                 holds = _true(model, term)
                 text = f"{key}{yes if holds else no}'{constant}'"
-                yield Literal(term if holds else z3.Not(term), end.tag, text)
+                if not isinstance(term, bool):
+                    yield Literal(term if holds else z3.Not(term), end.tag, text)
 
 
 def _endpoint_literals(end: Endpoint, model: z3.ModelRef) -> Iterator[Literal]:
@@ -99,17 +103,17 @@ def _endpoint_literals(end: Endpoint, model: z3.ModelRef) -> Iterator[Literal]:
         for literal in _value_literals(end, inv.CALICO_WRITTEN[0], end.namespace, model):
             yield Literal(literal.term, end.tag, literal.text, "namespace")
     for key, (present, value) in sorted(end.labels.items()):
-        if key == inv.CALICO_WRITTEN[0] or isinstance(value, FixedValue):
+        if key == inv.CALICO_WRITTEN[0] or isinstance(value, FixedValue) or present is False:
             continue
         if not _true(model, present):
             yield Literal(z3.Not(present), end.tag, f"no {key} label")
             continue
-        if not z3.is_true(present):
+        if present is not True:
             yield Literal(present, end.tag, f"has {key}", "presence", key)
         for literal in _value_literals(end, key, value, model):
             yield Literal(literal.term, literal.side, literal.text, literal.kind, key)
     for name, declared in sorted(end.named_ports.items()):
-        if z3.is_bool(declared) and not z3.is_true(declared) and not z3.is_false(declared):
+        if not isinstance(declared, bool):
             holds = _true(model, declared)
             text = f"declaring the port as {name!r}" if holds else f"not declaring it as {name!r}"
             yield Literal(declared if holds else z3.Not(declared), end.tag, text, "named-port")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cache
 
 import z3
 
@@ -18,6 +19,7 @@ from translator.model.common import IPNetwork
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.domains import Domains, EnumValue, FixedValue, StringValue, Value, other_value, same
+from translator.verify.terms import Term
 
 ADDRESS_BITS = 128
 
@@ -29,17 +31,20 @@ def _alnum(lower_only: bool) -> z3.ReRef:
     return z3.Union(*ranges)
 
 
+@cache
 def _label_value_re() -> z3.ReRef:
     edge = _alnum(False)
     middle = z3.Union(edge, z3.Re("-"), z3.Re("_"), z3.Re("."))
     return z3.Union(z3.Re(""), edge, z3.Concat(edge, z3.Star(middle), edge))
 
 
+@cache
 def _dns_label_re() -> z3.ReRef:
     edge = _alnum(True)
     return z3.Union(edge, z3.Concat(edge, z3.Star(z3.Union(edge, z3.Re("-"))), edge))
 
 
+@cache
 def _subdomain_re() -> z3.ReRef:
     label = _dns_label_re()
     return z3.Concat(label, z3.Star(z3.Concat(z3.Re("."), label)))
@@ -78,21 +83,23 @@ class Endpoint:
     where: EndpointClass
     v6: z3.BoolRef
     domains: Domains
-    is_pod: z3.BoolRef = field(init=False)
+    is_pod: Term = field(init=False)
     namespace: Value = field(init=False)
     address: z3.BitVecRef = field(init=False)
-    labels: dict[str, tuple[z3.BoolRef, Value]] = field(default_factory=dict)
-    named_ports: dict[str, z3.BoolRef] = field(default_factory=dict)
+    labels: dict[str, tuple[Term, Value]] = field(default_factory=dict)
+    selector_cache: dict[object, Term] = field(default_factory=dict)
+    network_cache: dict[IPNetwork, z3.BoolRef] = field(default_factory=dict)
+    named_ports: dict[str, Term] = field(default_factory=dict)
     _constraints: list[z3.BoolRef] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         where, tag = self.where, self.tag
         if where.outside:
-            self.is_pod = z3.BoolVal(False)
+            self.is_pod = False
         elif where.may_be_outside:
             self.is_pod = z3.Bool(f"{tag}.is_pod")
         else:
-            self.is_pod = z3.BoolVal(True)
+            self.is_pod = True
         if where.namespace is not None:
             self.namespace = FixedValue(where.namespace)
         else:
@@ -119,25 +126,25 @@ class Endpoint:
     def constraints(self) -> list[z3.BoolRef]:
         return list(self._constraints)
 
-    def label(self, key: str) -> tuple[z3.BoolRef, Value]:
+    def label(self, key: str) -> tuple[Term, Value]:
         """(present, value) of the endpoint label `key`, for a pod endpoint."""
         found = self.labels.get(key)
         if found is None:
             found = self.labels[key] = self._new_label(key)
         return found
 
-    def _new_label(self, key: str) -> tuple[z3.BoolRef, Value]:
+    def _new_label(self, key: str) -> tuple[Term, Value]:
         if key == ENDPOINT_NAMESPACE_LABEL:
-            return z3.BoolVal(True), self.namespace
+            return True, self.namespace
         if key == ORCHESTRATOR_LABEL:
-            return z3.BoolVal(True), FixedValue(inv.ORCHESTRATOR_VALUE)
+            return True, FixedValue(inv.ORCHESTRATOR_VALUE)
         if key == SERVICE_ACCOUNT_LABEL:
-            return z3.BoolVal(True), self._value(key, _subdomain_re(), inv.SUBDOMAIN_MAX)
+            return True, self._value(key, _subdomain_re(), inv.SUBDOMAIN_MAX)
         if not inv.endpoint_can_carry(key):
-            return z3.BoolVal(False), FixedValue("")
+            return False, FixedValue("")
         value = self._value(key, _label_value_re(), inv.LABEL_VALUE_MAX)
         if key in inv.ALWAYS_INHERITED:
-            return z3.BoolVal(True), value
+            return True, value
         return z3.Bool(f"{self.tag}.has[{key}]"), value
 
     def text(self, key: str, value: Value, model: z3.ModelRef) -> str:
@@ -153,6 +160,12 @@ class Endpoint:
         return value.constants[index]
 
     def in_network(self, net: IPNetwork) -> z3.BoolRef:
+        found = self.network_cache.get(net)
+        if found is None:
+            found = self.network_cache[net] = self._in_network(net)
+        return found
+
+    def _in_network(self, net: IPNetwork) -> z3.BoolRef:
         family = self.v6 if net.version == 6 else z3.Not(self.v6)
         if net.prefixlen == 0:
             return family
@@ -189,16 +202,25 @@ class Packet:
         return cls(Endpoint("src", source, v6, domains), Endpoint("dst", destination, v6, domains), v6,
                    z3.BitVec("protocol", 8), z3.BitVec("port", 16), honest)
 
+    port_cache: dict[object, Term] = field(default_factory=dict)
+    _protocols: dict[int, z3.BoolRef] = field(default_factory=dict)
+
+    def protocol_is(self, number: int) -> z3.BoolRef:
+        found = self._protocols.get(number)
+        if found is None:
+            found = self._protocols[number] = self.protocol == number
+        return found
+
     @property
     def ported(self) -> z3.BoolRef:
-        return z3.Or(*(self.protocol == n for n in inv.PORTED_PROTOCOLS.values()))
+        return z3.Or(*(self.protocol_is(n) for n in inv.PORTED_PROTOCOLS.values()))
 
-    def named_port(self, name: str) -> z3.BoolRef:
+    def named_port(self, name: str) -> Term:
         """The destination declares the packet's (port, protocol) under `name`."""
         found = self.destination.named_ports.get(name)
         if found is None:
             # A name no container can declare never matches.
-            found = z3.BoolVal(False) if port_name_errors(name) else z3.Bool(f"dst.port[{name}]")
+            found = False if port_name_errors(name) else z3.Bool(f"dst.port[{name}]")
             self.destination.named_ports[name] = found
         return found
 
@@ -225,7 +247,7 @@ class Packet:
         low, high = inv.PROTOCOL_RANGE
         first, last = inv.PORT_RANGE
         named = [z3.Implies(b, z3.And(self.destination.is_pod, self.ported))
-                 for b in self.destination.named_ports.values()]
+                 for b in self.destination.named_ports.values() if not isinstance(b, bool)]
         return [
             *self.source.constraints(),
             *self.destination.constraints(),

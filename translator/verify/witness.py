@@ -25,6 +25,7 @@ from translator.selectors import ENDPOINT_NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.engine import Difference
 from translator.verify.symbols import Endpoint
+from translator.verify.terms import Term
 
 POD_NAMES = {"src": "witness-source", "dst": "witness-destination"}
 PROTOCOL_NAMES = {number: name for name, number in PROTOCOL_NUMBERS.items()}
@@ -51,7 +52,9 @@ class Witness:
         return self.verdict_a is not None
 
 
-def _true(model: z3.ModelRef, term: z3.BoolRef) -> bool:
+def _true(model: z3.ModelRef, term: Term) -> bool:
+    if isinstance(term, bool):
+        return term
     return z3.is_true(model.eval(term, model_completion=True))
 
 
