@@ -113,7 +113,7 @@ def test_warnings_fail_only_under_strict(runner: CliRunner, tmp_path: Path) -> N
 
 def test_workloads_and_services_are_read(runner: CliRunner) -> None:
     code, out, err = run(runner, str(LAB / "workloads"))
-    assert (code, out) == (0, "7 documents valid\n")
+    assert (code, out) == (0, "10 documents valid\n")
     assert "skipped" not in err
 
 
