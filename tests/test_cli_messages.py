@@ -156,3 +156,34 @@ def test_ctrl_c_is_one_line_and_exit_130() -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert err.decode() == "np2calico: interrupted\n"
+
+
+def _kubeconfig(path: Path, context: str, server: str, current: bool = True) -> str:
+    path.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: {context}, cluster: {{server: '{server}'}}}}]\n"
+        f"users: [{{name: {context}, user: {{}}}}]\n"
+        f"contexts: [{{name: {context}, context: {{cluster: {context}, user: {context}}}}}]\n"
+        + (f"current-context: {context}\n" if current else "")
+    )
+    return str(path)
+
+
+def test_kubeconfig_files_are_merged_like_kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from translator.cluster import connect
+
+    first = _kubeconfig(tmp_path / "a", "alpha", "http://127.0.0.1:1")
+    second = _kubeconfig(tmp_path / "b", "beta", "http://127.0.0.1:2", current=False)
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([first, str(tmp_path / "missing"), second]))
+    assert connect().context == "alpha"  # the first file's current-context
+    client = connect("beta")  # a context only the second file defines
+    assert client.context == "beta" and client.host == "http://127.0.0.1:2"
+
+
+def test_a_context_that_does_not_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", _kubeconfig(tmp_path / "a", "alpha", "http://127.0.0.1:1"))
+    code, _, err = run("snapshot", "--context", "nope")
+    assert (code, err) == (2, 'np2calico: error: context "nope" does not exist in KUBECONFIG\n')
+    code, _, err = run("convert", "--from-cluster", "--context", "nope", "--kubeconfig", str(tmp_path / "a"))
+    expected = f'np2calico: error: context "nope" does not exist in kubeconfig {tmp_path / "a"}\n'
+    assert (code, err) == (2, expected)

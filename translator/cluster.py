@@ -194,11 +194,14 @@ def connect(context: str | None = None, kubeconfig: str | Path | None = None) ->
     path = _kubeconfig_path(kubeconfig)
     configuration = Configuration()
     try:
+        contexts, active = kube_config.list_kube_config_contexts(config_file=str(path))
+        if context is not None and context not in {c.get("name") for c in contexts or []}:
+            where = "KUBECONFIG" if kubeconfig is None else f"kubeconfig {path}"
+            raise ClusterError(f'context "{context}" does not exist in {where}')
         api = kube_config.new_client_from_config(
             config_file=str(path), context=context, client_configuration=configuration,
             persist_config=False,
         )
-        _, active = kube_config.list_kube_config_contexts(config_file=str(path))
     except ConfigException as exc:
         raise ClusterError(f"kubeconfig {path}: {_one_line(str(exc))}") from None
     except (OSError, ValueError) as exc:
@@ -259,11 +262,13 @@ def _kubeconfig_path(kubeconfig: str | Path | None) -> Path:
         if not path.is_file():
             raise ClusterError(f"kubeconfig {path} does not exist")
         return path
-    # Like kubectl, the first existing file of $KUBECONFIG (np2calico does not merge several files).
+    # Like kubectl, every existing file of $KUBECONFIG, merged: the client library's loader merges a
+    # path list (KubeConfigMerger) the way kubectl does, the first file to define a name winning.
     listed = os.environ.get("KUBECONFIG") or ""
-    for candidate in listed.split(os.pathsep):
-        if candidate and Path(candidate).expanduser().is_file():
-            return Path(candidate).expanduser()
+    found = [str(Path(c).expanduser()) for c in listed.split(os.pathsep)
+             if c and Path(c).expanduser().is_file()]
+    if found:
+        return Path(os.pathsep.join(dict.fromkeys(found)))
     default = Path("~/.kube/config").expanduser()
     if default.is_file():
         return default
