@@ -151,7 +151,7 @@ def test_ctrl_c_is_one_line_and_exit_130() -> None:
     # Reading stdin that never ends: the command is busy when the interrupt comes.
     proc = subprocess.Popen([sys.executable, "-m", "translator", "convert", "-"], cwd=ROOT,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(0.5)  # usually still importing: the same line and exit code then
+    time.sleep(4)  # past start-up (a signal during the interpreter's own start-up is not ours)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
@@ -187,3 +187,17 @@ def test_a_context_that_does_not_exist(tmp_path: Path, monkeypatch: pytest.Monke
     code, _, err = run("convert", "--from-cluster", "--context", "nope", "--kubeconfig", str(tmp_path / "a"))
     expected = f'np2calico: error: context "nope" does not exist in kubeconfig {tmp_path / "a"}\n'
     assert (code, err) == (2, expected)
+
+
+@pytest.mark.parametrize(("name", "text", "hint"), [
+    ("Chart.yaml", "apiVersion: v2\nname: shop\nversion: 0.1.0\n", "a Helm chart: render it first"),
+    ("kustomization.yaml", "resources: [np.yaml]\n", "a kustomization: render it first"),
+    ("np.yaml", POLICY.replace("name: p", "name: {{ .Release.Name }}"), "a Helm template ({{ ... }})"),
+])
+def test_unrendered_helm_and_kustomize_inputs_get_a_hint(
+    tmp_path: Path, name: str, text: str, hint: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    code, _, err = run("convert", str(path))
+    assert code == 2 and err.startswith(f"{path}: error: {hint}") and err.count("\n") == 1

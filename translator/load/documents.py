@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -199,8 +200,23 @@ def _problem(location: Location, message: str) -> Diagnostic:
 # --- text to documents ------------------------------------------------------------------------
 
 
+# Inputs that are not manifests yet: a hint to render them first beats a YAML syntax error.
+_RENDER_FIRST = {
+    "Chart.yaml": "a Helm chart: render it first, e.g. `helm template CHART | np2calico ... -`",
+    "kustomization.yaml": "a kustomization: render it first, e.g. `kustomize build DIR | np2calico ... -`",
+    "kustomization.yml": "a kustomization: render it first, e.g. `kustomize build DIR | np2calico ... -`",
+    "Kustomization": "a kustomization: render it first, e.g. `kustomize build DIR | np2calico ... -`",
+}
+_HELM_TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/]")
+
+
 def _documents_of(name: str, text: str) -> Iterator[Document]:
     file = STDIN_NAME if name == "-" else name
+    hint = _RENDER_FIRST.get(os.path.basename(file))
+    if hint is None and _HELM_TEMPLATE.search(text):
+        hint = "a Helm template ({{ ... }}): render it first, e.g. `helm template CHART | np2calico ... -`"
+    if hint is not None:
+        raise InputError.at(Location(file), hint)
     for index, body in enumerate(_bodies(file, text), start=1):
         if body is not None:
             yield from _flatten(file, index, Location(file, index), body)
