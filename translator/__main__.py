@@ -4,6 +4,7 @@ The command modules are imported inside `run`, so that a Ctrl-C during the impor
 line and exit 130 of every other interruption, not a traceback.
 """
 
+import os
 import sys
 
 
@@ -11,8 +12,11 @@ def run() -> None:
     try:
         from translator.cli import main
     except KeyboardInterrupt:
+        # Nothing is open or half-written yet. A SystemExit here would still end by SIGINT (CPython
+        # re-raises an interrupt that hit an import), so leave at once with the exit code.
         sys.stderr.write("np2calico: interrupted\n")
-        raise SystemExit(130) from None
+        sys.stderr.flush()
+        os._exit(130)
     main()
 
 
