@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import urllib3
 import yaml
 
 from translator.errors import ClusterError, Diagnostics, Location
@@ -156,6 +155,8 @@ class ClusterClient:
             method="GET", resource_path=path, query_params=query,
             header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
         )
+        import urllib3  # with the kubernetes client: only commands that reach a cluster need it
+
         try:
             response = self.api.call_api(method, url, headers, body, post_params, REQUEST_TIMEOUT)
         except (urllib3.exceptions.HTTPError, OSError) as exc:

@@ -12,15 +12,15 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource
+from typing import TYPE_CHECKING, Any
 
 from translator.errors import Diagnostics, Location
 from translator.load.schema_check import Check, compile_schema
+
+if TYPE_CHECKING:  # jsonschema is imported only when a document fails the compiled check
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Resource
 
 SCHEMA_PACKAGE = "translator"
 SCHEMA_FOLDER = "schemas"
@@ -72,6 +72,9 @@ def validator(schema_file: str) -> Draft202012Validator:
     A `$ref` to another file (`networkpolicy.schema.json#/$defs/ObjectMeta`) is resolved in the
     same folder, whatever the host of the `$id`, so schemas can share definitions offline.
     """
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+
     schema = load_schema(schema_file)
     Draft202012Validator.check_schema(schema)
     registry: Registry = Registry(retrieve=_retrieve_sibling)  # type: ignore[call-arg]
@@ -98,6 +101,9 @@ def load_schema(schema_file: str) -> dict[str, Any]:
 
 
 def _retrieve_sibling(uri: str) -> Resource:
+    from referencing import Resource
+    from referencing.exceptions import NoSuchResource
+
     name = uri.rstrip("/").rsplit("/", 1)[-1]
     try:
         return Resource.from_contents(load_schema(name))

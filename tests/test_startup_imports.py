@@ -1,0 +1,38 @@
+"""Start-up stays light: `--help` and a small diff import no client, schema or solver library.
+
+Each of these costs tenths of a second to import; only the commands that need them (a live
+cluster, an invalid document to explain, `verify`, the HTML report) should pay for them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB = ROOT / "samples" / "lab"
+HEAVY = ("kubernetes", "urllib3", "jsonschema", "referencing", "z3", "jinja2")
+
+
+def imported(*args: str) -> set[str]:
+    """Top-level modules a `python -m translator ...` run imported (from -X importtime)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "translator", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    names = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["diff", "--help"],
+    ["diff", "--migrate", str(LAB / "policies"), "--cluster", str(LAB / "cluster.yaml"), "-o", "json"],
+], ids=["help", "diff-help", "lab-migration-diff"])
+def test_start_up_imports_nothing_heavy(args: list[str]) -> None:
+    assert not imported(*args) & set(HEAVY)
