@@ -45,7 +45,9 @@ from translator.load.yaml_guard import (
     syntax_message,
 )
 
-MAX_INPUT_BYTES = 64 * 1024 * 1024
+# Only a guard against reading an endless stream: a real 150,000-pod snapshot is about 70 MiB,
+# and hostile YAML is refused by its alias expansion and depth, not by its size.
+MAX_INPUT_BYTES = 1024 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 1_000_000
 # Kubernetes objects nest about 15 levels deep; this leaves ample room and keeps libyaml fast.
 MAX_NESTING_DEPTH = 200
