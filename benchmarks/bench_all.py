@@ -36,6 +36,7 @@ import shapes  # noqa: E402 (needs the path above)
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 PY = sys.executable
+NOTE_LIMIT = 4 * 2**20  # bytes of a job's output read for its note
 
 
 def write_list(path: Path, docs: list[dict[str, Any]]) -> Path:
@@ -105,7 +106,9 @@ def _load(pods: int) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         cluster = write_list(folder / "cluster.yaml", shapes.migration_cluster(pods, pods // 10))
         size = cluster.stat().st_size / 2**20
-        code = ("import sys; from translator.load import load; c = load([sys.argv[1]]).cluster(); "
+        code = ("import sys; from translator.load import load; from translator.errors import InputError\n"
+                "try: c = load([sys.argv[1]]).cluster()\n"
+                "except InputError as e: sys.exit(f'refused: {e}'[:150])\n"
                 f"print(len(c.pods), 'pods,', {size:.0f}, 'MiB')")
         return [PY, "-c", code, str(cluster)]
     return build
@@ -199,7 +202,9 @@ def run(command: list[str], timeout: float) -> Figures:
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
-        text = out.read().decode(errors="replace")
+        # A big output is not parsed here: the runner would grow, and a child forked from it
+        # would count the runner's memory in its own peak RSS.
+        text = out.read(NOTE_LIMIT).decode(errors="replace")
         if status == "ok" and child.returncode not in (0, 1):
             status = f"exit {child.returncode}"
         note = _note(text) if status == "ok" else err.read().decode(errors="replace").strip()[-200:]
@@ -208,6 +213,8 @@ def run(command: list[str], timeout: float) -> Figures:
 
 def _note(stdout: str) -> str:
     """A short summary of the output: the number of changes of a diff, else the last line."""
+    if len(stdout) >= NOTE_LIMIT:
+        return "large output"
     if stdout.lstrip().startswith("{"):
         data = json.loads(stdout)
         if isinstance(data, dict) and "changes" in data:
