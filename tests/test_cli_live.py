@@ -306,3 +306,19 @@ def test_promote_from_the_cluster_with_nothing_staged(server: FakeApiServer, too
     result = run("promote", "--from-cluster", "--kubeconfig", server.kubeconfig(tmp_path))
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == "Nothing to change."
+
+
+def test_promote_warns_and_exits_1_when_staged_objects_are_missing(
+    server: FakeApiServer, tools: ToolCalls, manifests: Path, tmp_path: Path
+) -> None:
+    kubeconfig = server.kubeconfig(tmp_path)
+    staged_bundle = tmp_path / "staged.yaml"
+    assert run("apply", manifests, "--staged", "--yes", "--bundle", staged_bundle,
+               "--kubeconfig", kubeconfig).exit_code == 0
+    staged = [yaml.safe_load(c["stdin"]) for c in tools.calls()[1:]]
+    kept = [s for s in staged if s.get("kind") == "StagedNetworkPolicy"][:1]
+    server.add(CALICO_V3, "stagednetworkpolicies", *kept)  # the other staged policy is gone
+    result = run("promote", staged_bundle, "--yes", "--bundle", tmp_path / "promoted.yaml")
+    assert result.exit_code == 1, result.stderr
+    assert "np2calico: warning: StagedNetworkPolicy default/" in result.stderr
+    assert "is not in the cluster" in result.stderr

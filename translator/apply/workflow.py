@@ -103,6 +103,19 @@ def plan_promote(client: ClusterClient, from_bundle: bundles.Bundle | None) -> P
     return build_promote_plan(staged_objects, current(client, enforced_names))
 
 
+def missing_staged(client: ClusterClient, bundle: bundles.Bundle) -> list[str]:
+    """The staged objects a bundle applied that the cluster no longer holds, as `Kind ns/name`."""
+    wanted = [m for m in bundle.planned if m.get("kind") in ENFORCED_KINDS]
+    present = {_name_of(o) for o in current(client, wanted)}
+    return [name for name in map(_name_of, wanted) if name not in present]
+
+
+def _name_of(manifest: Mapping[str, Any]) -> str:
+    metadata = manifest.get("metadata") or {}
+    namespace = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
+    return f"{manifest.get('kind')} {namespace}{metadata.get('name')}"
+
+
 def _all_staged(client: ClusterClient) -> list[dict[str, Any]]:
     calico = client.calico()
     resources = calico[1] if calico else ()

@@ -24,7 +24,7 @@ from translator.apply import workflow
 from translator.apply.plan import Plan, describe
 from translator.apply.runner import Runner, find_runner
 from translator.cli.common import EXIT_ERROR, EXIT_NO, EXIT_OK, die, report, write_output
-from translator.cli.console import note, progress
+from translator.cli.console import note, progress, warning
 from translator.cli.options import (
     OUTPUT_FORMAT,
     BundleOut,
@@ -143,7 +143,16 @@ def promote(
     runner = _runner_for(tool, context, kubeconfig, source)
     client = _client_for(runner, runner.context, runner.kubeconfig)
     plan = workflow.plan_promote(client, source)
-    _carry_out(plan, runner, "promote", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
+    missing = workflow.missing_staged(client, source) if source is not None else []
+    for name in missing:
+        warning(f"{name} of the bundle is not in the cluster (deleted or promoted already?)")
+    try:
+        _carry_out(plan, runner, "promote", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
+    except typer.Exit as done:
+        # What was there is promoted; the answer stays "no" while staged objects were missing.
+        raise typer.Exit(EXIT_NO if missing and done.exit_code == EXIT_OK else done.exit_code) from None
+    if missing:
+        raise typer.Exit(EXIT_NO)
 
 
 def rollback(
