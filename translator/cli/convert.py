@@ -42,7 +42,7 @@ Examples (from the repository root):
   np2calico convert samples/lab/policies
   np2calico convert samples/lab/policies --target global --tier np2calico -o json
   np2calico convert samples/lab/policies --default-deny global --dns-ip 169.254.20.10 \\
-      --allow-apiserver 10.96.0.1/32:443 --output-file calico.yaml
+      --allow-apiserver 192.168.49.2/32:8443 --output-file calico.yaml
   kubectl get networkpolicies -A -o yaml | np2calico convert - --staged
   np2calico convert --from-cluster --context kind-lab --output-file calico.yaml
 Exit status: 0 converted, 1 diagnostics under --strict, an input without any NetworkPolicy (unless

@@ -135,7 +135,10 @@ DnsIp = Annotated[
 AllowApiserver = Annotated[
     list[str] | None,
     typer.Option("--allow-apiserver", metavar="CIDR[:PORT]", show_default=False,
-                 help="With --default-deny: allow TCP egress to the API server (default ports 443, 6443)."),
+                 help="With --default-deny: allow TCP egress to the API server's endpoint addresses, as "
+                 "Calico sees them after kube-proxy's DNAT (kubectl get endpointslices -l "
+                 "kubernetes.io/service-name=kubernetes), e.g. 192.168.49.2/32:8443; not the "
+                 "ClusterIP 10.96.0.1, which the packet no longer carries. Default ports 443, 6443."),
 ]
 
 # --- connections ------------------------------------------------------------------------------------
