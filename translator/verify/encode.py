@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 
 import z3
 
-from translator.evaluate.calico_match import ResolvedEntity, ResolvedRule
+from translator.errors import UsageError
+from translator.evaluate.calico_match import ResolvedEntity, ResolvedRule, covers_every_port
 from translator.evaluate.calico_policies import PreparedPolicy, TierPolicies
 from translator.model import calico
 from translator.model.common import Direction, PortRange
@@ -136,10 +137,26 @@ def _protocol_matches(rule: ResolvedRule, packet: Packet) -> Term:
     return conj(terms)
 
 
+def _check_source_ports(policy: PreparedPolicy, rule: ResolvedRule) -> None:
+    """Source ports the engine can drop: none, or `ports` holding every port (calico_match).
+
+    Any other source-port constraint makes the verdict depend on the client's source port, which
+    the engine does not model yet: refused clearly, never taken as "no match" (issue 9 item 4).
+    """
+    source = rule.source
+    if not source.ports and not source.not_ports:
+        return
+    if not source.not_ports and covers_every_port(source.ports):
+        return
+    raise UsageError(
+        f"{policy.key} {rule.origin}: a rule matching only some source ports cannot be verified yet "
+        "(the verdict depends on the client's source port); compare with `diff --cluster` and "
+        "`explain --source-port` instead"
+    )
+
+
 def rule_matches(rule: ResolvedRule, packet: Packet) -> Term:
-    """calico_match.rule_matches on the symbolic packet."""
-    if rule.source.ports:
-        return False  # as the evaluator: the source port is unknown, so a source-port rule never matches
+    """calico_match.rule_matches on the symbolic packet (source ports checked by the caller)."""
     return conj((
         _family_exists(rule, packet),
         _protocol_matches(rule, packet),
@@ -168,6 +185,7 @@ def _tier_outcome(
         for rule in reversed(policy.rules(direction)):
             if rule.action is calico.Action.LOG:
                 continue
+            _check_source_ports(policy, rule)
             action: Term = {calico.Action.ALLOW: True, calico.Action.DENY: False}.get(rule.action, after)
             outcome = ite(conj((chosen, rule_matches(rule, packet))), action, outcome)
     return ite(disj(selected), outcome, after)
