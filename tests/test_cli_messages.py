@@ -147,11 +147,27 @@ def test_a_broken_pipe_exits_quietly_with_one_code(tmp_path: Path, size: str) ->
     assert "BrokenPipe" not in proc.stderr
 
 
+def _wait_until_reading_stdin(pid: int, limit: float = 60.0) -> None:
+    """Past start-up: a signal during the interpreter's own start-up is not ours to handle, and on a
+    loaded machine a fixed sleep can still land there. Linux tells when the process blocks in a pipe
+    read; elsewhere a generous sleep stands in."""
+    wchan = Path(f"/proc/{pid}/wchan")
+    if not wchan.exists():
+        time.sleep(4)
+        return
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if "pipe" in wchan.read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never blocked reading stdin")
+
+
 def test_ctrl_c_is_one_line_and_exit_130() -> None:
     # Reading stdin that never ends: the command is busy when the interrupt comes.
     proc = subprocess.Popen([sys.executable, "-m", "translator", "convert", "-"], cwd=ROOT,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(4)  # past start-up (a signal during the interpreter's own start-up is not ours)
+    _wait_until_reading_stdin(proc.pid)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
