@@ -3,11 +3,12 @@ is registered here, explicitly, with the conventions every command shares (trans
 
 from __future__ import annotations
 
-from translator.cli import convert, diff, explain, live, validate, verify
+from translator.cli import convert, diff, explain, live, report, validate, verify
 from translator.cli.app import app, main, register
 
 register(convert.convert, convert.EXAMPLES)
 register(diff.diff, diff.EXAMPLES)
+register(report.report, report.EXAMPLES)
 register(explain.explain, explain.EXAMPLES)
 register(validate.validate, validate.EXAMPLES)
 register(verify.verify, verify.EXAMPLES)

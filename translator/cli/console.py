@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import IO, Any, TypeVar
 
@@ -88,6 +88,34 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
+@dataclass
+class Recording:
+    """What a command said on stderr: warnings, notes and info; and the policies a conversion dropped."""
+
+    warnings: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+_RECORDINGS: list[Recording] = []
+
+
+@contextmanager
+def recording() -> Iterator[Recording]:
+    """Keep what `report`, `warning` and `note` say meanwhile (uncoloured, even under --quiet), for
+    outputs that carry it too (diff's json and html): a stored report says what stderr said."""
+    found = Recording()
+    _RECORDINGS.append(found)
+    try:
+        yield found
+    finally:
+        _RECORDINGS.remove(found)
+
+
+def _record(line: str, dropped: bool = False) -> None:
+    for found in _RECORDINGS:
+        (found.dropped if dropped else found.warnings).append(line)
+
+
 _LEVEL_COLORS = {Level.ERROR: "\x1b[1;31m", Level.WARNING: "\x1b[33m", Level.INFO: "\x1b[2m"}
 _RESET = "\x1b[0m"
 
@@ -96,6 +124,8 @@ def report(diagnostics: Iterable[Diagnostic]) -> None:
     """Diagnostics to stderr as `FILE:DOC:FIELD.PATH: level: message`; quiet keeps errors only."""
     color = use_color(sys.stderr)
     for d in diagnostics:
+        if d.level is not Level.ERROR:
+            _record(str(d))
         if quiet() and d.level is not Level.ERROR:
             continue
         line = str(d)
@@ -107,14 +137,17 @@ def report(diagnostics: Iterable[Diagnostic]) -> None:
 
 def warning(message: str) -> None:
     """`np2calico: warning: ...` on stderr; quiet drops it."""
+    _record(f"np2calico: warning: {message}")
     if not quiet():
         line = f"np2calico: {_LEVEL_COLORS[Level.WARNING]}warning{_RESET}: " if use_color(sys.stderr) else (
             "np2calico: warning: ")
         print(line + message, file=sys.stderr)
 
 
-def note(message: str) -> None:
-    """A line for people on stderr (a summary, a report line); quiet drops it."""
+def note(message: str, *, dropped: bool = False) -> None:
+    """A line for people on stderr (a summary, a report line; `dropped`: a policy the conversion
+    drops); quiet drops it."""
+    _record(message, dropped)
     if not quiet():
         print(message, file=sys.stderr)
 

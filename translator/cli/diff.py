@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
-from translator.cli.console import note, progress, use_color
+from translator.cli.console import note, progress, recording, use_color
 from translator.cli.options import (
     OUTPUT_FORMAT,
     AllowApiserver,
@@ -59,6 +59,9 @@ Examples (from the repository root):
       --cluster samples/lab/cluster.yaml -o markdown
   # For pods that do not exist yet, described by labels:
   np2calico diff samples/lab/policies --migrate --default-deny global --symbolic
+  # The migration as an HTML report (open it in a browser, attach it to a pull request):
+  np2calico diff samples/lab/policies --cluster samples/lab/cluster.yaml \\
+      --migrate --default-deny global -o html --output-file report.html
   # Object by object, like kubectl diff:
   np2calico convert samples/lab/policies > proposed.yaml
   np2calico diff --resources proposed.yaml --against existing.yaml
@@ -72,6 +75,7 @@ class OutputFormat(str, Enum):
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def diff(
@@ -127,19 +131,23 @@ def diff(
 
     color = output is OutputFormat.TEXT and output_file is None and use_color()
     if resources is not None or against is not None:
+        if output is OutputFormat.HTML:
+            raise UsageError("-o html shows connections (a semantic diff); --resources prints "
+                             "text, json or markdown")
         result = _resource_diff(paths or [], resources, against)
         write_output(render_resource_diff(result, output.value, color), output_file)
         raise typer.Exit(EXIT_NO if result.has_changes else EXIT_OK)
     migration = _migration_options(migrate, target, tier, staged, default_deny,
                                    (exclude_namespace, include_namespace),
                                    (dns_selector, dns_namespace, dns_ip), allow_apiserver)
-    live = _live(from_cluster, cluster, (context, kubeconfig), namespace)
-    loaded = live or (_state(cluster, namespace) if cluster else None)
-    before, after = _sides(paths or [], migration, namespace, _state_policies(loaded, live is not None))
-    cidrs = pod_cidrs(pod_cidr)
-    state = state_cluster(loaded, cidrs) if loaded is not None else None
-    if state is not None:
-        warn(emptiness_warnings(state, before.merged(after)))
+    with recording() as said:  # what stderr says is also part of the json and html outputs
+        live = _live(from_cluster, cluster, (context, kubeconfig), namespace)
+        loaded = live or (_state(cluster, namespace) if cluster else None)
+        before, after = _sides(paths or [], migration, namespace, _state_policies(loaded, live is not None))
+        cidrs = pod_cidrs(pod_cidr)
+        state = state_cluster(loaded, cidrs) if loaded is not None else None
+        if state is not None:
+            warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
 
     with progress("comparing verdicts"):
@@ -149,8 +157,57 @@ def diff(
         judged = (*judged_summary(state), *service_summary(state),
                   *address_notes(loaded, cidrs, before, after))
         semantic = dataclasses.replace(semantic, notes=(*semantic.notes, *judged))
-    write_output(render_semantic_diff(semantic, output.value, color), output_file)
+    report_context = _report_context(
+        _comparison(paths or [], migration, from_cluster), _cluster_source(cluster, from_cluster, context),
+        state, symbolic or state is None, said)
+    write_output(render_semantic_diff(semantic, output.value, color, report_context), output_file)
     raise typer.Exit(EXIT_OK if semantic.is_empty else EXIT_NO)
+
+
+def _report_context(comparison: Any, cluster: str | None, state: Any, symbolic: bool, said: Any) -> Any:
+    """What the json and html outputs say around the changes."""
+    from translator.diff.report import DiffContext
+
+    return DiffContext(comparison=comparison, cluster=cluster,
+                       namespaces=tuple(state.namespaces) if state is not None else (),
+                       warnings=tuple(said.warnings), dropped=tuple(said.dropped), symbolic=symbolic)
+
+
+def _cluster_source(cluster: list[str] | None, from_cluster: bool, context: str | None) -> str | None:
+    if from_cluster:
+        return f"the live cluster (context {context})" if context else "the live cluster (current context)"
+    return ", ".join("stdin" if c == "-" else c for c in cluster or []) or None
+
+
+def _comparison(paths: list[str], migration: Any, from_cluster: bool) -> Any:
+    """What was compared, in the words of the command line."""
+    from translator.diff.report import Comparison
+
+    def named(path: str) -> str:
+        return "stdin" if path == "-" else path
+
+    if migration is not None:
+        before = named(paths[0]) if paths else "the cluster's policies"
+        return Comparison("migrate", before, "their conversion", _conversion_flags(migration))
+    before = named(paths[0]) if len(paths) == 2 else "the cluster's policies"
+    return Comparison("policies", before, named(paths[-1]) if paths else "")
+
+
+def _conversion_flags(options: Any) -> tuple[str, ...]:
+    """ConvertOptions as the flags that ask for them (what a reader of the report needs to redo it)."""
+    flags = [f"--target {options.target.value}"]
+    flags += [f"--tier {options.tier}"] if options.tier else []
+    flags += ["--staged"] if options.staged else []
+    deny = options.default_deny
+    if deny is None:
+        return tuple(flags)
+    flags.append("--default-deny global")
+    flags += [f"--dns-selector \"{deny.dns_selector}\"", f"--dns-namespace {deny.dns_namespace}"]
+    flags += [f"--dns-ip {ip}" for ip in deny.dns_ips]
+    flags += [f"--allow-apiserver {a.net}:{','.join(str(p) for p in a.ports)}" for a in deny.allow_apiserver]
+    flags += [f"--include-namespace {n}" for n in deny.included_system_namespaces]
+    flags.append(f"excluded from the default deny: {' '.join(deny.exclude_namespaces)}")
+    return tuple(flags)
 
 
 def _resource_diff(paths: list[str], proposed: str | None, existing: str | None) -> Any:
@@ -265,7 +322,7 @@ def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
     result = convert(policies.k8s_policies, options)
     report(result.diagnostics.items)
     for line in result.report:
-        note(line)
+        note(line, dropped=True)
     result.diagnostics.raise_if_errors()
     kept = describe_kept(policies)
     if kept:

@@ -1,8 +1,9 @@
 """Diffs as text (coloured on a terminal), JSON and Markdown (for a pull-request comment).
 
-Public: `render_semantic_diff(diff, fmt, color=False)`, `render_resource_diff(diff, fmt,
-color=False)`, and `FORMATS`. Changes that differ only in protocol and ports are shown on one
-line ("TCP 1:65535; UDP 53").
+Public: `render_semantic_diff(diff, fmt, color=False, context=None)`, `render_resource_diff(diff,
+fmt, color=False)`, and `FORMATS`; `outcome_text` and `merge_protocols` are the sentences the
+HTML report shows too (translator/render/html.py). Changes that differ only in protocol and
+ports are shown on one line ("TCP 1:65535; UDP 53").
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from translator.diff.report import DiffContext, DiffReport
 from translator.diff.result import Cause, Change, Endpoints, Outcome, SemanticDiff
 from translator.evaluate.verdict import DecidedBy
 from translator.render.envelope import envelope
 from translator.render.verdicts import ending_text
 from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "html")
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 
 
@@ -54,13 +56,14 @@ def describe_cause(cause: Cause) -> str:
     return f"{word}: no policy applies" if cause.allowed else f"{word}: isolated, no rule allows"
 
 
-def _outcome_text(outcome: Outcome) -> str:
+def outcome_text(outcome: Outcome) -> str:
+    """`allow — egress allowed by …; ingress …`: a side's verdict and what decided it."""
     word = "allow" if outcome.allowed else "deny"
     causes = "; ".join(f"{c.direction.value.lower()} {describe_cause(c)}" for c in outcome.deciding())
     return f"{word} — {causes}"
 
 
-def _family(change: Change) -> str:
+def family_text(change: Change) -> str:
     return " (IPv6)" if change.family == 6 else ""
 
 
@@ -68,9 +71,9 @@ def _text_change(change: Change, traffic: str, color: bool) -> list[str]:
     status = _paint(change.status, "green" if change.newly_allowed else "red", color)
     return [
         f"  {status}: {change.source.describe()} -> {change.destination.describe()}",
-        f"    {traffic}{_family(change)}",
-        f"    before: {_outcome_text(change.before)}",
-        f"    after:  {_outcome_text(change.after)}",
+        f"    {traffic}{family_text(change)}",
+        f"    before: {outcome_text(change.before)}",
+        f"    after:  {outcome_text(change.after)}",
     ]
 
 
@@ -144,14 +147,38 @@ def change_json(change: Change) -> dict[str, Any]:
     }
 
 
-def _semantic_json(diff: SemanticDiff, color: bool) -> str:
-    document = {
+def _counts_json(changes: Sequence[Change]) -> dict[str, int]:
+    denied = sum(1 for c in changes if not c.newly_allowed)
+    return {"newly_denied": denied, "newly_allowed": len(changes) - denied}
+
+
+def context_json(context: DiffContext) -> dict[str, Any]:
+    compared = context.comparison
+    return {
+        "compared": None if compared is None else {
+            "mode": compared.mode, "before": compared.before, "after": compared.after,
+            "options": list(compared.options), "summary": compared.describe()},
+        "cluster": context.cluster,
+        "namespaces": list(context.namespaces),
+        "warnings": list(context.warnings),
+        "dropped": list(context.dropped),
+        "symbolic": context.symbolic,
+    }
+
+
+def _semantic_json(diff: SemanticDiff, color: bool, context: DiffContext | None = None) -> str:
+    document: dict[str, Any] = {
         **envelope("DiffResult", {}),
         "changed": not diff.is_empty,
         "changes": [change_json(c) for c in diff.changes],
         "symbolic_changes": [change_json(c) for c in diff.symbolic_changes],
         "notes": list(diff.notes),
+        "summary": {"changes": _counts_json(diff.changes),
+                    "symbolic_changes": _counts_json(diff.symbolic_changes),
+                    "exit_status": DiffReport(diff).exit_status},
     }
+    if context is not None:
+        document["context"] = context_json(context)
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
@@ -168,8 +195,8 @@ def _markdown_groups(diff: SemanticDiff, symbolic: bool) -> list[str]:
         for change, traffic in merge_protocols(changes):
             icon = "🟢" if change.newly_allowed else "🔴"
             cells = (f"{icon} {change.status}", change.source.describe(),
-                     change.destination.describe(), traffic + _family(change),
-                     _outcome_text(change.before), _outcome_text(change.after))
+                     change.destination.describe(), traffic + family_text(change),
+                     outcome_text(change.before), outcome_text(change.after))
             lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
         lines.append("")
     return lines
@@ -190,11 +217,19 @@ def _semantic_markdown(diff: SemanticDiff, color: bool) -> str:
 
 
 _SEMANTIC: dict[str, Callable[[SemanticDiff, bool], str]] = {
-    "text": _semantic_text, "json": _semantic_json, "markdown": _semantic_markdown,
+    "text": _semantic_text, "markdown": _semantic_markdown,
 }
 
 
-def render_semantic_diff(diff: SemanticDiff, fmt: str = "text", color: bool = False) -> str:
+def render_semantic_diff(diff: SemanticDiff, fmt: str = "text", color: bool = False,
+                         context: DiffContext | None = None) -> str:
+    """`fmt` is text, json, markdown or html; json and html also carry `context` when given."""
+    if fmt == "json":
+        return _semantic_json(diff, color, context)
+    if fmt == "html":
+        from translator.render.html import render_html_report
+
+        return render_html_report(DiffReport(diff, context or DiffContext()))
     return _SEMANTIC[fmt](diff, color)
 
 

@@ -1,0 +1,82 @@
+"""The namespace × namespace view of a diff: one cell per (source group, destination group).
+
+Rows are sources and columns destinations: every namespace (of the cluster and of the changes),
+then the host side if it appears, then "outside the cluster". A cell counts the changes (the
+entries of the JSON output) that are newly denied and newly allowed between its two groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from translator.diff.result import HOST, OUTSIDE, Change
+
+
+class CellState(str, Enum):
+    UNCHANGED = "unchanged"
+    NEWLY_DENIED = "newly denied"
+    NEWLY_ALLOWED = "newly allowed"
+    MIXED = "both"
+    NOT_APPLICABLE = "not applicable"  # outside to outside: never a connection of the cluster
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    source: str
+    destination: str
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def newly_denied(self) -> int:
+        return sum(1 for c in self.changes if not c.newly_allowed)
+
+    @property
+    def newly_allowed(self) -> int:
+        return sum(1 for c in self.changes if c.newly_allowed)
+
+    @property
+    def state(self) -> CellState:
+        if self.source == OUTSIDE and self.destination == OUTSIDE:
+            return CellState.NOT_APPLICABLE
+        if self.newly_denied and self.newly_allowed:
+            return CellState.MIXED
+        if self.newly_denied:
+            return CellState.NEWLY_DENIED
+        return CellState.NEWLY_ALLOWED if self.newly_allowed else CellState.UNCHANGED
+
+
+@dataclass(frozen=True)
+class Matrix:
+    groups: tuple[str, ...]
+    changed: Mapping[tuple[str, str], MatrixCell] = field(default_factory=dict)
+
+    def cell(self, source: str, destination: str) -> MatrixCell:
+        return self.changed.get((source, destination)) or MatrixCell(source, destination)
+
+    @property
+    def newly_denied(self) -> int:
+        return sum(c.newly_denied for c in self.changed.values())
+
+    @property
+    def newly_allowed(self) -> int:
+        return sum(c.newly_allowed for c in self.changed.values())
+
+
+def matrix_groups(changes: Iterable[Change], namespaces: Iterable[str] = ()) -> tuple[str, ...]:
+    """Namespaces sorted, then `(host)` when a change involves it, then `(outside)` always."""
+    found = set(namespaces)
+    for change in changes:
+        found.update((change.source.group, change.destination.group))
+    special = [g for g in (HOST,) if g in found]
+    return (*sorted(found - {HOST, OUTSIDE}), *special, OUTSIDE)
+
+
+def build_matrix(changes: Iterable[Change], namespaces: Iterable[str] = ()) -> Matrix:
+    changes = tuple(changes)
+    by_pair: dict[tuple[str, str], list[Change]] = {}
+    for change in changes:
+        by_pair.setdefault((change.source.group, change.destination.group), []).append(change)
+    cells = {pair: MatrixCell(*pair, tuple(found)) for pair, found in sorted(by_pair.items())}
+    return Matrix(matrix_groups(changes, namespaces), cells)

@@ -1,0 +1,158 @@
+"""The diff as one self-contained HTML page: summary, namespace × namespace matrix, details.
+
+Rendered by Jinja2 templates (translator/render/templates/) from the same result objects as the
+text, json and markdown outputs; every sentence about a change (endpoints, traffic, the deciding
+policy and rule on each side) comes from `translator.render.diff`, so the page says exactly what
+the text output says. The matrix is drawn by the page's script from a compact data block (strings
+are stored once and referred to by index), which keeps a 500-namespace report small and lets the
+script draw only the visible part of the matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from translator.diff.matrix import Matrix, build_matrix
+from translator.diff.report import DiffReport
+from translator.diff.result import Change
+from translator.render.diff import family_text, merge_protocols, outcome_text
+
+# Above this many entries the printable list of every change is left out (the matrix stays).
+LISTING_LIMIT = 2000
+# Filter values of the matrix's direction menu, as `Change.direction` spells them.
+DIRECTIONS = ("internal", "ingress", "egress")
+
+
+@dataclass(frozen=True)
+class EntryText:
+    """One line group of the text output: a change, its protocols merged, as sentences."""
+
+    status: str
+    source: str
+    destination: str
+    traffic: str
+    before: str
+    after: str
+
+    @property
+    def newly_allowed(self) -> bool:
+        return self.status == "newly allowed"
+
+
+@dataclass(frozen=True)
+class ListedGroup:
+    title: str
+    entries: tuple[EntryText, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """One matrix: the cluster's pods, or the pods described by labels (symbolic)."""
+
+    key: str
+    title: str
+    changes: tuple[Change, ...]
+    matrix: Matrix
+    listing: tuple[ListedGroup, ...] | None
+
+    @property
+    def newly_denied(self) -> int:
+        return self.matrix.newly_denied
+
+    @property
+    def newly_allowed(self) -> int:
+        return self.matrix.newly_allowed
+
+
+@dataclass
+class StringTable:
+    """Strings stored once in the page's data, referred to by index (in first-seen order)."""
+
+    strings: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def ref(self, text: str) -> int:
+        if text not in self.index:
+            self.index[text] = len(self.strings)
+            self.strings.append(text)
+        return self.index[text]
+
+
+def entry_texts(changes: Sequence[Change]) -> list[EntryText]:
+    return [EntryText(change.status, change.source.describe(), change.destination.describe(),
+                      traffic + family_text(change), outcome_text(change.before),
+                      outcome_text(change.after))
+            for change, traffic in merge_protocols(changes)]
+
+
+def _listing(changes: tuple[Change, ...], groups: dict[tuple[str, str, str], tuple[Change, ...]]
+             ) -> tuple[ListedGroup, ...] | None:
+    if len(changes) > LISTING_LIMIT:
+        return None
+    return tuple(ListedGroup(f"{source} -> {destination} ({direction})", tuple(entry_texts(found)))
+                 for (source, destination, direction), found in groups.items())
+
+
+def build_views(report: DiffReport) -> list[View]:
+    """The pods view when a cluster was given (even without changes), and the symbolic view when
+    pods described by labels were compared."""
+    diff, context = report.diff, report.context
+    views = []
+    if context.cluster is not None or diff.changes or not (context.symbolic or diff.symbolic_changes):
+        views.append(View("pods", "The cluster's pods", diff.changes,
+                          build_matrix(diff.changes, context.namespaces),
+                          _listing(diff.changes, dict(diff.groups()))))
+    if context.symbolic or diff.symbolic_changes:
+        views.append(View("symbolic", "Pods described by labels (symbolic)", diff.symbolic_changes,
+                          build_matrix(diff.symbolic_changes),
+                          _listing(diff.symbolic_changes, dict(diff.groups(symbolic=True)))))
+    return views
+
+
+def _view_data(view: View, table: StringTable, entries: list[list[int]]) -> dict[str, Any]:
+    """A view for the page's script: groups, and per changed cell its counts and entries."""
+    position = {group: i for i, group in enumerate(view.matrix.groups)}
+    cells = []
+    for (source, destination), cell in view.matrix.changed.items():
+        first = len(entries)
+        for entry in entry_texts(cell.changes):
+            entries.append([int(entry.newly_allowed), *(table.ref(t) for t in (
+                entry.source, entry.destination, entry.traffic, entry.before, entry.after))])
+        cells.append([position[source], position[destination], cell.newly_denied,
+                      cell.newly_allowed, first, len(entries)])
+    return {"key": view.key, "title": view.title, "groups": list(view.matrix.groups), "cells": cells}
+
+
+def page_data(views: Sequence[View]) -> dict[str, Any]:
+    table, entries = StringTable(), []
+    data = [_view_data(view, table, entries) for view in views]
+    return {"views": data, "entries": entries, "strings": table.strings}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("translator.render", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a misspelt name in a template is an error, not ""
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    # Compact and sorted: the data block is most of a large page, and the page is deterministic.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
+    return env
+
+
+def render_html_report(report: DiffReport) -> str:
+    """The whole page; the same report always gives the same bytes."""
+    views = build_views(report)
+    template = _environment().get_template("report.html.j2")
+    return template.render(report=report, context=report.context, diff=report.diff, views=views,
+                           data=page_data(views), directions=DIRECTIONS,
+                           listing_limit=LISTING_LIMIT)
