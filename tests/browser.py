@@ -67,5 +67,5 @@ def open_report(driver: Any, path: Path, timeout: float = 30.0) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(path.resolve().as_uri())
-    WebDriverWait(driver, timeout).until(
+    WebDriverWait(driver, timeout, poll_frequency=0.02).until(
         lambda d: d.execute_script("return document.documentElement.dataset.ready === 'true'"))

@@ -25,9 +25,9 @@ class Comparison:
     options: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        """One line: what was compared (the options are listed on their own)."""
         if self.mode == "migrate":
-            options = f" ({', '.join(self.options)})" if self.options else ""
-            return f"{self.before} against their conversion{options}"
+            return f"{self.before} against their conversion"
         return f"{self.before} (before) against {self.after} (after)"
 
 

@@ -19,7 +19,7 @@ import jinja2
 
 from translator.diff.matrix import Matrix, build_matrix
 from translator.diff.report import DiffReport
-from translator.diff.result import Change
+from translator.diff.result import Change, SemanticDiff
 from translator.render.diff import family_text, merge_protocols, outcome_text
 
 # Above this many entries the printable list of every change is left out (the matrix stays).
@@ -90,12 +90,12 @@ def entry_texts(changes: Sequence[Change]) -> list[EntryText]:
             for change, traffic in merge_protocols(changes)]
 
 
-def _listing(changes: tuple[Change, ...], groups: dict[tuple[str, str, str], tuple[Change, ...]]
-             ) -> tuple[ListedGroup, ...] | None:
-    if len(changes) > LISTING_LIMIT:
+def _listing(diff: SemanticDiff, symbolic: bool) -> tuple[ListedGroup, ...] | None:
+    """Every change grouped as the text output groups them; None above `LISTING_LIMIT`."""
+    if len(diff.symbolic_changes if symbolic else diff.changes) > LISTING_LIMIT:
         return None
     return tuple(ListedGroup(f"{source} -> {destination} ({direction})", tuple(entry_texts(found)))
-                 for (source, destination, direction), found in groups.items())
+                 for (source, destination, direction), found in diff.groups(symbolic).items())
 
 
 def build_views(report: DiffReport) -> list[View]:
@@ -105,12 +105,10 @@ def build_views(report: DiffReport) -> list[View]:
     views = []
     if context.cluster is not None or diff.changes or not (context.symbolic or diff.symbolic_changes):
         views.append(View("pods", "The cluster's pods", diff.changes,
-                          build_matrix(diff.changes, context.namespaces),
-                          _listing(diff.changes, dict(diff.groups()))))
+                          build_matrix(diff.changes, context.namespaces), _listing(diff, False)))
     if context.symbolic or diff.symbolic_changes:
         views.append(View("symbolic", "Pods described by labels (symbolic)", diff.symbolic_changes,
-                          build_matrix(diff.symbolic_changes),
-                          _listing(diff.symbolic_changes, dict(diff.groups(symbolic=True)))))
+                          build_matrix(diff.symbolic_changes), _listing(diff, True)))
     return views
 
 
