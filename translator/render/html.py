@@ -127,7 +127,8 @@ def _view_data(view: View, table: StringTable, entries: list[list[int]]) -> dict
 
 
 def page_data(views: Sequence[View]) -> dict[str, Any]:
-    table, entries = StringTable(), []
+    table = StringTable()
+    entries: list[list[int]] = []
     data = [_view_data(view, table, entries) for view in views]
     return {"views": data, "entries": entries, "strings": table.strings}
 
