@@ -34,7 +34,7 @@ class ReportFormat(str, Enum):
 
 def report(
     diff_json: Annotated[
-        str, typer.Argument(metavar="DIFF_JSON", show_default=False,
+        str, typer.Argument(metavar="FILE", show_default=False,
                             help="The `np2calico diff -o json` output ('-' for stdin).")
     ],
     output: Annotated[ReportFormat, OUTPUT_FORMAT] = ReportFormat.HTML,
