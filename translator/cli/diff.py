@@ -127,7 +127,7 @@ def diff(
     running Calico enforces them. Changes are grouped by namespace pair and direction, with port
     ranges and CIDRs. Text is coloured on a terminal only.
     """
-    from translator.render.diff import render_resource_diff, render_semantic_diff
+    from translator.render.diff import render_resource_diff
 
     color = output is OutputFormat.TEXT and output_file is None and use_color()
     if resources is not None or against is not None:
@@ -160,7 +160,10 @@ def diff(
     report_context = _report_context(
         _comparison(paths or [], migration, from_cluster), _cluster_source(cluster, from_cluster, context),
         state, symbolic or state is None, said)
-    write_output(render_semantic_diff(semantic, output.value, color, report_context), output_file)
+    from translator.diff.report import DiffReport
+    from translator.render.report import render_diff_report
+
+    write_output(render_diff_report(DiffReport(semantic, report_context), output.value, color), output_file)
     raise typer.Exit(EXIT_OK if semantic.is_empty else EXIT_NO)
 
 

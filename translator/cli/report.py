@@ -45,11 +45,11 @@ def report(
     The page is the one `np2calico diff -o html` writes: one self-contained file (no network access)
     with the summary, the namespace × namespace matrix and every change.
     """
-    from translator.render.diff import render_semantic_diff
     from translator.render.diff_json import read_diff_json
+    from translator.render.report import render_diff_report
 
     found = read_diff_json(_read(diff_json), "<stdin>" if diff_json == "-" else diff_json)
-    write_output(render_semantic_diff(found.diff, output.value, context=found.context), output_file)
+    write_output(render_diff_report(found, output.value), output_file)
     raise typer.Exit(EXIT_OK)
 
 

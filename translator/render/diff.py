@@ -19,7 +19,7 @@ from translator.render.envelope import envelope
 from translator.render.verdicts import ending_text
 from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown")
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 
 
@@ -223,13 +223,10 @@ _SEMANTIC: dict[str, Callable[[SemanticDiff, bool], str]] = {
 
 def render_semantic_diff(diff: SemanticDiff, fmt: str = "text", color: bool = False,
                          context: DiffContext | None = None) -> str:
-    """`fmt` is text, json, markdown or html; json and html also carry `context` when given."""
+    """`fmt` is text, json or markdown; json also carries `context` when given (html: see
+    `translator.render.report`)."""
     if fmt == "json":
         return _semantic_json(diff, color, context)
-    if fmt == "html":
-        from translator.render.html import render_html_report
-
-        return render_html_report(DiffReport(diff, context or DiffContext()))
     return _SEMANTIC[fmt](diff, color)
 
 

@@ -1,0 +1,16 @@
+"""A semantic diff with its context in any output format: text, json, markdown or html."""
+
+from __future__ import annotations
+
+from translator.diff.report import DiffReport
+from translator.render.diff import render_semantic_diff
+from translator.render.html import render_html_report
+
+FORMATS = ("text", "json", "markdown", "html")
+
+
+def render_diff_report(report: DiffReport, fmt: str = "text", color: bool = False) -> str:
+    """The page for html; otherwise what `render_semantic_diff` writes (json with the context)."""
+    if fmt == "html":
+        return render_html_report(report)
+    return render_semantic_diff(report.diff, fmt, color, report.context)
