@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.report_cases import LAB, LAB_MIGRATION, fifty_namespaces
+from tests.schema_helper import validate_document
 from translator.cli import app
 from translator.diff import SemanticDiff
 from translator.diff.report import DiffContext, DiffReport
@@ -72,6 +73,7 @@ def test_report_renders_the_stored_diff_as_text_too(tmp_path: Path) -> None:
 
 def test_json_round_trip_keeps_every_field() -> None:
     stored = invoke("diff", *MODES["symbolic-and-cluster"], "-o", "json").stdout
+    validate_document(json.loads(stored))  # the summary and context are in the DiffResult schema
     found = read_diff_json(stored, "diff.json")
     assert render_semantic_diff(found.diff, "json", context=found.context) == stored
     assert found.context.cluster == CLUSTER and found.context.symbolic
