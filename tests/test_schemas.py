@@ -63,7 +63,7 @@ def assert_same_verdict(obj: dict[str, Any]) -> None:
 def test_every_schema_file_is_a_valid_json_schema() -> None:
     files = sorted(SCHEMAS.glob("calico-*.schema.json"))
     assert [f.name for f in files] == sorted(
-        f"calico-{k.lower()}.schema.json" for k in [*KINDS, "HostEndpoint"]
+        f"calico-{k.lower()}.schema.json" for k in [*KINDS, "HostEndpoint", "GlobalNetworkSet", "NetworkSet"]
     )
     for path in files:
         jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))

@@ -38,10 +38,12 @@ from translator.cli.options import (
     default_deny_options,
 )
 from translator.cli.state import (
+    NETWORK_SETS_ARE_STATE,
     address_notes,
     emptiness_warnings,
     judged_summary,
     pod_cidrs,
+    refuse_network_sets,
     service_summary,
     state_cluster,
     warn,
@@ -146,6 +148,9 @@ def diff(
         before, after = _sides(paths or [], migration, namespace, _state_policies(loaded, live is not None))
         cidrs = pod_cidrs(pod_cidr)
         state = state_cluster(loaded, cidrs) if loaded is not None else None
+        if symbolic and loaded is not None:
+            refuse_network_sets(loaded.network_sets, "--symbolic describes every possible pod and does "
+                                "not model network sets (the concrete diff judges them)")
         if state is not None:
             warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
@@ -262,6 +267,7 @@ def _load(path: str, namespace: str) -> Any:
     loaded = load([path], context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
+    refuse_network_sets(loaded.network_sets, NETWORK_SETS_ARE_STATE)
     return loaded
 
 

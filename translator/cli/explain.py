@@ -31,12 +31,14 @@ from translator.cli.options import (
     TieBreakOption,
 )
 from translator.cli.state import (
+    NETWORK_SETS_ARE_STATE,
     address_notes,
     emptiness_warnings,
     holds_policies,
     note,
     pod_cidrs,
     read_state,
+    refuse_network_sets,
     state_cluster,
     warn,
 )
@@ -105,6 +107,8 @@ def _inputs(
     else:
         state = read_state(cluster_state or [], namespace)
     loaded = _load(policies, namespace) if policies else state
+    if policies:
+        refuse_network_sets(loaded.network_sets, NETWORK_SETS_ARE_STATE)
     if not policies and not from_cluster and not holds_policies(state.policies):
         raise UsageError("missing POLICIES (files or folders, or - for stdin): the cluster state holds none")
     cluster = state_cluster(state, cidrs)

@@ -7,14 +7,14 @@ were counted and addressed, and warnings about Services, go to stderr like the l
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from translator.cli import console
 from translator.cli.common import report
-from translator.errors import Level, UsageError
+from translator.errors import Diagnostic, InputError, Level, Location, UsageError
 from translator.load import LoadContext, Loaded, load
 from translator.model.calico import PolicySet
-from translator.model.cluster import Cluster
+from translator.model.cluster import Cluster, NetworkSet
 from translator.model.common import IPNetwork
 
 
@@ -39,6 +39,17 @@ def read_state(paths: Sequence[str], namespace: str) -> Loaded:
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     return loaded
+
+
+NETWORK_SETS_ARE_STATE = "network sets are cluster state: give them with --cluster"
+
+
+def refuse_network_sets(network_sets: Iterable[NetworkSet], why: str) -> None:
+    """Network sets change which addresses rule selectors match: where they would not be used,
+    each is an error at its document, never silently dropped."""
+    found = [Diagnostic(n.origin or Location(), Level.ERROR, f"{n.key}: {why}") for n in network_sets]
+    if found:
+        raise InputError(found)
 
 
 def state_cluster(loaded: Loaded, cidrs: Sequence[IPNetwork]) -> Cluster:

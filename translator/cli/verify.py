@@ -10,6 +10,7 @@ import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
 from translator.cli.options import OUTPUT_FORMAT, Namespace, OutputFile, TieBreak, TieBreakOption
+from translator.cli.state import refuse_network_sets
 from translator.errors import Level, UsageError
 
 EXAMPLES = """\b
@@ -84,4 +85,6 @@ def _load(path: str, namespace: str) -> Any:
     loaded = load([path], context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
+    refuse_network_sets(loaded.network_sets, "verify proves equivalence for every possible cluster "
+                        "and does not model network sets")
     return loaded.policies

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from translator.diff.assemble import Collector, Entry, entries_of
 from translator.diff.atoms import (
@@ -99,6 +99,13 @@ DestinationGroup = tuple[bool, int, dict[tuple[str | None, int], list[int]]]
 ExternalRow = list[tuple[tuple[int, int], tuple[Entry, ...]]]
 
 
+def with_network_sets(atoms: Atoms, cluster: Cluster) -> Atoms:
+    """A rule selector matches an address inside a network set's nets like an endpoint with the
+    set's labels: cells (external addresses, endpoint addresses) must split at those nets too."""
+    nets = {net for network_set in cluster.network_sets for net in network_set.nets}
+    return replace(atoms, cidrs=atoms.cidrs | nets) if nets - atoms.cidrs else atoms
+
+
 class DiffEngine:
     """One diff run: the partitions, the memoised rows, and the collected changes."""
 
@@ -113,7 +120,8 @@ class DiffEngine:
         self._describe = describe
         self.evaluated = 0
         scopes = {GLOBAL_SCOPE, *(p.namespace for p in cluster.pods)}
-        atoms = {(s, d): scope_atoms(self._sides, s, d) for s in scopes for d in DIRECTIONS}
+        atoms = {(s, d): with_network_sets(scope_atoms(self._sides, s, d), cluster)
+                 for s in scopes for d in DIRECTIONS}
         self._index = atom_index(atoms.values())
         self._catalog = EndpointCatalog(cluster, self._index)
         self._classes = endpoint_classes(self._catalog.infos)

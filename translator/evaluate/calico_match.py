@@ -140,12 +140,21 @@ def _address_matches(entity: ResolvedEntity, address: IPAddress | None) -> bool:
     return not (address is not None and address in entity.not_net_set)
 
 
+def _in_selector_set(selector: Selector, view: EndpointView, test: SelectorTest) -> bool:
+    """Is the address in the IP set Felix builds for `selector`? The endpoint's addresses are when
+    its labels match; any address is when a network set holding it has matching labels."""
+    if view.labels is not None and test(selector, view):
+        return True
+    return any(test(selector, network_set) for network_set in view.network_sets)
+
+
 def _endpoint_matches(entity: ResolvedEntity, view: EndpointView, test: SelectorTest) -> bool:
-    """Selectors match endpoints only: an address outside the cluster is in no selector's set."""
+    """Selectors match endpoints and network sets: an address outside the cluster and outside every
+    network set is in no selector's set."""
     positive, negative = entity.selectors.positive, entity.selectors.negative
-    if positive is not None and (view.labels is None or not test(positive, view)):
+    if positive is not None and not _in_selector_set(positive, view, test):
         return False
-    return negative is None or view.labels is None or not test(negative, view)
+    return negative is None or not _in_selector_set(negative, view, test)
 
 
 def _port_matches(spec: calico.PortSpec, port: int | None, owner: EndpointView, protocol: Protocol) -> bool:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from translator.model import calico
-from translator.model.cluster import Cluster, HostEndpoint, Pod
+from translator.model.cluster import Cluster, HostEndpoint, NetworkSet, Pod
 from translator.model.common import Direction, IPAddress, Protocol
+from translator.model.intervals import AddressSet
 from translator.selectors import (
     ENDPOINT_NAMESPACE_LABEL,
     NAMESPACE_NAME_LABEL,
@@ -70,6 +71,9 @@ class EndpointView:
     labels: Mapping[str, str] | None = None
     namespace: str | None = None
     endpoint: Pod | HostEndpoint | None = None
+    # The network sets whose nets hold the address in use (seen as label sets of their own): Felix
+    # puts their nets into the IP set of every selector matching their labels.
+    network_sets: tuple[EndpointView, ...] = ()
 
     @property
     def is_judged(self) -> bool:
@@ -100,22 +104,64 @@ def pod_labels(pod: Pod, namespace_labels: Mapping[str, str]) -> dict[str, str]:
     return {**inherited, **pod.labels, **implicit}
 
 
+def network_set_labels(network_set: NetworkSet, namespace_labels: Mapping[str, str]) -> dict[str, str]:
+    """What selectors see of a network set (libcalico-go networkset update processor): a global one
+    its own labels; a namespaced one also `projectcalico.org/namespace` (which it cannot override)
+    and, through the `kns.<ns>` profile, its namespace's labels as `pcns.` ones (its own win)."""
+    if network_set.namespace is None:
+        return dict(network_set.labels)
+    inherited = {NAMESPACE_LABEL_PREFIX + k: v for k, v in namespace_labels.items()}
+    inherited[NAMESPACE_LABEL_PREFIX + NAMESPACE_NAME_LABEL] = network_set.namespace
+    return {**inherited, **network_set.labels, ENDPOINT_NAMESPACE_LABEL: network_set.namespace}
+
+
+class _NetworkSetIndex:
+    """The network sets holding an address: Felix matches a selector's IP set as the union of every
+    matching set's nets (no longest-prefix choice between overlapping sets in policy)."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._sets = tuple(
+            (
+                EndpointView(
+                    network_set.key,
+                    EndpointKind.OUTSIDE,
+                    network_set_labels(network_set, cluster.namespace(network_set.namespace).labels
+                                       if network_set.namespace is not None else {}),
+                    network_set.namespace,
+                ),
+                AddressSet(network_set.nets),
+            )
+            for network_set in cluster.network_sets
+        )
+
+    def holding(self, address: IPAddress) -> tuple[EndpointView, ...]:
+        return tuple(view for view, nets in self._sets if address in nets)
+
+
 class EndpointViews:
     """Builds (and caches) the view of each endpoint: label sets are computed once per endpoint."""
 
     def __init__(self, cluster: Cluster) -> None:
         self._cluster = cluster
         self._views: dict[object, EndpointView] = {}
+        self._network_sets = _NetworkSetIndex(cluster) if cluster.network_sets else None
 
     def of(self, endpoint: Pod | HostEndpoint | IPAddress, address: IPAddress | None) -> EndpointView:
         cache_key: object = endpoint.key if isinstance(endpoint, (Pod, HostEndpoint)) else endpoint
-        if isinstance(endpoint, Pod) and endpoint.host_network:
-            # Seen through the address it uses: each of its IPs may belong to another owner.
-            cache_key = (endpoint.key, address)
+        if (isinstance(endpoint, Pod) and endpoint.host_network) or self._network_sets is not None:
+            # Seen through the address it uses: each of its IPs may belong to another owner, and
+            # to other network sets.
+            cache_key = (cache_key, address)
         view = self._views.get(cache_key)
         if view is None:
-            view = self._views[cache_key] = self._build(endpoint, address)
+            view = self._views[cache_key] = self._with_network_sets(self._build(endpoint, address), address)
         return view
+
+    def _with_network_sets(self, view: EndpointView, address: IPAddress | None) -> EndpointView:
+        if self._network_sets is None or address is None:
+            return view
+        holding = self._network_sets.holding(address)
+        return replace(view, network_sets=holding) if holding else view
 
     def _build(self, endpoint: Pod | HostEndpoint | IPAddress, address: IPAddress | None) -> EndpointView:
         if isinstance(endpoint, Pod) and endpoint.host_network:

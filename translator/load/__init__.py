@@ -27,7 +27,7 @@ from translator.load.cluster_state import DEFAULT_POD_CIDRS, build_cluster
 from translator.load.documents import Document, read_documents
 from translator.load.registry import LoadContext, Parser
 from translator.model import calico, k8s
-from translator.model.cluster import Cluster, HostEndpoint, Namespace, Pod
+from translator.model.cluster import Cluster, HostEndpoint, Namespace, NetworkSet, Pod
 from translator.model.common import IPNetwork
 from translator.model.services import EndpointSlice, Service
 
@@ -59,6 +59,7 @@ class Loaded:
     pod_owners: Mapping[str, tuple[workload_parsers.OwnerRef, ...]] = field(default_factory=dict)
     services: tuple[Service, ...] = ()
     endpoint_slices: tuple[EndpointSlice, ...] = ()
+    network_sets: tuple[NetworkSet, ...] = ()
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -75,7 +76,7 @@ class Loaded:
         """The cluster state, and notes on how workloads were counted and Services backed."""
         return build_cluster(
             self.namespaces, self.pods, self.pod_owners, self.workloads,
-            (self.host_endpoints, self.services, self.endpoint_slices), pod_cidrs,
+            (self.host_endpoints, self.services, self.endpoint_slices), pod_cidrs, self.network_sets,
         )
 
     def raise_if_errors(self) -> None:
@@ -196,6 +197,7 @@ class _Collector:
         self.pod_owners: dict[str, tuple[workload_parsers.OwnerRef, ...]] = {}
         self.services: list[Service] = []
         self.endpoint_slices: list[EndpointSlice] = []
+        self.network_sets: list[NetworkSet] = []
 
     def add(self, obj: Any, location: Location) -> None:
         if isinstance(obj, workload_parsers.OwnedPod):
@@ -224,6 +226,8 @@ class _Collector:
             return f"Pod {obj.key}", self.pods
         if isinstance(obj, HostEndpoint):
             return f"HostEndpoint {obj.name}", self.host_endpoints
+        if isinstance(obj, NetworkSet):
+            return obj.key, self.network_sets
         if isinstance(obj, workload_parsers.Workload):
             return f"{obj.kind} {obj.namespace}/{obj.name}", self.workloads
         if isinstance(obj, Service):
@@ -251,4 +255,5 @@ class _Collector:
             pod_owners=dict(self.pod_owners),
             services=tuple(self.services),
             endpoint_slices=tuple(self.endpoint_slices),
+            network_sets=tuple(self.network_sets),
         )

@@ -14,6 +14,7 @@ with `stagedAction: Delete` keeps only its tier and is not defaulted (it is neve
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from translator.load.names import dns1123_label_errors, dns1123_subdomain_errors
 from translator.load.registry import LoadContext, Parser
 from translator.model import calico
 from translator.model.calico import Action, EntityRule, Metadata, PolicySpec, Rule, StagedAction
-from translator.model.cluster import ContainerPort, HostEndpoint
+from translator.model.cluster import ContainerPort, HostEndpoint, NetworkSet
 from translator.model.common import Direction, IPNetwork
 from translator.selectors import Selector
 
@@ -411,6 +412,48 @@ def parse_host_endpoint(
     )
 
 
+# --- GlobalNetworkSet, NetworkSet ------------------------------------------------------------
+
+
+def parse_network_set(
+    body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
+) -> NetworkSet | None:
+    """A GlobalNetworkSet or a namespaced NetworkSet (cluster state: labelled `spec.nets`)."""
+    errors_before = len(diags.errors)
+    _check_schema(body, loc, diags)
+    namespaced = body.get("kind") == "NetworkSet"
+    metadata = _metadata(body, loc, diags, ctx, namespaced=namespaced)
+    if metadata.name:  # a missing name is a schema error
+        rules.check_resource_name(metadata.name, loc.child("metadata").child("name"), diags)
+    spec = fields.mapping(body.get("spec"))
+    if fields.items(spec.get("allowedEgressDomains")):
+        # Domain-name members need DNS answers np2calico does not have: refuse, never ignore.
+        diags.error(loc.child("spec").child("allowedEgressDomains"), "domain-name members are not modelled")
+    nets_loc = loc.child("spec").child("nets")
+    nets = [
+        _network_set_net(text, nets_loc.child(i), diags)
+        for i, text in enumerate(fields.items(spec.get("nets")))
+        if isinstance(text, str)
+    ]
+    if not _loaded(diags, errors_before):
+        return None
+    return NetworkSet(
+        name=metadata.name,
+        namespace=metadata.namespace,
+        labels=dict(metadata.labels),
+        nets=tuple(dict.fromkeys(n for n in nets if n is not None)),
+        origin=loc,
+    )
+
+
+def _network_set_net(text: str, loc: Location, diags: Diagnostics) -> IPNetwork | None:
+    """A CIDR, or a bare IP (Calico's validator reads nets with ParseCIDROrIP: a /32 or /128)."""
+    if "/" not in text and text:
+        address = fields.parse_ip(text, loc, diags)
+        return ipaddress.ip_network(address) if address is not None else None
+    return fields.parse_cidr(text, loc, diags)
+
+
 def _endpoint_port(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> ContainerPort | None:
     name, number = fields.text(body.get("name")), fields.integer(body.get("port"))
     if name is not None:
@@ -435,6 +478,8 @@ def _parsers() -> dict[tuple[str, str], Parser]:
         "StagedKubernetesNetworkPolicy": parse_staged_kubernetes_policy,
         "Tier": parse_tier,
         "HostEndpoint": parse_host_endpoint,
+        "GlobalNetworkSet": parse_network_set,
+        "NetworkSet": parse_network_set,
     }
     return {(api, kind): parser for api in API_VERSIONS for kind, parser in by_kind.items()}
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from translator.errors import Diagnostic, Level, Location
 from translator.load.workloads import OwnerRef, Workload
-from translator.model.cluster import Cluster, HostEndpoint, Namespace, Pod
+from translator.model.cluster import Cluster, HostEndpoint, Namespace, NetworkSet, Pod
 from translator.model.common import IPAddress, IPNetwork, LabelSelector
 from translator.model.services import EndpointSlice, Service
 
@@ -36,6 +36,7 @@ def build_cluster(
     workloads: Sequence[Workload],
     extra: tuple[Sequence[HostEndpoint], Sequence[Service], Sequence[EndpointSlice]] = ((), (), ()),
     pod_cidrs: Sequence[IPNetwork] = DEFAULT_POD_CIDRS,
+    network_sets: Sequence[NetworkSet] = (),
 ) -> tuple[Cluster, list[Diagnostic]]:
     """The cluster, and notes on how workloads were counted and addressed."""
     host_endpoints, services, slices = extra
@@ -47,7 +48,7 @@ def build_cluster(
     unplaced = [p for p in pods if not (p.ips or p.host_network)]  # manifests, not yet scheduled
     addressed = {p.key: p for p in _addressed([*unplaced, *(w.template for w in kept)], placed, pod_cidrs)}
     every = [*(addressed.get(p.key, p) for p in pods), *(addressed[w.template.key] for w in kept)]
-    cluster = Cluster.build(namespaces, every, host_endpoints, services, slices)
+    cluster = Cluster.build(namespaces, every, host_endpoints, services, slices, network_sets)
     notes += service_notes(cluster)
     return cluster, notes
 

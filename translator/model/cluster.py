@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from translator.model.common import IPAddress, Labels, Protocol
+from translator.errors import Location
+from translator.model.common import IPAddress, IPNetwork, Labels, Protocol
 from translator.model.services import EndpointSlice, Service
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -205,12 +206,34 @@ def _address_of(
 
 
 @dataclass(frozen=True)
+class NetworkSet:
+    """A Calico GlobalNetworkSet (`namespace` None) or namespaced NetworkSet: labelled CIDRs.
+
+    Felix puts the `nets` of every network set a rule selector matches into that selector's IP set,
+    so an address inside them matches the selector like an endpoint carrying the set's labels.
+    """
+
+    name: str
+    namespace: str | None = None
+    labels: Labels = field(default_factory=dict, hash=False)
+    nets: tuple[IPNetwork, ...] = ()
+    origin: Location | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        if self.namespace is None:
+            return f"GlobalNetworkSet {self.name}"
+        return f"NetworkSet {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
 class Cluster:
     namespaces: Mapping[str, Namespace] = field(default_factory=dict, hash=False)
     pods: tuple[Pod, ...] = ()
     host_endpoints: tuple[HostEndpoint, ...] = ()
     services: tuple[Service, ...] = ()
     endpoint_slices: tuple[EndpointSlice, ...] = ()
+    network_sets: tuple[NetworkSet, ...] = ()
 
     @classmethod
     def build(
@@ -220,6 +243,7 @@ class Cluster:
         host_endpoints: Iterable[HostEndpoint] = (),
         services: Iterable[Service] = (),
         endpoint_slices: Iterable[EndpointSlice] = (),
+        network_sets: Iterable[NetworkSet] = (),
     ) -> Cluster:
         """A cluster in which every namespace a pod uses exists (with its automatic label)."""
         by_name = {ns.name: ns for ns in namespaces}
@@ -227,7 +251,7 @@ class Cluster:
         for pod in pods:
             by_name.setdefault(pod.namespace, Namespace.create(pod.namespace))
         return cls(dict(sorted(by_name.items())), pods, tuple(host_endpoints), tuple(services),
-                   tuple(endpoint_slices))
+                   tuple(endpoint_slices), tuple(network_sets))
 
     def service(self, namespace: str, name: str) -> Service | None:
         return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
