@@ -216,3 +216,36 @@ def test_verify_refuses_network_sets(tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", policy_file, policy_file])
     assert result.exit_code == 2
     assert "GlobalNetworkSet external: verify proves equivalence for every possible" in result.stderr
+
+
+def test_network_set_labels_as_felix_sees_them() -> None:
+    import ipaddress
+
+    from translator.evaluate.calico_scope import network_set_labels
+    from translator.model.cluster import NetworkSet
+
+    nets = (ipaddress.ip_network("2001:db8::/32"),)
+    spoofing = NetworkSet("n", "dev", {"projectcalico.org/namespace": "prod", "pcns.env": "mine"}, nets)
+    labels = network_set_labels(spoofing, {"env": "dev", "kubernetes.io/metadata.name": "dev"})
+    # Calico writes the namespace label itself; the set's own labels beat inherited ones.
+    assert labels["projectcalico.org/namespace"] == "dev"
+    assert labels["pcns.env"] == "mine"
+    assert labels["pcns.kubernetes.io/metadata.name"] == "dev"
+    assert network_set_labels(NetworkSet("g", None, {"role": "ext"}, nets), {}) == {"role": "ext"}
+
+
+def test_ingress_source_selector_matches_network_set_addresses(tmp_path: Path) -> None:
+    policy = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: ingress-ext}
+spec:
+  selector: all()
+  types: [Ingress]
+  ingress:
+  - action: Allow
+    source: {selector: role == 'ext'}
+"""
+    assert _verdict(tmp_path, policy, "203.0.113.7", "default/web") == "ALLOW"
+    assert _verdict(tmp_path, policy, "8.8.8.8", "default/web") == "DENY"
+    assert _verdict(tmp_path, policy, "dev/api", "default/web") == "DENY"

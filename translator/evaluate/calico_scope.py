@@ -61,9 +61,10 @@ class EndpointKind(str, Enum):
 class EndpointView:
     """One side of a connection as Felix sees it.
 
-    `labels` is what selectors match (None for an address outside the cluster, which no selector
-    ever matches). A host-network pod is not a workload endpoint: it is seen as the host endpoint
-    owning its IP, else as a plain address (its traffic is the node's).
+    `labels` is what selectors match (None for an address outside the cluster, which selectors
+    match only through the network sets holding it, `network_sets`). A host-network pod is not a
+    workload endpoint: it is seen as the host endpoint owning its IP, else as a plain address (its
+    traffic is the node's).
     """
 
     key: str
