@@ -16,7 +16,8 @@ import jsonschema
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 API_VERSION = "np2calico.io/v1alpha1"
-OUTPUT_KINDS = ("ExplainResult", "DiffResult", "ResourceDiffResult", "ValidationResult", "VerifyResult")
+OUTPUT_KINDS = ("ExplainResult", "DiffResult", "ResourceDiffResult", "ValidationResult", "VerifyResult",
+                "ChangePlan")
 
 
 @cache

@@ -25,6 +25,7 @@ from tests.fake_apiserver import (
     serve,
     use_stand_in_tools,
 )
+from tests.schema_helper import validate_output
 from translator.cli import app, live
 from translator.load import load
 
@@ -142,6 +143,56 @@ def test_apply_shows_the_plan_writes_the_bundle_then_applies_in_order(
                                                "NetworkPolicy/deny-ingress"]
     assert len(yaml.safe_load(bundle.read_text())["created"]) == 3
     assert tools.calls()[0]["env"]["KUBECONFIG"] == str(server.kubeconfig(tmp_path))
+
+
+def test_apply_json_is_the_plan_and_its_outcome_for_tools(
+    server: FakeApiServer, tools: ToolCalls, manifests: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "undo.yaml"
+    result = run("apply", manifests, "--yes", "--bundle", bundle, "-o", "json",
+                 "--kubeconfig", server.kubeconfig(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    document = validate_output(result.stdout)
+    assert (document["kind"], document["command"], document["tool"]) == ("ChangePlan", "apply", "calicoctl")
+    assert document["outcome"] == "done" and document["rollbackBundle"] == str(bundle)
+    assert [(s["number"], s["action"], s["kind"], s["namespace"], s["name"]) for s in document["steps"]] == [
+        (1, "create", "Tier", None, "np2calico"),
+        (2, "create", "NetworkPolicy", "default", "allow-curl"),
+        (3, "create", "NetworkPolicy", "default", "deny-ingress"),
+    ]
+    assert "Plan: 3 to create" in result.stderr  # the words for people stay on stderr
+    assert len(tools.calls()) == 3
+
+
+def test_dry_run_json_and_rollback_json(
+    server: FakeApiServer, tools: ToolCalls, manifests: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan.json"
+    kubeconfig = server.kubeconfig(tmp_path)
+    result = run("apply", manifests, "--dry-run", "-o", "json", "--output-file", out,
+                 "--kubeconfig", kubeconfig)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert validate_output(out.read_text())["outcome"] == "dry-run"
+    bundle = tmp_path / "undo.yaml"
+    assert run("apply", manifests, "--yes", "--bundle", bundle, "--kubeconfig", kubeconfig).exit_code == 0
+    undone = run("rollback", bundle, "--yes", "-o", "json")
+    assert undone.exit_code == 0, undone.stderr
+    document = validate_output(undone.stdout)
+    assert document["command"] == "rollback" and document["outcome"] == "done"
+    assert {s["action"] for s in document["steps"]} == {"delete"} and document["rollbackBundle"] is None
+
+
+def test_declined_json_says_so_and_exits_1(
+    server: FakeApiServer, tools: ToolCalls, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "_stdin_is_terminal", lambda: True)
+    result = run("apply", manifests, "-o", "json", "--kubeconfig", server.kubeconfig(tmp_path), stdin="n\n")
+    assert result.exit_code == 1
+    echoed, document = result.stdout.split("\n", 1)  # CliRunner echoes the typed answer to stdout
+    assert echoed.strip() == "n"
+    assert validate_output(document)["outcome"] == "declined"
+    assert tools.calls() == []
 
 
 def test_apply_from_stdin_staged(server: FakeApiServer, tools: ToolCalls, tmp_path: Path,

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import yaml
@@ -22,6 +23,7 @@ from translator import cluster
 from translator.apply import bundle as bundles
 from translator.apply import workflow
 from translator.apply.plan import Plan, describe
+from translator.apply.plan_json import Outcome, plan_to_json
 from translator.apply.runner import Runner, find_runner
 from translator.cli.common import EXIT_ERROR, EXIT_NO, EXIT_OK, die, report, write_output
 from translator.cli.console import note, progress, warning
@@ -70,6 +72,36 @@ class SnapshotFormat(str, Enum):
     JSON = "json"
 
 
+class PlanFormat(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+
+
+# -o json: a ChangePlan document for tools (the plan and how the command ended) on stdout or
+# --output-file; the words for people then go to stderr.
+PlanOutput = Annotated[PlanFormat, OUTPUT_FORMAT]
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Where the plan goes: text on stdout, or a ChangePlan document (the words then on stderr)."""
+
+    command: str
+    runner: Runner
+    output: PlanFormat = PlanFormat.TEXT
+    output_file: Path | None = None
+
+    def say(self, line: str, *, err: bool = False) -> None:
+        print(line, file=sys.stderr if err or self.output is PlanFormat.JSON else sys.stdout, flush=True)
+
+    def finish(self, plan: Plan, outcome: Outcome, code: int, bundle: Path | None = None) -> NoReturn:
+        if self.output is PlanFormat.JSON:
+            write_output(plan_to_json(plan, command=self.command, tool=self.runner.tool,
+                                      context=self.runner.context, outcome=outcome,
+                                      bundle=str(bundle) if bundle else None), self.output_file)
+        raise typer.Exit(code)
+
+
 def snapshot(
     output: Annotated[SnapshotFormat, OUTPUT_FORMAT] = SnapshotFormat.YAML,
     output_file: OutputFile = None,
@@ -105,13 +137,16 @@ def apply(
     bundle_path: BundleOut = None,
     context: Context = None,
     kubeconfig: Kubeconfig = None,
+    output: PlanOutput = PlanFormat.TEXT,
+    output_file: OutputFile = None,
 ) -> None:
     """Apply Calico manifests after showing the plan; write a rollback bundle first."""
     manifests = workflow.read_manifests(paths, sys.stdin)
     runner = find_runner(tool.value if tool else None, context, kubeconfig)
     client = _client_for(runner, context, kubeconfig)
     plan = workflow.plan_apply(client, manifests, stage=staged)
-    _carry_out(plan, runner, "apply", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
+    _carry_out(plan, _Report("apply", runner, output, output_file), yes=yes, dry_run=dry_run,
+               bundle_path=bundle_path)
 
 
 BundleIn = Annotated[
@@ -135,6 +170,8 @@ def promote(
     bundle_path: BundleOut = None,
     context: Context = None,
     kubeconfig: Kubeconfig = None,
+    output: PlanOutput = PlanFormat.TEXT,
+    output_file: OutputFile = None,
 ) -> None:
     """Replace staged policies by their enforced kinds (create enforced, then delete staged)."""
     if (bundle is None) == (not from_cluster):
@@ -147,7 +184,8 @@ def promote(
     for name in missing:
         warning(f"{name} of the bundle is not in the cluster (deleted or promoted already?)")
     try:
-        _carry_out(plan, runner, "promote", yes=yes, dry_run=dry_run, bundle_path=bundle_path)
+        _carry_out(plan, _Report("promote", runner, output, output_file), yes=yes, dry_run=dry_run,
+                   bundle_path=bundle_path)
     except typer.Exit as done:
         # What was there is promoted; the answer stays "no" while staged objects were missing.
         raise typer.Exit(EXIT_NO if missing and done.exit_code == EXIT_OK else done.exit_code) from None
@@ -162,12 +200,15 @@ def rollback(
     yes: Yes = False,
     context: Context = None,
     kubeconfig: Kubeconfig = None,
+    output: PlanOutput = PlanFormat.TEXT,
+    output_file: OutputFile = None,
 ) -> None:
     """Undo an apply or promote: delete what it created, re-apply what it changed or deleted."""
     source = bundles.read(bundle)
     runner = _runner_for(tool, context, kubeconfig, source)
     plan = workflow.plan_rollback(source)
-    _carry_out(plan, runner, "rollback", yes=yes, dry_run=dry_run, bundle_path=None)
+    _carry_out(plan, _Report("rollback", runner, output, output_file), yes=yes, dry_run=dry_run,
+               bundle_path=None)
 
 
 def _runner_for(
@@ -189,26 +230,28 @@ def _client_for(runner: Runner, context: str | None, kubeconfig: str | Path | No
 
 
 def _carry_out(
-    plan: Plan, runner: Runner, command: str, *, yes: bool, dry_run: bool, bundle_path: Path | None
-) -> None:
+    plan: Plan, out: _Report, *, yes: bool, dry_run: bool, bundle_path: Path | None
+) -> NoReturn:
+    runner, command = out.runner, out.command
     where = f"context {runner.context!r}" if runner.context else "the current context"
-    print(f"np2calico {command} with {runner.tool} on {where}", flush=True)
-    print("\n".join(describe(plan)), flush=True)
+    out.say(f"np2calico {command} with {runner.tool} on {where}")
+    out.say("\n".join(describe(plan)))
     if plan.is_empty:
-        print("Nothing to change.")
-        raise typer.Exit(EXIT_OK)
+        out.say("Nothing to change.")
+        out.finish(plan, Outcome.NOTHING_TO_CHANGE, EXIT_OK)
     if dry_run:
         workflow.dry_run(plan, runner, _progress)
-        print("Dry run: nothing was changed.")
-        raise typer.Exit(EXIT_OK)
+        out.say("Dry run: nothing was changed.")
+        out.finish(plan, Outcome.DRY_RUN, EXIT_OK)
     if not _confirmed(yes, f"{command.capitalize()} these {len(plan.steps)} changes?"):
-        print("Nothing was changed.", file=sys.stderr)
-        raise typer.Exit(EXIT_NO)
+        out.say("Nothing was changed.", err=True)
+        out.finish(plan, Outcome.DECLINED, EXIT_NO)
     if command != "rollback":
         bundle_path = bundle_path or bundles.default_path(_now())
     written = workflow.execute(plan, runner, command, bundle_path, _progress, _now())
     undo = f" Undo with: np2calico rollback {written}" if written else ""
-    print(f"Done: {len(plan.steps)} changes.{undo}")
+    out.say(f"Done: {len(plan.steps)} changes.{undo}")
+    out.finish(plan, Outcome.DONE, EXIT_OK, written)
 
 
 def _confirmed(yes: bool, question: str) -> bool:
