@@ -37,8 +37,8 @@ def test_the_readme_has_runnable_commands() -> None:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_readme_command_runs(command: str, tmp_path: Path) -> None:
     args = shlex.split(command)[1:]
-    args = [str(tmp_path / a) if a.endswith((".yaml", ".json", ".html", ".xml")) and not (ROOT / a).exists() else a
-            for a in args]
+    outputs = (".yaml", ".json", ".html", ".xml")
+    args = [str(tmp_path / a) if a.endswith(outputs) and not (ROOT / a).exists() else a for a in args]
     result = subprocess.run([sys.executable, "-m", "translator", *args], cwd=ROOT,
                             capture_output=True, text=True, check=False, timeout=120)
     # 0 = done / no change; 1 = a diff found changes (the migration example).
