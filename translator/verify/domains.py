@@ -10,6 +10,7 @@ the large majority of queries out of the (much slower) string theory.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -102,14 +103,16 @@ class Domains:
         return tuple(sorted(v for v in self.constants.get(key, ()) if any(valid_value(k, v) for k in keys)))
 
 
-class Value:
+class Value(ABC):
     """One endpoint's value for one label key, whatever its representation."""
 
+    @abstractmethod
     def equals(self, constant: str) -> Term:
-        raise NotImplementedError
+        """The term "this value is `constant`"."""
 
+    @abstractmethod
     def string_test(self, kind: type[Selector], constant: str) -> Term:
-        raise NotImplementedError
+        """The term for a string operator (`contains`, `starts with`, `ends with`) on this value."""
 
     def constraints(self) -> list[z3.BoolRef]:
         return []
