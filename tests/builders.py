@@ -3,7 +3,14 @@ helpers in one place the same way). Short names, keyword options, model types ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
+
+import pytest
+
 from translator.model.calico import EntityRule
+from translator.model.cluster import ContainerPort, Pod
 from translator.model.common import (
     Direction,
     LabelSelector,
@@ -11,6 +18,7 @@ from translator.model.common import (
     PortRange,
     Protocol,
     SelectorOperator,
+    parse_ip,
     parse_network,
 )
 from translator.model.k8s import (
@@ -99,3 +107,71 @@ def ent(
         ports=tuple(_port_spec(p) for p in ports),
         not_ports=tuple(_port_spec(p) for p in not_ports),
     )
+
+
+# --- cluster ---------------------------------------------------------------------------------------
+
+
+def pod(
+    ns: str,
+    name: str,
+    labels: dict[str, str],
+    *ips: str,
+    ports: tuple[ContainerPort, ...] = (),
+    host_network: bool = False,
+) -> Pod:
+    """`pod("default", "web", {"app": "web"}, "10.0.0.1", "fd00::1", ports=HTTP_AND_DNS)`."""
+    return Pod(ns, name, labels, tuple(parse_ip(i) for i in ips), ports, host_network=host_network)
+
+
+HTTP_AND_DNS = (ContainerPort(80, TCP, "http"), ContainerPort(53, UDP, "dns"))
+# Two containers of one pod may declare the same port name with different numbers (Kubernetes
+# only warns); the third entry is the name again for another protocol.
+HTTP_DECLARED_TWICE = (
+    ContainerPort(80, TCP, "http"),
+    ContainerPort(8080, TCP, "http"),
+    ContainerPort(9090, UDP, "http"),
+)
+
+
+# --- evaluator tables ------------------------------------------------------------------------------
+
+
+class Outcome(NamedTuple):
+    """A verdict as a table expects it: overall, and on each side."""
+
+    allowed: bool
+    egress: bool
+    ingress: bool
+
+
+ALLOWED = Outcome(allowed=True, egress=True, ingress=True)
+DENIED_AT_INGRESS = Outcome(allowed=False, egress=True, ingress=False)
+DENIED_AT_EGRESS = Outcome(allowed=False, egress=False, ingress=True)
+DENIED_AT_BOTH = Outcome(allowed=False, egress=False, ingress=False)
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case(Generic[P]):
+    """One row of an evaluator table, every field named (sqlglot's `validate_all` reads the same
+    way): the policies, one connection between two endpoints named as `explain` takes them
+    ("ns/pod", "hep:name" or an address), and the expected outcome."""
+
+    name: str
+    policies: P
+    source: str
+    destination: str
+    port: int | str
+    protocol: Protocol = TCP
+    source_ip: str | None = None  # the address each side uses, where an endpoint has several
+    destination_ip: str | None = None
+    expect: Outcome
+    decided_by: str | None = None  # what decided the ingress side, in `explain`'s words, where it matters
+    policy: str | None = None  # the policy that decided the ingress side, where it matters
+
+
+def table(cases: Sequence[Case[Any]]) -> list[Any]:
+    """The rows as pytest parameters, each with its name as its id."""
+    return [pytest.param(case, id=case.name) for case in cases]

@@ -6,11 +6,28 @@ deciding policy, rule or action matters, the case names it too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
-from tests.builders import BOTH, EGRESS, INGRESS, SCTP, TCP, UDP, ent
+from tests.builders import (
+    ALLOWED,
+    BOTH,
+    DENIED_AT_BOTH,
+    DENIED_AT_EGRESS,
+    DENIED_AT_INGRESS,
+    EGRESS,
+    HTTP_AND_DNS,
+    HTTP_DECLARED_TWICE,
+    INGRESS,
+    SCTP,
+    TCP,
+    UDP,
+    Case,
+    ent,
+    pod,
+    table,
+)
 from translator.errors import InputError, UsageError
 from translator.evaluate.calico import CalicoEvaluator, evaluate_calico
 from translator.evaluate.verdict import DecidedBy, TrailStep
@@ -31,21 +48,15 @@ from translator.model.cluster import (
     DEFAULT_ALLOW_PROFILE,
     Cluster,
     Connection,
-    ContainerPort,
     Endpoint,
     HostEndpoint,
     Namespace,
-    Pod,
 )
 from translator.model.common import Direction, LabelSelector, Protocol, parse_ip
 from translator.render.verdicts import action_text, decision_reasons
 from translator.selectors import parse
 
 ALLOW, DENY, PASS, LOG = Action.ALLOW, Action.DENY, Action.PASS, Action.LOG
-
-
-def _pod(ns: str, name: str, labels: dict[str, str], *ips: str, **extra: object) -> Pod:
-    return Pod(ns, name, labels, tuple(parse_ip(i) for i in ips), **extra)  # type: ignore[arg-type]
 
 
 CLUSTER = Cluster.build(
@@ -55,19 +66,19 @@ CLUSTER = Cluster.build(
         Namespace.create("kube-system"),
     ],
     pods=[
-        _pod(
+        pod(
             "default",
             "web",
             {"app": "web"},
             "10.0.0.1",
             "fd00::1",
-            ports=(ContainerPort(80, TCP, "http"), ContainerPort(53, UDP, "dns")),
+            ports=HTTP_AND_DNS,
         ),
-        _pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
-        _pod("dev", "client", {"app": "client"}, "10.0.1.2"),
-        _pod("dev", "other", {"app": "other"}, "10.0.1.3"),
-        _pod("kube-system", "dns", {"k8s-app": "kube-dns"}, "10.0.2.2"),
-        _pod("default", "hostpod", {"app": "client"}, "192.168.0.1", host_network=True),
+        pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
+        pod("dev", "client", {"app": "client"}, "10.0.1.2"),
+        pod("dev", "other", {"app": "other"}, "10.0.1.3"),
+        pod("kube-system", "dns", {"k8s-app": "kube-dns"}, "10.0.2.2"),
+        pod("default", "hostpod", {"app": "client"}, "192.168.0.1", host_network=True),
     ],
     host_endpoints=[
         HostEndpoint("node1", "node1", "eth0", {"role": "node"}, (parse_ip("192.168.0.1"),)),
@@ -142,12 +153,23 @@ def from_pods(labels: dict[str, str], port: int = 80) -> k8s.NetworkPolicyRule:
     )
 
 
+def web_np(*ingress: Rule) -> NetworkPolicy:
+    """NetworkPolicy `p` selecting web, ingress only, with these rules."""
+    return np("p", selector=WEB, types=INGRESS, ingress=ingress)
+
+
+def web_gnp(*ingress: Rule) -> GlobalNetworkPolicy:
+    """GlobalNetworkPolicy `p` selecting web, ingress only, with these rules."""
+    return gnp("p", WEB, types=INGRESS, ingress=ingress)
+
+
 def policies(
     *items: object, tiers: tuple[Tier, ...] = (), k8s_policies: tuple[k8s.NetworkPolicy, ...] = ()
 ) -> PolicySet:
     return PolicySet(k8s_policies, tuple(items), (), tiers)  # type: ignore[arg-type]
 
 
+KNP_WEB_FROM_CLIENT = knp("allow", "default", {"app": "web"}, from_pods({"app": "client"}))
 IMPLICIT_LABELS = (
     "projectcalico.org/orchestrator == 'k8s' && projectcalico.org/serviceaccount == 'default' "
     "&& projectcalico.org/namespace == 'dev'"
@@ -159,395 +181,315 @@ ALLOW_ALL = rule(ALLOW)
 DENY_ALL = rule(DENY)
 
 
-@dataclass(frozen=True)
-class Case:
-    id: str
-    policies: PolicySet
-    connection: Connection
-    egress: bool
-    ingress: bool
-    action: str | None = None  # the ingress decision's action, when it matters
-    policy: str | None = None  # the ingress decision's policy key, when it matters
-    options: tuple[tuple[str, object], ...] = ()
-
-
 CASES = [
     # --- order within a tier (§2.1) ---
     Case(
-        "explicit-deny-in-earlier-policy-hides-later-allow",
-        policies(
+        name="explicit-deny-in-earlier-policy-hides-later-allow",
+        policies=policies(
             np("deny", selector=WEB, order=10, types=INGRESS, ingress=(DENY_ALL,)),
             np("allow", selector=WEB, order=20, types=INGRESS, ingress=(ALLOW_ALL,)),
         ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "Deny",
-        "NetworkPolicy/default/deny",
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="Deny",
+        policy="NetworkPolicy/default/deny",
     ),
     Case(
-        "allow-ordered-before-deny-wins",
-        policies(
+        name="allow-ordered-before-deny-wins",
+        policies=policies(
             np("deny", selector=WEB, order=20, types=INGRESS, ingress=(DENY_ALL,)),
             np("allow", selector=WEB, order=10, types=INGRESS, ingress=(ALLOW_ALL,)),
         ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
-        "NetworkPolicy/default/allow",
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
+        policy="NetworkPolicy/default/allow",
     ),
     Case(
-        "unset-order-runs-last",
-        policies(
+        name="unset-order-runs-last",
+        policies=policies(
             np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
             np("allow", selector=WEB, order=99999, types=INGRESS, ingress=(ALLOW_ALL,)),
         ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "first-matching-rule-of-a-policy-decides",
-        policies(
-            np("p", selector=WEB, types=INGRESS, ingress=(rule(DENY, "UDP"), rule(ALLOW, "TCP"), DENY_ALL))
-        ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="first-matching-rule-of-a-policy-decides",
+        policies=policies(web_np(rule(DENY, "UDP"), rule(ALLOW, "TCP"), DENY_ALL)),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "log-rule-continues",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(LOG), ALLOW_ALL))),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="log-rule-continues",
+        policies=policies(web_np(rule(LOG), ALLOW_ALL)),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     # --- tiers (§2.1, §2.2) ---
     Case(
-        "pass-skips-to-next-tier-which-denies",
-        policies(
+        name="pass-skips-to-next-tier-which-denies",
+        policies=policies(
             np("sec", selector=WEB, tier="security", types=INGRESS, ingress=(rule(PASS),)),
             np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
             tiers=(SECURITY,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "Deny",
-        "NetworkPolicy/default/deny",
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="Deny",
+        policy="NetworkPolicy/default/deny",
     ),
     Case(
-        "earlier-tier-allow-is-final",
-        policies(
+        name="earlier-tier-allow-is-final",
+        policies=policies(
             np("sec", selector=WEB, tier="security", types=INGRESS, ingress=(ALLOW_ALL,)),
             np("deny", selector=WEB, types=INGRESS, ingress=(DENY_ALL,)),
             tiers=(SECURITY,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
-        "NetworkPolicy/default/sec",
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
+        policy="NetworkPolicy/default/sec",
     ),
     Case(
-        "pass-out-of-last-tier-allowed-for-pod-by-kns-profile",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(PASS),))),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "profile kns.default",
+        name="pass-out-of-last-tier-allowed-for-pod-by-kns-profile",
+        policies=policies(web_np(rule(PASS))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="profile kns.default",
     ),
     Case(
-        "pass-out-of-last-tier-denied-for-host-endpoint",
-        policies(gnp("p", "role == 'node'", types=INGRESS, ingress=(rule(PASS),))),
-        conn("default/client", "hep:node1"),
-        True,
-        False,
-        "no profile allows",
+        name="pass-out-of-last-tier-denied-for-host-endpoint",
+        policies=policies(gnp("p", "role == 'node'", types=INGRESS, ingress=(rule(PASS),))),
+        source="default/client", destination="hep:node1", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="no profile allows",
     ),
     Case(
-        "pass-out-of-last-tier-allowed-for-hep-with-default-allow-profile",
-        policies(gnp("p", "role == 'node'", types=INGRESS, ingress=(rule(PASS),))),
-        conn("default/client", "hep:node2"),
-        True,
-        True,
-        f"profile {DEFAULT_ALLOW_PROFILE}",
+        name="pass-out-of-last-tier-allowed-for-hep-with-default-allow-profile",
+        policies=policies(gnp("p", "role == 'node'", types=INGRESS, ingress=(rule(PASS),))),
+        source="default/client", destination="hep:node2", port=80,
+        expect=ALLOWED,
+        decided_by=f"profile {DEFAULT_ALLOW_PROFILE}",
     ),
     Case(
-        "host-endpoint-without-policy-or-profile-denied",
-        policies(),
-        conn("default/client", "hep:node1"),
-        True,
-        False,
-        "no policy applies",
+        name="host-endpoint-without-policy-or-profile-denied",
+        policies=policies(),
+        source="default/client", destination="hep:node1", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="no policy applies",
     ),
     Case(
-        "no-end-of-tier-deny-when-no-policy-selects-endpoint",
-        policies(
+        name="no-end-of-tier-deny-when-no-policy-selects-endpoint",
+        policies=policies(
             np("other", selector="app == 'client'", tier="security", types=INGRESS, ingress=(DENY_ALL,)),
             tiers=(SECURITY,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "no policy applies",
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="no policy applies",
     ),
     Case(
-        "no-end-of-tier-deny-when-policy-governs-other-direction",
-        policies(np("egress-only", selector=WEB, tier="security", types=EGRESS), tiers=(SECURITY,)),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "no policy applies",
+        name="no-end-of-tier-deny-when-policy-governs-other-direction",
+        policies=policies(np("egress-only", selector=WEB, tier="security", types=EGRESS), tiers=(SECURITY,)),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="no policy applies",
     ),
     Case(
-        "end-of-tier-deny-when-a-policy-selects-and-no-rule-matches",
-        policies(
+        name="end-of-tier-deny-when-a-policy-selects-and-no-rule-matches",
+        policies=policies(
             np("p", selector=WEB, tier="security", types=INGRESS, ingress=(rule(ALLOW, "UDP"),)),
             tiers=(SECURITY,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier security",
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier security",
     ),
     Case(
-        "tier-default-action-pass-goes-on",
-        policies(
+        name="tier-default-action-pass-goes-on",
+        policies=policies(
             np("p", selector=WEB, tier="security", types=INGRESS, ingress=(rule(ALLOW, "UDP"),)),
             tiers=(SECURITY_PASS,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "profile kns.default",
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="profile kns.default",
     ),
     Case(
-        "tier-without-order-sorts-with-default-by-name",
         # `aaa` has no order: stored as 1,000,000 like `default`, and "aaa" < "default".
-        policies(
+        name="tier-without-order-sorts-with-default-by-name",
+        policies=policies(
             np("p", selector=WEB, tier="aaa", types=INGRESS, ingress=(DENY_ALL,)),
             np("q", selector=WEB, types=INGRESS, ingress=(ALLOW_ALL,)),
             tiers=(Tier("aaa"),),
         ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "Deny",
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="Deny",
     ),
     # --- selector scopes (§2.4) ---
     Case(
-        "gnp-all-selects-host-endpoints",
-        policies(gnp("p", "all()", types=INGRESS)),
-        conn("default/client", "hep:node2"),
-        True,
-        False,
-        "end of tier default",
+        name="gnp-all-selects-host-endpoints",
+        policies=policies(gnp("p", "all()", types=INGRESS)),
+        source="default/client", destination="hep:node2", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "gnp-empty-selector-selects-host-endpoints",
-        policies(gnp("p", None, types=INGRESS)),
-        conn("default/client", "hep:node2"),
-        True,
-        False,
-        "end of tier default",
+        name="gnp-empty-selector-selects-host-endpoints",
+        policies=policies(gnp("p", None, types=INGRESS)),
+        source="default/client", destination="hep:node2", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "gnp-positive-namespace-selector-excludes-host-endpoints",
-        policies(gnp("p", "all()", "has(projectcalico.org/name)", types=INGRESS)),
-        conn("default/client", "hep:node2"),
-        True,
-        True,
-        f"profile {DEFAULT_ALLOW_PROFILE}",
+        name="gnp-positive-namespace-selector-excludes-host-endpoints",
+        policies=policies(gnp("p", "all()", "has(projectcalico.org/name)", types=INGRESS)),
+        source="default/client", destination="hep:node2", port=80,
+        expect=ALLOWED,
+        decided_by=f"profile {DEFAULT_ALLOW_PROFILE}",
     ),
     Case(
-        "gnp-not-equal-only-namespace-selector-selects-host-endpoints",
-        policies(gnp("p", None, "projectcalico.org/name != 'kube-system'", types=INGRESS)),
-        conn("default/client", "hep:node2"),
-        True,
-        False,
-        "end of tier default",
+        name="gnp-not-equal-only-namespace-selector-selects-host-endpoints",
+        policies=policies(gnp("p", None, "projectcalico.org/name != 'kube-system'", types=INGRESS)),
+        source="default/client", destination="hep:node2", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
         # globalnetworkpolicyprocessor.go replaces all() in the whole combined selector.
-        "gnp-all-selector-with-namespace-selector-means-pods-only",
-        policies(gnp("p", "all()", "projectcalico.org/name != 'kube-system'", types=INGRESS)),
-        conn("default/client", "hep:node2"),
-        True,
-        True,
-        f"profile {DEFAULT_ALLOW_PROFILE}",
+        name="gnp-all-selector-with-namespace-selector-means-pods-only",
+        policies=policies(gnp("p", "all()", "projectcalico.org/name != 'kube-system'", types=INGRESS)),
+        source="default/client", destination="hep:node2", port=80,
+        expect=ALLOWED,
+        decided_by=f"profile {DEFAULT_ALLOW_PROFILE}",
     ),
     Case(
-        "gnp-namespace-selector-selects-pods-of-matching-namespaces",
-        policies(gnp("p", "all()", "env == 'dev'", types=INGRESS)),
-        conn("default/client", "dev/other"),
-        True,
-        False,
-        "end of tier default",
+        name="gnp-namespace-selector-selects-pods-of-matching-namespaces",
+        policies=policies(gnp("p", "all()", "env == 'dev'", types=INGRESS)),
+        source="default/client", destination="dev/other", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "gnp-namespace-selector-skips-pods-of-other-namespaces",
-        policies(gnp("p", "all()", "env == 'dev'", types=INGRESS)),
-        conn("dev/client", "default/web"),
-        True,
-        True,
-        "no policy applies",
+        name="gnp-namespace-selector-skips-pods-of-other-namespaces",
+        policies=policies(gnp("p", "all()", "env == 'dev'", types=INGRESS)),
+        source="dev/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="no policy applies",
     ),
     Case(
-        "networkpolicy-selects-only-its-own-namespace",
-        policies(np("p", "dev", "app == 'client'", types=INGRESS)),
-        conn("dev/other", "default/client"),
-        True,
-        True,
-        "no policy applies",
+        name="networkpolicy-selects-only-its-own-namespace",
+        policies=policies(np("p", "dev", "app == 'client'", types=INGRESS)),
+        source="dev/other", destination="default/client", port=80,
+        expect=ALLOWED,
+        decided_by="no policy applies",
     ),
     Case(
-        "networkpolicy-never-selects-host-endpoints",
-        policies(np("p", "default", "all()", types=INGRESS)),
-        conn("default/client", "hep:node2"),
-        True,
-        True,
-        f"profile {DEFAULT_ALLOW_PROFILE}",
+        name="networkpolicy-never-selects-host-endpoints",
+        policies=policies(np("p", "default", "all()", types=INGRESS)),
+        source="default/client", destination="hep:node2", port=80,
+        expect=ALLOWED,
+        decided_by=f"profile {DEFAULT_ALLOW_PROFILE}",
     ),
     Case(
-        "np-rule-selector-is-own-namespace-other-namespace-denied",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
-        conn("dev/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="np-rule-selector-is-own-namespace-other-namespace-denied",
+        policies=policies(web_np(rule(ALLOW, source=ent("app == 'client'")))),
+        source="dev/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "np-rule-selector-is-own-namespace-same-namespace-allowed",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="np-rule-selector-is-own-namespace-same-namespace-allowed",
+        policies=policies(web_np(rule(ALLOW, source=ent("app == 'client'")))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "gnp-rule-selector-is-cluster-wide",
-        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
-        conn("dev/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="gnp-rule-selector-is-cluster-wide",
+        policies=policies(web_gnp(rule(ALLOW, source=ent("app == 'client'")))),
+        source="dev/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "gnp-rule-selector-matches-host-endpoints",
-        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("role == 'node'")),))),
-        conn("hep:node1", "default/web"),
-        False,  # node1 has no policy and no profile: its own egress is denied
-        True,
-        "Allow",
+        name="gnp-rule-selector-matches-host-endpoints",
+        policies=policies(web_gnp(rule(ALLOW, source=ent("role == 'node'")))),
+        source="hep:node1", destination="default/web", port=80,
+        expect=DENIED_AT_EGRESS,  # node1 has no policy and no profile: its own egress is denied
+        decided_by="Allow",
     ),
     Case(
-        "rule-namespace-selector-global-matches-host-endpoints",
-        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="global()")),))),
-        conn("hep:node2", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="rule-namespace-selector-global-matches-host-endpoints",
+        policies=policies(web_gnp(rule(ALLOW, source=ent(ns="global()")))),
+        source="hep:node2", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "rule-namespace-selector-global-excludes-pods",
-        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="global()")),))),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="rule-namespace-selector-global-excludes-pods",
+        policies=policies(web_gnp(rule(ALLOW, source=ent(ns="global()")))),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "rule-namespace-selector-all-matches-pods-of-every-namespace",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="all()")),))),
-        conn("dev/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="rule-namespace-selector-all-matches-pods-of-every-namespace",
+        policies=policies(web_np(rule(ALLOW, source=ent(ns="all()")))),
+        source="dev/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "rule-namespace-selector-all-excludes-host-endpoints",
-        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(ns="all()")),))),
-        conn("hep:node2", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="rule-namespace-selector-all-excludes-host-endpoints",
+        policies=policies(web_gnp(rule(ALLOW, source=ent(ns="all()")))),
+        source="hep:node2", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "rule-namespace-selector-uses-calico-name-label",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, source=ent(ns="projectcalico.org/name == 'dev'")),),
-            )
-        ),
-        conn("dev/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="rule-namespace-selector-uses-calico-name-label",
+        policies=policies(web_np(rule(ALLOW, source=ent(ns="projectcalico.org/name == 'dev'")))),
+        source="dev/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "rule-selector-sees-implicit-pod-labels",
-        policies(
-            gnp(
-                "p",
-                WEB,
-                types=INGRESS,
-                ingress=(
-                    rule(
-                        ALLOW,
-                        source=ent(IMPLICIT_LABELS),
-                    ),
-                ),
-            )
-        ),
-        conn("dev/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="rule-selector-sees-implicit-pod-labels",
+        policies=policies(web_gnp(rule(ALLOW, source=ent(IMPLICIT_LABELS)))),
+        source="dev/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "np-not-selector-alone-is-still-own-namespace",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, source=ent(not_selector="app == 'x'")),),
-            )
-        ),
-        conn("dev/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="np-not-selector-alone-is-still-own-namespace",
+        policies=policies(web_np(rule(ALLOW, source=ent(not_selector="app == 'x'")))),
+        source="dev/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "gnp-not-selector-alone-matches-outside-addresses",
-        policies(gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(not_selector="app == 'x'")),))),
-        conn("203.0.113.5", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="gnp-not-selector-alone-matches-outside-addresses",
+        policies=policies(web_gnp(rule(ALLOW, source=ent(not_selector="app == 'x'")))),
+        source="203.0.113.5", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "not-selector-excludes-matching-endpoint",
-        policies(
-            gnp("p", WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(not_selector="app == 'client'")),))
-        ),
-        conn("dev/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="not-selector-excludes-matching-endpoint",
+        policies=policies(web_gnp(rule(ALLOW, source=ent(not_selector="app == 'client'")))),
+        source="dev/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "rule-without-selector-fields-matches-outside-address",
-        policies(
+        name="rule-without-selector-fields-matches-outside-address",
+        policies=policies(
             np(
                 "p",
                 selector="app == 'client'",
@@ -555,226 +497,164 @@ CASES = [
                 egress=(rule(ALLOW, destination=ent(ports=(443,))),),
             )
         ),
-        conn("default/client", "203.0.113.5", port=443),
-        True,
-        True,
+        source="default/client", destination="203.0.113.5", port=443,
+        expect=ALLOWED,
     ),
     Case(
-        "selector-all-never-matches-outside-address",
-        policies(gnp("p", "app == 'client'", types=EGRESS, egress=(rule(ALLOW, destination=ent("all()")),))),
-        conn("default/client", "203.0.113.5", port=443),
-        False,
-        True,
+        name="selector-all-never-matches-outside-address",
+        policies=policies(
+            gnp("p", "app == 'client'", types=EGRESS, egress=(rule(ALLOW, destination=ent("all()")),))
+        ),
+        source="default/client", destination="203.0.113.5", port=443,
+        expect=DENIED_AT_EGRESS,
     ),
     Case(
-        "not-equal-selects-pod-missing-the-label",
-        policies(np("p", selector="tier != 'backend'", types=INGRESS)),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="not-equal-selects-pod-missing-the-label",
+        policies=policies(np("p", selector="tier != 'backend'", types=INGRESS)),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "not-in-selects-pod-missing-the-label",
-        policies(np("p", selector="tier not in {'a', 'b'}", types=INGRESS)),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="not-in-selects-pod-missing-the-label",
+        policies=policies(np("p", selector="tier not in {'a', 'b'}", types=INGRESS)),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "equals-does-not-select-pod-missing-the-label",
-        policies(np("p", selector="tier == 'backend'", types=INGRESS)),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "no policy applies",
+        name="equals-does-not-select-pod-missing-the-label",
+        policies=policies(np("p", selector="tier == 'backend'", types=INGRESS)),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="no policy applies",
     ),
     Case(
-        "host-network-pod-is-not-a-workload-endpoint",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))),
-        conn("default/hostpod", "default/web"),
-        False,  # hostpod's IP is node1's: judged as hep:node1, which no profile allows
-        False,
-        "end of tier default",
+        name="host-network-pod-is-not-a-workload-endpoint",
+        policies=policies(web_np(rule(ALLOW, source=ent("app == 'client'")))),
+        source="default/hostpod", destination="default/web", port=80,
+        expect=DENIED_AT_BOTH,  # hostpod's IP is node1's: judged as hep:node1, which no profile allows
+        decided_by="end of tier default",
     ),
     Case(
-        "outside-address-is-not-judged",
-        policies(gnp("deny-all", "all()", types=BOTH)),
-        conn("203.0.113.5", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="outside-address-is-not-judged",
+        policies=policies(gnp("deny-all", "all()", types=BOTH)),
+        source="203.0.113.5", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     # --- types (§2.3) ---
     Case(
-        "types-default-egress-rules-only-governs-egress-only",
-        policies(np("p", selector=WEB, types=(), egress=(ALLOW_ALL,))),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "no policy applies",
+        name="types-default-egress-rules-only-governs-egress-only",
+        policies=policies(np("p", selector=WEB, types=(), egress=(ALLOW_ALL,))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="no policy applies",
     ),
     Case(
-        "types-default-no-rules-governs-ingress",
-        policies(np("p", selector=WEB, types=())),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="types-default-no-rules-governs-ingress",
+        policies=policies(np("p", selector=WEB, types=())),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "types-default-both-rules-governs-both",
-        policies(
+        name="types-default-both-rules-governs-both",
+        policies=policies(
             np("p", selector="app == 'client'", types=(), ingress=(ALLOW_ALL,), egress=(rule(ALLOW, "UDP"),))
         ),
-        conn("default/client", "default/web"),
-        False,
-        True,
-        "no policy applies",
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_EGRESS,
+        decided_by="no policy applies",
     ),
     # --- match fields (§2.5) ---
     Case(
-        "protocol-number-matches-name",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, 6),))),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="protocol-number-matches-name",
+        policies=policies(web_np(rule(ALLOW, 6))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "protocol-number-17-is-udp",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, 17),))),
-        conn("default/client", "default/web", UDP, 53),
-        True,
-        True,
-        "Allow",
+        name="protocol-number-17-is-udp",
+        policies=policies(web_np(rule(ALLOW, 17))),
+        source="default/client", destination="default/web", protocol=UDP, port=53,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "protocol-number-string-132-is-sctp",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, "132"),))),
-        conn("default/client", "default/web", SCTP, 80),
-        True,
-        True,
-        "Allow",
+        name="protocol-number-string-132-is-sctp",
+        policies=policies(web_np(rule(ALLOW, "132"))),
+        source="default/client", destination="default/web", protocol=SCTP, port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "udp-rule-never-opens-tcp",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, "UDP"),))),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="udp-rule-never-opens-tcp",
+        policies=policies(web_np(rule(ALLOW, "UDP"))),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "not-protocol-excludes",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, not_protocol="TCP"),))),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="not-protocol-excludes",
+        policies=policies(web_np(rule(ALLOW, not_protocol="TCP"))),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "not-protocol-number-lets-other-protocols-through",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, not_protocol=17),))),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="not-protocol-number-lets-other-protocols-through",
+        policies=policies(web_np(rule(ALLOW, not_protocol=17))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "port-range-inclusive",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, "TCP", destination=ent(ports=((70, 80),))),),
-            )
-        ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="port-range-inclusive",
+        policies=policies(web_np(rule(ALLOW, "TCP", destination=ent(ports=((70, 80),))))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "not-ports-exclude",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, "TCP", destination=ent(not_ports=(80,))),),
-            )
-        ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="not-ports-exclude",
+        policies=policies(web_np(rule(ALLOW, "TCP", destination=ent(not_ports=(80,))))),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "named-port-matches-declaring-destination",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
-            )
-        ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="named-port-matches-declaring-destination",
+        policies=policies(web_np(rule(ALLOW, "TCP", destination=ent(ports=("http",))))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "named-port-connection-by-name",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
-            )
-        ),
-        conn("default/client", "default/web", port="http"),
-        True,
-        True,
-        "Allow",
+        name="named-port-connection-by-name",
+        policies=policies(web_np(rule(ALLOW, "TCP", destination=ent(ports=("http",))))),
+        source="default/client", destination="default/web", port="http",
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "named-port-other-number-does-not-match",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
-            )
-        ),
-        conn("default/client", "default/web", port=8080),
-        True,
-        False,
-        "end of tier default",
+        name="named-port-other-number-does-not-match",
+        policies=policies(web_np(rule(ALLOW, "TCP", destination=ent(ports=("http",))))),
+        source="default/client", destination="default/web", port=8080,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "named-port-of-another-protocol-does-not-match",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, "TCP", destination=ent(ports=("dns",))),),
-            )
-        ),
-        conn("default/client", "default/web", TCP, 53),
-        True,
-        False,
-        "end of tier default",
+        name="named-port-of-another-protocol-does-not-match",
+        policies=policies(web_np(rule(ALLOW, "TCP", destination=ent(ports=("dns",))))),
+        source="default/client", destination="default/web", protocol=TCP, port=53,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "named-port-never-matches-outside-address",
-        policies(
+        name="named-port-never-matches-outside-address",
+        policies=policies(
             np(
                 "p",
                 selector="app == 'client'",
@@ -782,205 +662,151 @@ CASES = [
                 egress=(rule(ALLOW, "TCP", destination=ent(ports=("http",))),),
             )
         ),
-        conn("default/client", "203.0.113.5"),
-        False,
-        True,
+        source="default/client", destination="203.0.113.5", port=80,
+        expect=DENIED_AT_EGRESS,
     ),
     Case(
-        "source-ports-covering-every-port-match-any-source-port",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, "TCP", source=ent(ports=((1, 65535),))),),
-            )
-        ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="source-ports-covering-every-port-match-any-source-port",
+        policies=policies(web_np(rule(ALLOW, "TCP", source=ent(ports=((1, 65535),))))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "nets-match-pod-ip",
-        policies(
-            np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(nets=("10.0.0.0/24",))),))
-        ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="nets-match-pod-ip",
+        policies=policies(web_np(rule(ALLOW, source=ent(nets=("10.0.0.0/24",))))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "nets-host-bits-masked",
-        policies(
-            np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(nets=("10.0.0.77/24",))),))
-        ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="nets-host-bits-masked",
+        policies=policies(web_np(rule(ALLOW, source=ent(nets=("10.0.0.77/24",))))),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "not-nets-exclude",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(ALLOW, source=ent(not_nets=("10.0.0.0/24",))),),
-            )
-        ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="not-nets-exclude",
+        policies=policies(web_np(rule(ALLOW, source=ent(not_nets=("10.0.0.0/24",))))),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "ipv4-nets-deny-exists-for-ipv4",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(DENY, source=ent(nets=("10.0.0.0/8",))), ALLOW_ALL),
-            )
-        ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "Deny",
+        name="ipv4-nets-deny-exists-for-ipv4",
+        policies=policies(web_np(rule(DENY, source=ent(nets=("10.0.0.0/8",))), ALLOW_ALL)),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="Deny",
     ),
     Case(
-        "ipv4-nets-deny-does-not-exist-for-ipv6",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(DENY, source=ent(nets=("10.0.0.0/8",))), ALLOW_ALL),
-            )
-        ),
-        conn("default/client", "default/web", source_ip="fd00::2", destination_ip="fd00::1"),
-        True,
-        True,
-        "Allow",
+        name="ipv4-nets-deny-does-not-exist-for-ipv6",
+        policies=policies(web_np(rule(DENY, source=ent(nets=("10.0.0.0/8",))), ALLOW_ALL)),
+        source="default/client", destination="default/web", port=80,
+        source_ip="fd00::2", destination_ip="fd00::1",
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "ipv4-not-nets-deny-matches-other-ipv4",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(DENY, source=ent(not_nets=("192.168.0.0/16",))), ALLOW_ALL),
-            )
-        ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "Deny",
+        name="ipv4-not-nets-deny-matches-other-ipv4",
+        policies=policies(web_np(rule(DENY, source=ent(not_nets=("192.168.0.0/16",))), ALLOW_ALL)),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="Deny",
     ),
     Case(
-        "ipv4-not-nets-deny-does-not-exist-for-ipv6",
-        policies(
-            np(
-                "p",
-                selector=WEB,
-                types=INGRESS,
-                ingress=(rule(DENY, source=ent(not_nets=("192.168.0.0/16",))), ALLOW_ALL),
-            )
-        ),
-        conn("default/client", "default/web", source_ip="fd00::2", destination_ip="fd00::1"),
-        True,
-        True,
-        "Allow",
+        name="ipv4-not-nets-deny-does-not-exist-for-ipv6",
+        policies=policies(web_np(rule(DENY, source=ent(not_nets=("192.168.0.0/16",))), ALLOW_ALL)),
+        source="default/client", destination="default/web", port=80,
+        source_ip="fd00::2", destination_ip="fd00::1",
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "ipv6-nets-allow-does-not-exist-for-ipv4",
-        policies(
-            np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent(nets=("fd00::/64",))),))
-        ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="ipv6-nets-allow-does-not-exist-for-ipv4",
+        policies=policies(web_np(rule(ALLOW, source=ent(nets=("fd00::/64",))))),
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "ip-version-6-rule-does-not-exist-for-ipv4",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(DENY, ip_version=6), ALLOW_ALL))),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
+        name="ip-version-6-rule-does-not-exist-for-ipv4",
+        policies=policies(web_np(rule(DENY, ip_version=6), ALLOW_ALL)),
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
     ),
     Case(
-        "ip-version-6-rule-exists-for-ipv6",
-        policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(DENY, ip_version=6), ALLOW_ALL))),
-        conn("default/client", "default/web", source_ip="fd00::2", destination_ip="fd00::1"),
-        True,
-        False,
-        "Deny",
+        name="ip-version-6-rule-exists-for-ipv6",
+        policies=policies(web_np(rule(DENY, ip_version=6), ALLOW_ALL)),
+        source="default/client", destination="default/web", port=80,
+        source_ip="fd00::2", destination_ip="fd00::1",
+        expect=DENIED_AT_INGRESS,
+        decided_by="Deny",
     ),
     # --- Kubernetes policies next to Calico policies (tier default, order 1000) ---
     Case(
-        "calico-deny-at-order-500-runs-before-k8s-policy",
-        policies(
+        name="calico-deny-at-order-500-runs-before-k8s-policy",
+        policies=policies(
             np("deny", selector=WEB, order=500, types=INGRESS, ingress=(DENY_ALL,)),
-            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+            k8s_policies=(KNP_WEB_FROM_CLIENT,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        False,
-        "Deny",
-        "NetworkPolicy/default/deny",
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="Deny",
+        policy="NetworkPolicy/default/deny",
     ),
     Case(
-        "k8s-policy-at-order-1000-runs-before-calico-deny-at-2000",
-        policies(
+        name="k8s-policy-at-order-1000-runs-before-calico-deny-at-2000",
+        policies=policies(
             np("deny", selector=WEB, order=2000, types=INGRESS, ingress=(DENY_ALL,)),
-            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+            k8s_policies=(KNP_WEB_FROM_CLIENT,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
-        "KubernetesNetworkPolicy/default/allow",
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
+        policy="KubernetesNetworkPolicy/default/allow",
     ),
     Case(
-        "k8s-policy-isolates-and-ends-the-default-tier",
-        policies(k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),)),
-        conn("dev/client", "default/web"),
-        True,
-        False,
-        "end of tier default",
+        name="k8s-policy-isolates-and-ends-the-default-tier",
+        policies=policies(k8s_policies=(KNP_WEB_FROM_CLIENT,)),
+        source="dev/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
+        decided_by="end of tier default",
     ),
     Case(
-        "k8s-policy-after-calico-pass-tier",
-        policies(
+        name="k8s-policy-after-calico-pass-tier",
+        policies=policies(
             np("sec", selector="all()", tier="security", types=INGRESS, ingress=(rule(PASS),)),
             tiers=(SECURITY,),
-            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+            k8s_policies=(KNP_WEB_FROM_CLIENT,),
         ),
-        conn("default/client", "default/web"),
-        True,
-        True,
-        "Allow",
-        "KubernetesNetworkPolicy/default/allow",
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+        decided_by="Allow",
+        policy="KubernetesNetworkPolicy/default/allow",
     ),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_calico_semantics(case: Case) -> None:
-    verdict = evaluate_calico(case.policies, CLUSTER, case.connection, **dict(case.options))
-    assert (verdict.egress.allowed, verdict.ingress.allowed) == (case.egress, case.ingress), verdict
-    if case.action is not None:
-        assert action_text(verdict.ingress) == case.action, verdict.ingress
+def connection(case: Case[PolicySet]) -> Connection:
+    addresses = {"source_ip": case.source_ip, "destination_ip": case.destination_ip}
+    ips = {side: ip for side, ip in addresses.items() if ip is not None}
+    return conn(case.source, case.destination, case.protocol, case.port, **ips)
+
+
+@pytest.mark.parametrize("case", table(CASES))
+def test_calico_semantics(case: Case[PolicySet]) -> None:
+    asked = connection(case)
+    verdict = evaluate_calico(case.policies, CLUSTER, asked)
+    assert (verdict.allowed, verdict.egress.allowed, verdict.ingress.allowed) == case.expect, verdict
+    if case.decided_by is not None:
+        assert action_text(verdict.ingress) == case.decided_by, verdict.ingress
     if case.policy is not None:
         assert verdict.ingress.policy == case.policy, verdict.ingress
     for decision in (verdict.egress, verdict.ingress):
-        assert all(decision_reasons(decision, case.connection))
+        assert all(decision_reasons(decision, asked))
 
 
 # --- order ties under both tie-break keys (§2.1) -------------------------------------------------
@@ -1001,7 +827,7 @@ TIE_CASES = [
     pytest.param(
         policies(
             np("zz", selector=WEB, order=1000, types=INGRESS, ingress=(DENY_ALL,)),
-            k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),),
+            k8s_policies=(KNP_WEB_FROM_CLIENT,),
         ),
         {"v3.32": "KubernetesNetworkPolicy/default/allow", "v3.31": "NetworkPolicy/default/zz"},
         id="kubernetes-policy-vs-calico-policy-at-1000",
@@ -1090,7 +916,7 @@ def test_kube_admin_tier_runs_before_default_and_passes_by_default() -> None:
 
 
 def test_rule_decision_names_tier_policy_rule_and_action() -> None:
-    policy_set = policies(np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, "UDP"), ALLOW_ALL)))
+    policy_set = policies(web_np(rule(ALLOW, "UDP"), ALLOW_ALL))
     verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web"))
     decision = verdict.ingress
     assert (decision.tier, decision.policy, decision.rule, decision.action, decision.decided_by) == (
@@ -1121,7 +947,7 @@ def test_pass_and_log_are_recorded_in_the_reasons() -> None:
 
 def test_k8s_rule_decision_names_the_kubernetes_rule_and_peer() -> None:
     policy_set = policies(
-        k8s_policies=(knp("allow", "default", {"app": "web"}, from_pods({"app": "client"})),)
+        k8s_policies=(KNP_WEB_FROM_CLIENT,)
     )
     verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web"))
     assert verdict.ingress.origin == "ingress[0].from[0] TCP"
@@ -1129,9 +955,7 @@ def test_k8s_rule_decision_names_the_kubernetes_rule_and_peer() -> None:
 
 
 def test_evaluator_is_reusable_and_deterministic() -> None:
-    policy_set = policies(
-        np("p", selector=WEB, types=INGRESS, ingress=(rule(ALLOW, source=ent("app == 'client'")),))
-    )
+    policy_set = policies(web_np(rule(ALLOW, source=ent("app == 'client'"))))
     evaluator = CalicoEvaluator(policy_set, CLUSTER)
     connections = [conn("default/client", "default/web"), conn("dev/client", "default/web")] * 3
     verdicts = [evaluator.evaluate(c) for c in connections]
@@ -1158,16 +982,12 @@ def test_applicable_policies_lists_selecting_policies_per_tier() -> None:
 # Felix's named-port IP sets hold every (IP, protocol, port) an endpoint declares under the name
 # (felix/labelindex: LookupNamedPorts returns all of them): two containers declaring `http` with
 # different numbers open both.
-_MULTI = _pod(
+_MULTI = pod(
     "default",
     "multi",
     {"app": "multi"},
     "10.0.0.9",
-    ports=(
-        ContainerPort(80, TCP, "http"),
-        ContainerPort(8080, TCP, "http"),
-        ContainerPort(9090, UDP, "http"),
-    ),
+    ports=HTTP_DECLARED_TWICE,
 )
 _MULTI_CLUSTER = Cluster.build(CLUSTER.namespaces.values(), (*CLUSTER.pods, _MULTI), CLUSTER.host_endpoints)
 
@@ -1197,8 +1017,8 @@ def test_host_network_pod_is_seen_by_the_address_each_connection_uses() -> None:
     no endpoint's: IPv4 traffic meets the host endpoint (no profile: denied), IPv6 traffic is the
     node's outside any endpoint — whatever the evaluator was asked before."""
     hep = HostEndpoint("n1", "n1", "eth0", {}, (parse_ip("192.168.0.1"),))
-    host_pod = _pod("default", "h", {}, "192.168.0.1", "fd00::99", host_network=True)
-    client = _pod("default", "p", {}, "10.0.0.1", "fd00::1")
+    host_pod = pod("default", "h", {}, "192.168.0.1", "fd00::99", host_network=True)
+    client = pod("default", "p", {}, "10.0.0.1", "fd00::1")
     cluster = Cluster.build((), (host_pod, client), (hep,))
     v4 = Connection(client, host_pod, TCP, 80)
     v6 = Connection(client, host_pod, TCP, 80, parse_ip("fd00::1"), parse_ip("fd00::99"))
@@ -1214,7 +1034,7 @@ def test_host_network_pod_is_seen_by_the_address_each_connection_uses() -> None:
 def _deny_from_source_ports(*ports: int | str | tuple[int, int], not_ports: tuple = ()) -> PolicySet:
     """`ingress: [{action: Deny, protocol: TCP, source: {ports: …}}, {action: Allow}]` on web."""
     deny = rule(DENY, "TCP", source=ent(ports=ports, not_ports=not_ports))
-    return policies(np("p", selector=WEB, types=INGRESS, ingress=(deny, rule(ALLOW))))
+    return policies(web_np(deny, rule(ALLOW)))
 
 
 def test_a_deny_on_every_source_port_denies_whatever_the_source_port() -> None:
@@ -1257,6 +1077,6 @@ def test_a_named_port_without_protocol_matches_the_name_for_its_declared_protoco
     """Felix: a named port with no rule protocol uses ProtocolAny (ipsetmember), i.e. each
     (protocol, port) the endpoint declares under that name (issue 9 item 6)."""
     allow = rule(ALLOW, destination=ent(ports=("http", "dns")))
-    policy_set = policies(np("p", selector=WEB, types=INGRESS, ingress=(allow,)))
+    policy_set = policies(web_np(allow))
     verdict = evaluate_calico(policy_set, CLUSTER, conn("default/client", "default/web", protocol, port))
     assert verdict.ingress.allowed is allowed

@@ -13,7 +13,28 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.builders import BOTH, EGRESS, INGRESS, SCTP, TCP, UDP, block, pods, pol, port, rule, sel
+from tests.builders import (
+    ALLOWED,
+    BOTH,
+    DENIED_AT_EGRESS,
+    DENIED_AT_INGRESS,
+    EGRESS,
+    HTTP_AND_DNS,
+    HTTP_DECLARED_TWICE,
+    INGRESS,
+    SCTP,
+    TCP,
+    UDP,
+    Case,
+    block,
+    pod,
+    pods,
+    pol,
+    port,
+    rule,
+    sel,
+    table,
+)
 from tests.examples import examples
 from translator.evaluate.k8s import K8sEvaluator, evaluate
 from translator.evaluate.verdict import DecidedBy, Decision, Subject, Verdict
@@ -40,18 +61,6 @@ from translator.model.k8s import (
 )
 from translator.render.verdicts import decision_reasons, describe_selector
 
-
-def _pod(
-    ns: str,
-    name: str,
-    labels: dict[str, str],
-    *ips: str,
-    ports: tuple[ContainerPort, ...] = (),
-    host_network: bool = False,
-) -> Pod:
-    return Pod(ns, name, labels, tuple(parse_ip(i) for i in ips), ports, host_network=host_network)
-
-
 CLUSTER = Cluster.build(
     namespaces=[
         Namespace.create("default", {"team": "a"}),
@@ -59,21 +68,21 @@ CLUSTER = Cluster.build(
         Namespace.create("prod", {"env": "prod"}),
     ],
     pods=[
-        _pod(
+        pod(
             "default",
             "web",
             {"app": "web"},
             "10.0.0.1",
             "fd00::1",
-            ports=(ContainerPort(80, TCP, "http"), ContainerPort(53, UDP, "dns")),
+            ports=HTTP_AND_DNS,
         ),
-        _pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
-        _pod("default", "db", {"app": "db", "tier": "backend"}, "10.0.0.3"),
-        _pod("dev", "client", {"app": "client"}, "10.0.1.2"),
-        _pod("dev", "other", {"app": "other"}, "10.0.1.3"),
-        _pod("prod", "client", {"app": "client"}, "10.0.2.2", ports=(ContainerPort(8080, TCP, "http"),)),
-        _pod("bare", "pod", {}, "10.0.3.2"),
-        _pod("default", "hostpod", {"app": "client"}, "192.168.1.10", host_network=True),
+        pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
+        pod("default", "db", {"app": "db", "tier": "backend"}, "10.0.0.3"),
+        pod("dev", "client", {"app": "client"}, "10.0.1.2"),
+        pod("dev", "other", {"app": "other"}, "10.0.1.3"),
+        pod("prod", "client", {"app": "client"}, "10.0.2.2", ports=(ContainerPort(8080, TCP, "http"),)),
+        pod("bare", "pod", {}, "10.0.3.2"),
+        pod("default", "hostpod", {"app": "client"}, "192.168.1.10", host_network=True),
     ],
     host_endpoints=[HostEndpoint("node1", "node1", "eth0", {"role": "node"}, (parse_ip("192.168.1.1"),))],
 )
@@ -132,658 +141,664 @@ CLIENT = sel({"app": "client"})
 FROM_CLIENT_80 = pol("from-client", WEB, types=INGRESS, ingress=(rule(pods(CLIENT), ports=(port(80, TCP),)),))
 
 
-def web_ingress(*rules: NetworkPolicyRule) -> NetworkPolicy:
-    return pol("web-in", WEB, types=INGRESS, ingress=rules)
+def web_ingress(*rules: NetworkPolicyRule, name: str = "web-in") -> NetworkPolicy:
+    return pol(name, WEB, types=INGRESS, ingress=rules)
 
 
 def client_egress(*rules: NetworkPolicyRule) -> NetworkPolicy:
     return pol("client-out", CLIENT, types=EGRESS, egress=rules)
 
 
-# Each case: id, policies, connection, (overall, egress, ingress) allowed.
 CASES = [
     # §1.1 isolation and combination
-    ("no-policy-allows-all", [], conn("default/client", "default/web", 80), (True, True, True)),
-    (
-        "deny-all-ingress-isolates",
-        [DENY_INGRESS],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="no-policy-allows-all",
+        policies=[],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ingress-policy-leaves-egress-open",
-        [DENY_INGRESS],
-        conn("default/web", "203.0.113.5", 443),
-        (True, True, True),
+    Case(
+        name="deny-all-ingress-isolates",
+        policies=[DENY_INGRESS],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "policy-of-other-namespace-does-not-isolate",
-        [pol("dev-deny", ns="dev", types=INGRESS)],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ingress-policy-leaves-egress-open",
+        policies=[DENY_INGRESS],
+        source="default/web", destination="203.0.113.5", port=443,
+        expect=ALLOWED,
     ),
-    (
-        "policy-selecting-other-pods-does-not-isolate",
-        [pol("db-only", sel({"app": "db"}), types=INGRESS)],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="policy-of-other-namespace-does-not-isolate",
+        policies=[pol("dev-deny", ns="dev", types=INGRESS)],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "union-deny-all-plus-allow",
-        [DENY_INGRESS, FROM_CLIENT_80],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="policy-selecting-other-pods-does-not-isolate",
+        policies=[pol("db-only", sel({"app": "db"}), types=INGRESS)],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "union-second-policy-allows",
-        [FROM_CLIENT_80, pol("from-db", WEB, types=INGRESS, ingress=(rule(pods(sel({"app": "db"}))),))],
-        conn("default/db", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="union-deny-all-plus-allow",
+        policies=[DENY_INGRESS, FROM_CLIENT_80],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "both-directions-needed-egress-denies",
-        [DENY_EGRESS, FROM_CLIENT_80],
-        conn("default/client", "default/web", 80),
-        (False, False, True),
+    Case(
+        name="union-second-policy-allows",
+        policies=[FROM_CLIENT_80, web_ingress(rule(pods(sel({"app": "db"}))), name="from-db")],
+        source="default/db", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "both-directions-needed-ingress-denies",
-        [client_egress(rule()), DENY_INGRESS],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="both-directions-needed-egress-denies",
+        policies=[DENY_EGRESS, FROM_CLIENT_80],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_EGRESS,
     ),
-    (
-        "external-source-judged-on-ingress-only",
-        [DENY_EGRESS, web_ingress(rule(block("203.0.113.0/24")))],
-        conn("203.0.113.5", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="both-directions-needed-ingress-denies",
+        policies=[client_egress(rule()), DENY_INGRESS],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "external-destination-judged-on-egress-only",
-        [DENY_INGRESS],
-        conn("default/client", "203.0.113.5", 80),
-        (True, True, True),
+    Case(
+        name="external-source-judged-on-ingress-only",
+        policies=[DENY_EGRESS, web_ingress(rule(block("203.0.113.0/24")))],
+        source="203.0.113.5", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "external-destination-egress-denied",
-        [DENY_EGRESS],
-        conn("default/client", "203.0.113.5", 80),
-        (False, False, True),
+    Case(
+        name="external-destination-judged-on-egress-only",
+        policies=[DENY_INGRESS],
+        source="default/client", destination="203.0.113.5", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "host-endpoint-never-selected",
-        [pol("all", types=BOTH)],
-        conn("hep:node1", "192.168.1.1", 22),
-        (True, True, True),
+    Case(
+        name="external-destination-egress-denied",
+        policies=[DENY_EGRESS],
+        source="default/client", destination="203.0.113.5", port=80,
+        expect=DENIED_AT_EGRESS,
     ),
-    (
-        "host-endpoint-peer-not-matched-by-selectors",
-        [web_ingress(rule(pods(LabelSelector(), LabelSelector())))],
-        conn("hep:node1", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="host-endpoint-never-selected",
+        policies=[pol("all", types=BOTH)],
+        source="hep:node1", destination="192.168.1.1", port=22,
+        expect=ALLOWED,
     ),
-    (
-        "host-endpoint-peer-matched-by-ipblock",
-        [web_ingress(rule(block("192.168.1.0/24")))],
-        conn("hep:node1", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="host-endpoint-peer-not-matched-by-selectors",
+        policies=[web_ingress(rule(pods(LabelSelector(), LabelSelector())))],
+        source="hep:node1", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "host-network-pod-not-isolated",
-        [pol("all", types=BOTH)],
-        conn("default/hostpod", "203.0.113.5", 80),
-        (True, True, True),
+    Case(
+        name="host-endpoint-peer-matched-by-ipblock",
+        policies=[web_ingress(rule(block("192.168.1.0/24")))],
+        source="hep:node1", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "host-network-pod-peer-not-matched-by-selector",
-        [web_ingress(rule(pods(CLIENT)))],
-        conn("default/hostpod", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="host-network-pod-not-isolated",
+        policies=[pol("all", types=BOTH)],
+        source="default/hostpod", destination="203.0.113.5", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "host-network-pod-peer-matched-by-ipblock",
-        [web_ingress(rule(block("192.168.1.10/32")))],
-        conn("default/hostpod", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="host-network-pod-peer-not-matched-by-selector",
+        policies=[web_ingress(rule(pods(CLIENT)))],
+        source="default/hostpod", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "pod-to-itself-denied-like-any-pair",
-        [DENY_INGRESS],
-        conn("default/web", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="host-network-pod-peer-matched-by-ipblock",
+        policies=[web_ingress(rule(block("192.168.1.10/32")))],
+        source="default/hostpod", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "pod-to-itself-allowed-like-any-pair",
-        [web_ingress(rule(pods(WEB)))],
-        conn("default/web", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="pod-to-itself-denied-like-any-pair",
+        policies=[DENY_INGRESS],
+        source="default/web", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "empty-pod-selector-selects-whole-namespace",
-        [DENY_INGRESS],
-        conn("default/web", "default/db", 5432),
-        (False, True, False),
+    Case(
+        name="pod-to-itself-allowed-like-any-pair",
+        policies=[web_ingress(rule(pods(WEB)))],
+        source="default/web", destination="default/web", port=80,
+        expect=ALLOWED,
+    ),
+    Case(
+        name="empty-pod-selector-selects-whole-namespace",
+        policies=[DENY_INGRESS],
+        source="default/web", destination="default/db", port=5432,
+        expect=DENIED_AT_INGRESS,
     ),
     # §1.2 defaulting traps
-    (
-        "egress-rules-without-types-isolate-ingress-too",
-        [pol("out", WEB, egress=(rule(),))],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="egress-rules-without-types-isolate-ingress-too",
+        policies=[pol("out", WEB, egress=(rule(),))],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "egress-rules-without-types-isolate-egress",
-        [pol("out", WEB, egress=(rule(block("10.0.0.0/8")),))],
-        conn("default/web", "203.0.113.5", 80),
-        (False, False, True),
+    Case(
+        name="egress-rules-without-types-isolate-egress",
+        policies=[pol("out", WEB, egress=(rule(block("10.0.0.0/8")),))],
+        source="default/web", destination="203.0.113.5", port=80,
+        expect=DENIED_AT_EGRESS,
     ),
-    (
-        "empty-egress-without-types-leaves-egress-open",
-        [pol("no-types", WEB, egress=())],
-        conn("default/web", "203.0.113.5", 80),
-        (True, True, True),
+    Case(
+        name="empty-egress-without-types-leaves-egress-open",
+        policies=[pol("no-types", WEB, egress=())],
+        source="default/web", destination="203.0.113.5", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "empty-egress-without-types-isolates-ingress",
-        [pol("no-types", WEB, egress=())],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="empty-egress-without-types-isolates-ingress",
+        policies=[pol("no-types", WEB, egress=())],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "explicit-egress-type-leaves-ingress-open",
-        [pol("eg", WEB, types=EGRESS, ingress=(rule(pods(sel({"app": "db"}))),))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="explicit-egress-type-leaves-ingress-open",
+        policies=[pol("eg", WEB, types=EGRESS, ingress=(rule(pods(sel({"app": "db"}))),))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "explicit-egress-type-isolates-egress",
-        [pol("eg", WEB, types=EGRESS, ingress=(rule(),))],
-        conn("default/web", "203.0.113.5", 80),
-        (False, False, True),
+    Case(
+        name="explicit-egress-type-isolates-egress",
+        policies=[pol("eg", WEB, types=EGRESS, ingress=(rule(),))],
+        source="default/web", destination="203.0.113.5", port=80,
+        expect=DENIED_AT_EGRESS,
     ),
-    (
-        "port-protocol-defaults-to-tcp",
-        [web_ingress(rule(ports=(port(80),)))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="port-protocol-defaults-to-tcp",
+        policies=[web_ingress(rule(ports=(port(80),)))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "port-protocol-default-is-not-udp",
-        [web_ingress(rule(ports=(port(80),)))],
-        conn("default/client", "default/web", 80, UDP),
-        (False, True, False),
+    Case(
+        name="port-protocol-default-is-not-udp",
+        policies=[web_ingress(rule(ports=(port(80),)))],
+        source="default/client", destination="default/web", protocol=UDP, port=80,
+        expect=DENIED_AT_INGRESS,
     ),
     # §1.3 empty versus absent
-    (
-        "ingress-empty-rule-allows-everything",
-        [web_ingress(rule())],
-        conn("203.0.113.5", "default/web", 9999, SCTP),
-        (True, True, True),
+    Case(
+        name="ingress-empty-rule-allows-everything",
+        policies=[web_ingress(rule())],
+        source="203.0.113.5", destination="default/web", protocol=SCTP, port=9999,
+        expect=ALLOWED,
     ),
-    (
-        "egress-empty-rule-allows-everything",
-        [client_egress(rule())],
-        conn("default/client", "2001:db8::5", 9999, UDP),
-        (True, True, True),
+    Case(
+        name="egress-empty-rule-allows-everything",
+        policies=[client_egress(rule())],
+        source="default/client", destination="2001:db8::5", protocol=UDP, port=9999,
+        expect=ALLOWED,
     ),
-    (
-        "no-peers-include-external-ips",
-        [web_ingress(rule(ports=(port(80, TCP),)))],
-        conn("198.51.100.1", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="no-peers-include-external-ips",
+        policies=[web_ingress(rule(ports=(port(80, TCP),)))],
+        source="198.51.100.1", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "no-ports-every-protocol",
-        [web_ingress(rule(pods(CLIENT)))],
-        conn("default/client", "default/web", 1234, UDP),
-        (True, True, True),
+    Case(
+        name="no-ports-every-protocol",
+        policies=[web_ingress(rule(pods(CLIENT)))],
+        source="default/client", destination="default/web", protocol=UDP, port=1234,
+        expect=ALLOWED,
     ),
-    (
-        "ports-empty-entry-every-tcp-port",
-        [web_ingress(rule(ports=(port(),)))],
-        conn("default/client", "default/web", 1234),
-        (True, True, True),
+    Case(
+        name="ports-empty-entry-every-tcp-port",
+        policies=[web_ingress(rule(ports=(port(),)))],
+        source="default/client", destination="default/web", port=1234,
+        expect=ALLOWED,
     ),
-    (
-        "ports-empty-entry-tcp-only",
-        [web_ingress(rule(ports=(port(),)))],
-        conn("default/client", "default/web", 1234, UDP),
-        (False, True, False),
+    Case(
+        name="ports-empty-entry-tcp-only",
+        policies=[web_ingress(rule(ports=(port(),)))],
+        source="default/client", destination="default/web", protocol=UDP, port=1234,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "ports-udp-entry-every-udp-port",
-        [web_ingress(rule(ports=(port(protocol=UDP),)))],
-        conn("default/client", "default/web", 5000, UDP),
-        (True, True, True),
+    Case(
+        name="ports-udp-entry-every-udp-port",
+        policies=[web_ingress(rule(ports=(port(protocol=UDP),)))],
+        source="default/client", destination="default/web", protocol=UDP, port=5000,
+        expect=ALLOWED,
     ),
-    (
-        "ports-udp-entry-not-tcp",
-        [web_ingress(rule(ports=(port(protocol=UDP),)))],
-        conn("default/client", "default/web", 5000),
-        (False, True, False),
+    Case(
+        name="ports-udp-entry-not-tcp",
+        policies=[web_ingress(rule(ports=(port(protocol=UDP),)))],
+        source="default/client", destination="default/web", port=5000,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "ports-udp-entry-not-sctp",
-        [web_ingress(rule(ports=(port(protocol=UDP),)))],
-        conn("default/client", "default/web", 5000, SCTP),
-        (False, True, False),
+    Case(
+        name="ports-udp-entry-not-sctp",
+        policies=[web_ingress(rule(ports=(port(protocol=UDP),)))],
+        source="default/client", destination="default/web", protocol=SCTP, port=5000,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "rule-needs-port-and-peer",
-        [FROM_CLIENT_80],
-        conn("default/client", "default/web", 81),
-        (False, True, False),
+    Case(
+        name="rule-needs-port-and-peer",
+        policies=[FROM_CLIENT_80],
+        source="default/client", destination="default/web", port=81,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "rule-needs-peer-and-port",
-        [FROM_CLIENT_80],
-        conn("default/db", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="rule-needs-peer-and-port",
+        policies=[FROM_CLIENT_80],
+        source="default/db", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
     # §1.4 peers: the seven combinations
-    (
-        "podsel-empty-own-namespace",
-        [web_ingress(rule(pods(LabelSelector())))],
-        conn("default/db", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="podsel-empty-own-namespace",
+        policies=[web_ingress(rule(pods(LabelSelector())))],
+        source="default/db", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "podsel-empty-not-other-namespace",
-        [web_ingress(rule(pods(LabelSelector())))],
-        conn("dev/other", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="podsel-empty-not-other-namespace",
+        policies=[web_ingress(rule(pods(LabelSelector())))],
+        source="dev/other", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    ("podsel-own-namespace", [FROM_CLIENT_80], conn("default/client", "default/web", 80), (True, True, True)),
-    (
-        "podsel-same-labels-other-namespace",
-        [FROM_CLIENT_80],
-        conn("dev/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="podsel-own-namespace",
+        policies=[FROM_CLIENT_80],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "nssel-empty-every-namespace",
-        [web_ingress(rule(pods(None, LabelSelector())))],
-        conn("dev/other", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="podsel-same-labels-other-namespace",
+        policies=[FROM_CLIENT_80],
+        source="dev/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "nssel-empty-not-external",
-        [web_ingress(rule(pods(None, LabelSelector())))],
-        conn("203.0.113.5", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="nssel-empty-every-namespace",
+        policies=[web_ingress(rule(pods(None, LabelSelector())))],
+        source="dev/other", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "nssel-labels",
-        [web_ingress(rule(pods(None, sel({"env": "dev"}))))],
-        conn("dev/other", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="nssel-empty-not-external",
+        policies=[web_ingress(rule(pods(None, LabelSelector())))],
+        source="203.0.113.5", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "nssel-labels-other-namespace",
-        [web_ingress(rule(pods(None, sel({"env": "dev"}))))],
-        conn("prod/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="nssel-labels",
+        policies=[web_ingress(rule(pods(None, sel({"env": "dev"}))))],
+        source="dev/other", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "nssel-own-namespace-not-special",
-        [web_ingress(rule(pods(None, sel({"env": "dev"}))))],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="nssel-labels-other-namespace",
+        policies=[web_ingress(rule(pods(None, sel({"env": "dev"}))))],
+        source="prod/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "nssel-metadata-name-label",
-        [web_ingress(rule(pods(None, sel({"kubernetes.io/metadata.name": "dev"}))))],
-        conn("dev/other", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="nssel-own-namespace-not-special",
+        policies=[web_ingress(rule(pods(None, sel({"env": "dev"}))))],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "nssel-namespace-missing-from-state",
-        [web_ingress(rule(pods(None, sel({"kubernetes.io/metadata.name": "bare"}))))],
-        conn("bare/pod", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="nssel-metadata-name-label",
+        policies=[web_ingress(rule(pods(None, sel({"kubernetes.io/metadata.name": "dev"}))))],
+        source="dev/other", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "nssel-empty-and-podsel-any-namespace",
-        [web_ingress(rule(pods(CLIENT, LabelSelector())))],
-        conn("dev/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="nssel-namespace-missing-from-state",
+        policies=[web_ingress(rule(pods(None, sel({"kubernetes.io/metadata.name": "bare"}))))],
+        source="bare/pod", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "nssel-empty-and-podsel-needs-labels",
-        [web_ingress(rule(pods(CLIENT, LabelSelector())))],
-        conn("dev/other", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="nssel-empty-and-podsel-any-namespace",
+        policies=[web_ingress(rule(pods(CLIENT, LabelSelector())))],
+        source="dev/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "nssel-and-podsel-both",
-        [web_ingress(rule(pods(CLIENT, sel({"env": "dev"}))))],
-        conn("dev/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="nssel-empty-and-podsel-needs-labels",
+        policies=[web_ingress(rule(pods(CLIENT, LabelSelector())))],
+        source="dev/other", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "nssel-and-podsel-wrong-namespace",
-        [web_ingress(rule(pods(CLIENT, sel({"env": "dev"}))))],
-        conn("prod/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="nssel-and-podsel-both",
+        policies=[web_ingress(rule(pods(CLIENT, sel({"env": "dev"}))))],
+        source="dev/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "nssel-and-podsel-wrong-pod",
-        [web_ingress(rule(pods(CLIENT, sel({"env": "dev"}))))],
-        conn("dev/other", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="nssel-and-podsel-wrong-namespace",
+        policies=[web_ingress(rule(pods(CLIENT, sel({"env": "dev"}))))],
+        source="prod/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "nssel-and-podsel-empty-whole-namespace",
-        [web_ingress(rule(pods(LabelSelector(), sel({"env": "dev"}))))],
-        conn("dev/other", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="nssel-and-podsel-wrong-pod",
+        policies=[web_ingress(rule(pods(CLIENT, sel({"env": "dev"}))))],
+        source="dev/other", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "two-items-or-namespace",
-        [web_ingress(rule(pods(None, sel({"env": "dev"})), pods(CLIENT)))],
-        conn("dev/other", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="nssel-and-podsel-empty-whole-namespace",
+        policies=[web_ingress(rule(pods(LabelSelector(), sel({"env": "dev"}))))],
+        source="dev/other", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "two-items-or-pod",
-        [web_ingress(rule(pods(None, sel({"env": "dev"})), pods(CLIENT)))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="two-items-or-namespace",
+        policies=[web_ingress(rule(pods(None, sel({"env": "dev"})), pods(CLIENT)))],
+        source="dev/other", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "selectors-never-match-external-ip",
-        [web_ingress(rule(pods(LabelSelector(), LabelSelector())))],
-        conn("203.0.113.5", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="two-items-or-pod",
+        policies=[web_ingress(rule(pods(None, sel({"env": "dev"})), pods(CLIENT)))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
+    ),
+    Case(
+        name="selectors-never-match-external-ip",
+        policies=[web_ingress(rule(pods(LabelSelector(), LabelSelector())))],
+        source="203.0.113.5", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
     # §1.4 label selector operators, missing keys
-    (
-        "notin-matches-missing-key",
-        [web_ingress(rule(pods(sel(None, ("tier", "NotIn", ("backend",))))))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="notin-matches-missing-key",
+        policies=[web_ingress(rule(pods(sel(None, ("tier", "NotIn", ("backend",))))))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "notin-rejects-listed-value",
-        [web_ingress(rule(pods(sel(None, ("tier", "NotIn", ("backend",))))))],
-        conn("default/db", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="notin-rejects-listed-value",
+        policies=[web_ingress(rule(pods(sel(None, ("tier", "NotIn", ("backend",))))))],
+        source="default/db", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "doesnotexist-matches-missing-key",
-        [web_ingress(rule(pods(sel(None, ("tier", "DoesNotExist", ())))))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="doesnotexist-matches-missing-key",
+        policies=[web_ingress(rule(pods(sel(None, ("tier", "DoesNotExist", ())))))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "doesnotexist-rejects-present-key",
-        [web_ingress(rule(pods(sel(None, ("tier", "DoesNotExist", ())))))],
-        conn("default/db", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="doesnotexist-rejects-present-key",
+        policies=[web_ingress(rule(pods(sel(None, ("tier", "DoesNotExist", ())))))],
+        source="default/db", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "in-rejects-missing-key",
-        [web_ingress(rule(pods(sel(None, ("tier", "In", ("backend", "x"))))))],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="in-rejects-missing-key",
+        policies=[web_ingress(rule(pods(sel(None, ("tier", "In", ("backend", "x"))))))],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "in-matches-value",
-        [web_ingress(rule(pods(sel(None, ("tier", "In", ("backend", "x"))))))],
-        conn("default/db", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="in-matches-value",
+        policies=[web_ingress(rule(pods(sel(None, ("tier", "In", ("backend", "x"))))))],
+        source="default/db", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "exists-matches-present-key",
-        [web_ingress(rule(pods(sel(None, ("tier", "Exists", ())))))],
-        conn("default/db", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="exists-matches-present-key",
+        policies=[web_ingress(rule(pods(sel(None, ("tier", "Exists", ())))))],
+        source="default/db", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "matchlabels-and-expressions",
-        [web_ingress(rule(pods(sel({"app": "db"}, ("tier", "NotIn", ("backend",))))))],
-        conn("default/db", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="matchlabels-and-expressions",
+        policies=[web_ingress(rule(pods(sel({"app": "db"}, ("tier", "NotIn", ("backend",))))))],
+        source="default/db", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "spec-podselector-notin-isolates-missing-key",
-        [pol("deny-untiered", sel(None, ("tier", "NotIn", ("backend",))), types=INGRESS)],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="spec-podselector-notin-isolates-missing-key",
+        policies=[pol("deny-untiered", sel(None, ("tier", "NotIn", ("backend",))), types=INGRESS)],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "spec-podselector-notin-spares-listed",
-        [pol("deny-untiered", sel(None, ("tier", "NotIn", ("backend",))), types=INGRESS)],
-        conn("default/client", "default/db", 80),
-        (True, True, True),
+    Case(
+        name="spec-podselector-notin-spares-listed",
+        policies=[pol("deny-untiered", sel(None, ("tier", "NotIn", ("backend",))), types=INGRESS)],
+        source="default/client", destination="default/db", port=80,
+        expect=ALLOWED,
     ),
     # §1.4 ipBlock
-    (
-        "ipblock-matches-pod-ip",
-        [web_ingress(rule(block("10.0.0.0/24")))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ipblock-matches-pod-ip",
+        policies=[web_ingress(rule(block("10.0.0.0/24")))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-matches-pod-ip-other-namespace",
-        [web_ingress(rule(block("10.0.1.0/24")))],
-        conn("dev/other", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ipblock-matches-pod-ip-other-namespace",
+        policies=[web_ingress(rule(block("10.0.1.0/24")))],
+        source="dev/other", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-except-removes",
-        [web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32")))],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="ipblock-except-removes",
+        policies=[web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32")))],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "ipblock-except-keeps-rest",
-        [web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32")))],
-        conn("default/db", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ipblock-except-keeps-rest",
+        policies=[web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32")))],
+        source="default/db", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-except-other-peer-allows",
-        [web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32"), pods(CLIENT)))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ipblock-except-other-peer-allows",
+        policies=[web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32"), pods(CLIENT)))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-except-other-policy-allows",
-        [web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32"))), FROM_CLIENT_80],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ipblock-except-other-policy-allows",
+        policies=[web_ingress(rule(block("10.0.0.0/24", "10.0.0.2/32"))), FROM_CLIENT_80],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-host-bits-masked",
-        [web_ingress(rule(block("10.0.0.77/24")))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ipblock-host-bits-masked",
+        policies=[web_ingress(rule(block("10.0.0.77/24")))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-ipv4-never-matches-ipv6",
-        [web_ingress(rule(block("0.0.0.0/0")))],
-        conn("2001:db8::5", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="ipblock-ipv4-never-matches-ipv6",
+        policies=[web_ingress(rule(block("0.0.0.0/0")))],
+        source="2001:db8::5", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "ipblock-ipv6-never-matches-ipv4",
-        [web_ingress(rule(block("::/0")))],
-        conn("203.0.113.5", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="ipblock-ipv6-never-matches-ipv4",
+        policies=[web_ingress(rule(block("::/0")))],
+        source="203.0.113.5", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "ipblock-ipv6-matches-ipv6",
-        [web_ingress(rule(block("::/0")))],
-        conn("2001:db8::5", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="ipblock-ipv6-matches-ipv6",
+        policies=[web_ingress(rule(block("::/0")))],
+        source="2001:db8::5", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-egress-to-external",
-        [client_egress(rule(block("203.0.113.0/24")))],
-        conn("default/client", "203.0.113.5", 443),
-        (True, True, True),
+    Case(
+        name="ipblock-egress-to-external",
+        policies=[client_egress(rule(block("203.0.113.0/24")))],
+        source="default/client", destination="203.0.113.5", port=443,
+        expect=ALLOWED,
     ),
-    (
-        "ipblock-egress-outside-block",
-        [client_egress(rule(block("203.0.113.0/24")))],
-        conn("default/client", "198.51.100.1", 443),
-        (False, False, True),
+    Case(
+        name="ipblock-egress-outside-block",
+        policies=[client_egress(rule(block("203.0.113.0/24")))],
+        source="default/client", destination="198.51.100.1", port=443,
+        expect=DENIED_AT_EGRESS,
     ),
-    (
-        "dual-stack-pod-primary-family",
-        [web_ingress(rule(block("fd00::/64")))],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="dual-stack-pod-primary-family",
+        policies=[web_ingress(rule(block("fd00::/64")))],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "dual-stack-pod-address-used",
-        [web_ingress(rule(block("fd00::/64")))],
-        conn(
-            "default/client",
-            "default/web",
-            80,
-            source_ip=parse_ip("fd00::2"),
-            destination_ip=parse_ip("fd00::1"),
-        ),
-        (True, True, True),
+    Case(
+        name="dual-stack-pod-address-used",
+        policies=[web_ingress(rule(block("fd00::/64")))],
+        source="default/client", destination="default/web", port=80,
+        source_ip="fd00::2", destination_ip="fd00::1",
+        expect=ALLOWED,
     ),
-    (
-        "dual-stack-family-from-ip-endpoint",
-        [client_egress(rule(block("fd00::/64")))],
-        conn("default/client", "fd00::1", 80),
-        (True, True, True),
+    Case(
+        name="dual-stack-family-from-ip-endpoint",
+        policies=[client_egress(rule(block("fd00::/64")))],
+        source="default/client", destination="fd00::1", port=80,
+        expect=ALLOWED,
     ),
     # §1.5 ports
-    (
-        "udp-rule-never-opens-tcp",
-        [web_ingress(rule(ports=(port(53, UDP),)))],
-        conn("default/client", "default/web", 53),
-        (False, True, False),
+    Case(
+        name="udp-rule-never-opens-tcp",
+        policies=[web_ingress(rule(ports=(port(53, UDP),)))],
+        source="default/client", destination="default/web", port=53,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "sctp-rule-never-opens-tcp",
-        [web_ingress(rule(ports=(port(53, SCTP),)))],
-        conn("default/client", "default/web", 53),
-        (False, True, False),
+    Case(
+        name="sctp-rule-never-opens-tcp",
+        policies=[web_ingress(rule(ports=(port(53, SCTP),)))],
+        source="default/client", destination="default/web", port=53,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "udp-rule-opens-udp",
-        [web_ingress(rule(ports=(port(53, UDP),)))],
-        conn("default/client", "default/web", 53, UDP),
-        (True, True, True),
+    Case(
+        name="udp-rule-opens-udp",
+        policies=[web_ingress(rule(ports=(port(53, UDP),)))],
+        source="default/client", destination="default/web", protocol=UDP, port=53,
+        expect=ALLOWED,
     ),
-    (
-        "endport-start-inclusive",
-        [web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
-        conn("default/client", "default/web", 8000),
-        (True, True, True),
+    Case(
+        name="endport-start-inclusive",
+        policies=[web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
+        source="default/client", destination="default/web", port=8000,
+        expect=ALLOWED,
     ),
-    (
-        "endport-end-inclusive",
-        [web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
-        conn("default/client", "default/web", 8080),
-        (True, True, True),
+    Case(
+        name="endport-end-inclusive",
+        policies=[web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
+        source="default/client", destination="default/web", port=8080,
+        expect=ALLOWED,
     ),
-    (
-        "endport-above",
-        [web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
-        conn("default/client", "default/web", 8081),
-        (False, True, False),
+    Case(
+        name="endport-above",
+        policies=[web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
+        source="default/client", destination="default/web", port=8081,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "endport-below",
-        [web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
-        conn("default/client", "default/web", 7999),
-        (False, True, False),
+    Case(
+        name="endport-below",
+        policies=[web_ingress(rule(ports=(port(8000, TCP, 8080),)))],
+        source="default/client", destination="default/web", port=7999,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "named-port-ingress-resolves-on-selected-pod",
-        [web_ingress(rule(ports=(port("http", TCP),)))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="named-port-ingress-resolves-on-selected-pod",
+        policies=[web_ingress(rule(ports=(port("http", TCP),)))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "named-port-ingress-other-number",
-        [web_ingress(rule(ports=(port("http", TCP),)))],
-        conn("default/client", "default/web", 8080),
-        (False, True, False),
+    Case(
+        name="named-port-ingress-other-number",
+        policies=[web_ingress(rule(ports=(port("http", TCP),)))],
+        source="default/client", destination="default/web", port=8080,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "named-port-ingress-not-resolved-on-source",
-        [web_ingress(rule(ports=(port("http", TCP),)))],
-        conn("prod/client", "default/web", 8080),
-        (False, True, False),
+    Case(
+        name="named-port-ingress-not-resolved-on-source",
+        policies=[web_ingress(rule(ports=(port("http", TCP),)))],
+        source="prod/client", destination="default/web", port=8080,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "named-port-protocol-mismatch",
-        [web_ingress(rule(ports=(port("dns", TCP),)))],
-        conn("default/client", "default/web", 53),
-        (False, True, False),
+    Case(
+        name="named-port-protocol-mismatch",
+        policies=[web_ingress(rule(ports=(port("dns", TCP),)))],
+        source="default/client", destination="default/web", port=53,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "named-port-protocol-match",
-        [web_ingress(rule(ports=(port("dns", UDP),)))],
-        conn("default/client", "default/web", 53, UDP),
-        (True, True, True),
+    Case(
+        name="named-port-protocol-match",
+        policies=[web_ingress(rule(ports=(port("dns", UDP),)))],
+        source="default/client", destination="default/web", protocol=UDP, port=53,
+        expect=ALLOWED,
     ),
-    (
-        "named-port-undeclared",
-        [web_ingress(rule(ports=(port("nope", TCP),)))],
-        conn("default/client", "default/web", 80),
-        (False, True, False),
+    Case(
+        name="named-port-undeclared",
+        policies=[web_ingress(rule(ports=(port("nope", TCP),)))],
+        source="default/client", destination="default/web", port=80,
+        expect=DENIED_AT_INGRESS,
     ),
-    (
-        "named-port-egress-resolves-on-peer",
-        [client_egress(rule(ports=(port("http", TCP),)))],
-        conn("default/client", "prod/client", 8080),
-        (True, True, True),
+    Case(
+        name="named-port-egress-resolves-on-peer",
+        policies=[client_egress(rule(ports=(port("http", TCP),)))],
+        source="default/client", destination="prod/client", port=8080,
+        expect=ALLOWED,
     ),
-    (
-        "named-port-egress-peer-other-number",
-        [client_egress(rule(ports=(port("http", TCP),)))],
-        conn("default/client", "default/web", 8080),
-        (False, False, True),
+    Case(
+        name="named-port-egress-peer-other-number",
+        policies=[client_egress(rule(ports=(port("http", TCP),)))],
+        source="default/client", destination="default/web", port=8080,
+        expect=DENIED_AT_EGRESS,
     ),
-    (
-        "named-port-egress-peer-own-number",
-        [client_egress(rule(ports=(port("http", TCP),)))],
-        conn("default/client", "default/web", 80),
-        (True, True, True),
+    Case(
+        name="named-port-egress-peer-own-number",
+        policies=[client_egress(rule(ports=(port("http", TCP),)))],
+        source="default/client", destination="default/web", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "named-port-never-matches-external-ip",
-        [client_egress(rule(ports=(port("http", TCP),)))],
-        conn("default/client", "203.0.113.5", 80),
-        (False, False, True),
+    Case(
+        name="named-port-never-matches-external-ip",
+        policies=[client_egress(rule(ports=(port("http", TCP),)))],
+        source="default/client", destination="203.0.113.5", port=80,
+        expect=DENIED_AT_EGRESS,
     ),
-    (
-        "named-port-not-on-pod-ip-given-by-address",
-        [client_egress(rule(ports=(port("http", TCP),)))],
-        conn("default/client", "10.0.0.1", 80),
-        (True, True, True),
+    Case(
+        name="named-port-not-on-pod-ip-given-by-address",
+        policies=[client_egress(rule(ports=(port("http", TCP),)))],
+        source="default/client", destination="10.0.0.1", port=80,
+        expect=ALLOWED,
     ),
-    (
-        "connection-named-port-meets-numeric-rule",
-        [FROM_CLIENT_80],
-        conn("default/client", "default/web", "http"),
-        (True, True, True),
+    Case(
+        name="connection-named-port-meets-numeric-rule",
+        policies=[FROM_CLIENT_80],
+        source="default/client", destination="default/web", port="http",
+        expect=ALLOWED,
     ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("policies", "connection", "expected"), [pytest.param(p, c, e, id=i) for i, p, c, e in CASES]
-)
-def test_semantics_table(
-    policies: list[NetworkPolicy], connection: Connection, expected: tuple[bool, bool, bool]
-) -> None:
-    assert verdict_of(policies, connection) == expected
+def connection(case: Case[list[NetworkPolicy]]) -> Connection:
+    addresses = {"source_ip": case.source_ip, "destination_ip": case.destination_ip}
+    ips = {side: parse_ip(ip) for side, ip in addresses.items() if ip is not None}
+    return conn(case.source, case.destination, case.port, case.protocol, **ips)
+
+
+@pytest.mark.parametrize("case", table(CASES))
+def test_semantics_table(case: Case[list[NetworkPolicy]]) -> None:
+    assert verdict_of(case.policies, connection(case)) == case.expect
 
 
 def test_every_case_id_is_unique() -> None:
-    ids = [case[0] for case in CASES]
-    assert len(ids) == len(set(ids))
+    names = [case.name for case in CASES]
+    assert len(names) == len(set(names))
 
 
 # --- explanations --------------------------------------------------------------------------------
@@ -913,7 +928,7 @@ def test_normalise_is_idempotent_for_the_evaluator() -> None:
 def test_evaluator_reuse_matches_one_shot() -> None:
     policies = [normalise(p) for p in (DENY_INGRESS, FROM_CLIENT_80, DENY_EGRESS)]
     evaluator = K8sEvaluator(policies, CLUSTER)
-    connections = [case[2] for case in CASES] * 2
+    connections = [connection(case) for case in CASES] * 2
     assert [evaluator.evaluate(c) for c in connections] == [
         evaluate(policies, CLUSTER, c) for c in connections
     ]
@@ -1019,16 +1034,12 @@ def test_only_the_endpoints_namespaces_matter(policies: list[NetworkPolicy], con
 # only warns). A named port in a rule matches every container port of that name and protocol,
 # as implementations see it: policy-assistant probes each (number, name) pair, Felix's named-port
 # IP sets hold every number.
-_SIDECAR_POD = _pod(
+_SIDECAR_POD = pod(
     "default",
     "multi",
     {"app": "multi"},
     "10.0.0.9",
-    ports=(
-        ContainerPort(80, TCP, "http"),
-        ContainerPort(8080, TCP, "http"),
-        ContainerPort(9090, UDP, "http"),
-    ),
+    ports=HTTP_DECLARED_TWICE,
 )
 _SIDECAR_CLUSTER = Cluster.build(CLUSTER.namespaces.values(), (*CLUSTER.pods, _SIDECAR_POD))
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import pytest
 from hypothesis import given, settings
 
+from tests.builders import Case, table
 from tests.examples import examples
 from tests.strategies import Scenario, scenarios
 from tests.unit import test_evaluate_k8s as k8s_table
@@ -221,15 +222,11 @@ def test_calico_enforcement_of_k8s_policies_matches_k8s_semantics(scenario: Scen
     _assert_same_at_pods(scenario.policies, scenario.cluster, scenario.connections)
 
 
-@pytest.mark.parametrize(
-    ("policies", "connection"), [pytest.param(p, c, id=i) for i, p, c, _ in k8s_table.CASES]
-)
-def test_kubernetes_semantics_table_holds_under_calico_enforcement(
-    policies: list[NetworkPolicy], connection: Connection
-) -> None:
+@pytest.mark.parametrize("case", table(k8s_table.CASES))
+def test_kubernetes_semantics_table_holds_under_calico_enforcement(case: Case[list[NetworkPolicy]]) -> None:
     """Every case of the Kubernetes table (tests/unit/test_evaluate_k8s.py), enforced by Calico."""
-    normalised = tuple(normalise(p) for p in policies)
-    _assert_same_at_pods(normalised, k8s_table.CLUSTER, (connection,))
+    normalised = tuple(normalise(p) for p in case.policies)
+    _assert_same_at_pods(normalised, k8s_table.CLUSTER, (k8s_table.connection(case),))
 
 
 def _assert_same_at_pods(
