@@ -76,6 +76,11 @@ class Domains:
 
     constants: dict[str, set[str]] = field(default_factory=dict)
     strings: set[str] = field(default_factory=set)
+    # Per key, built on first use: every query of a large input asks again (1,000 namespace
+    # names validated per endpoint per query made the engine quadratic in namespaces).
+    _enumerated: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _invalid: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _positions: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, selectors: Iterable[Selector], namespaces: Iterable[str] = ()) -> Domains:
@@ -99,8 +104,28 @@ class Domains:
     def enumerated(self, key: str) -> tuple[str, ...]:
         """The constants of an enumerated key, sorted (index len() = any other value). For the
         shared namespace-valued keys, those valid for any of them (see `invalid_for`)."""
-        keys = NAMESPACE_VALUED if key in NAMESPACE_VALUED else (key,)
-        return tuple(sorted(v for v in self.constants.get(key, ()) if any(valid_value(k, v) for k in keys)))
+        found = self._enumerated.get(key)
+        if found is None:
+            keys = NAMESPACE_VALUED if key in NAMESPACE_VALUED else (key,)
+            valid = (v for v in self.constants.get(key, ()) if any(valid_value(k, v) for k in keys))
+            found = self._enumerated[key] = tuple(sorted(valid))
+        return found
+
+    def positions(self, key: str) -> dict[str, int]:
+        """`enumerated(key)` as constant -> index."""
+        found = self._positions.get(key)
+        if found is None:
+            found = self._positions[key] = {c: i for i, c in enumerate(self.enumerated(key))}
+        return found
+
+    def invalid_indices(self, key: str) -> tuple[int, ...]:
+        """Indices of `enumerated(key)` that `key` itself cannot carry (a shared namespace-valued
+        constant valid only for another of those keys)."""
+        found = self._invalid.get(key)
+        if found is None:
+            constants = self.enumerated(key)
+            found = self._invalid[key] = tuple(i for i, v in enumerate(constants) if not valid_value(key, v))
+        return found
 
 
 class Value(ABC):
@@ -140,6 +165,12 @@ class EnumValue(Value):
     term: z3.BitVecRef
     constants: tuple[str, ...]
     key: str = ""
+    # constant -> index; shared between endpoints by `Domains.positions` (a thousand namespace names).
+    positions: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.positions:
+            self.positions = {c: i for i, c in enumerate(self.constants)}
 
     @staticmethod
     def width(constants: tuple[str, ...]) -> int:
@@ -151,16 +182,19 @@ class EnumValue(Value):
         return 2 if self.key in NAMESPACE_VALUED else 1
 
     def equals(self, constant: str) -> Term:
-        if constant not in self.constants:
+        index = self.positions.get(constant)
+        if index is None:
             return False  # not a value an endpoint can carry
-        return self.term == self.constants.index(constant)
+        return self.term == index
 
     def string_test(self, kind: type[Selector], constant: str) -> Term:
         raise AssertionError("string tests need a StringValue")
 
-    def constraints(self) -> list[z3.BoolRef]:
-        invalid = [self.term != i for i, v in enumerate(self.constants) if not valid_value(self.key, v)]
-        return [z3.ULT(self.term, len(self.constants) + self.others), *invalid]
+    def constraints(self, invalid: tuple[int, ...] | None = None) -> list[z3.BoolRef]:
+        """The valid indices; `invalid` (the constants `key` cannot carry) when already known."""
+        if invalid is None:
+            invalid = tuple(i for i, v in enumerate(self.constants) if not valid_value(self.key, v))
+        return [z3.ULT(self.term, len(self.constants) + self.others), *(self.term != i for i in invalid)]
 
     def index(self, model: z3.ModelRef) -> int:
         return int(model.eval(self.term, model_completion=True).as_long())
@@ -189,7 +223,7 @@ def same(first: Value, second: Value) -> z3.BoolRef:
     if isinstance(first, FixedValue):
         first, second = second, first
     if isinstance(second, FixedValue):
-        if isinstance(first, EnumValue) and second.text not in first.constants:
+        if isinstance(first, EnumValue) and second.text not in first.positions:
             return first.term == len(first.constants)
         return first.equals(second.text)
     return first.term == second.term  # type: ignore[attr-defined, no-any-return]

@@ -197,8 +197,9 @@ class RegionFinder:
         packet = engine._packet(source, destination)
         verdicts = []
         for tiers in (engine.sides.a, engine.sides.b):
-            egress = decision(tiers, Direction.EGRESS, packet, _keeps(source))
-            ingress = decision(tiers, Direction.INGRESS, packet, _keeps(destination))
+            egress = decision(engine.sides.scoped(tiers, source), Direction.EGRESS, packet, _keeps(source))
+            ingress = decision(engine.sides.scoped(tiers, destination), Direction.INGRESS, packet,
+                               _keeps(destination))
             verdicts.append(z3.And(egress, ingress))
         a, b = verdicts
         solver = z3.SolverFor("QF_BV") if not engine.sides.domains.strings else z3.Solver()

@@ -119,8 +119,9 @@ class Endpoint:
             self._require(z3.InRe(term, valid), z3.Length(term) <= longest)
             return StringValue(term)
         constants = self.domains.enumerated(key)
-        value = EnumValue(z3.BitVec(name, EnumValue.width(constants)), constants, key)
-        self._constraints.extend(value.constraints())
+        value = EnumValue(z3.BitVec(name, EnumValue.width(constants)), constants, key,
+                          self.domains.positions(key))
+        self._constraints.extend(value.constraints(self.domains.invalid_indices(key)))
         return value
 
     def constraints(self) -> list[z3.BoolRef]:
