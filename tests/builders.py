@@ -9,71 +9,61 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 import pytest
 
-from translator.model.calico import EntityRule
-from translator.model.cluster import ContainerPort, Pod
-from translator.model.common import (
-    Direction,
-    LabelSelector,
-    LabelSelectorRequirement,
-    PortRange,
-    Protocol,
-    SelectorOperator,
-    parse_ip,
-    parse_network,
-)
-from translator.model.k8s import (
-    IPBlock,
-    NetworkPolicy,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
-    NetworkPolicyRule,
-)
+# Model types by module (k8s.NetworkPolicy, calico.EntityRule): both models have a NetworkPolicy.
+from translator.model import calico, cluster, common, k8s
 from translator.selectors import parse
 
-INGRESS = (Direction.INGRESS,)
-EGRESS = (Direction.EGRESS,)
-BOTH = (Direction.INGRESS, Direction.EGRESS)
-TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
+INGRESS = (common.Direction.INGRESS,)
+EGRESS = (common.Direction.EGRESS,)
+BOTH = (common.Direction.INGRESS, common.Direction.EGRESS)
+TCP, UDP, SCTP = common.Protocol.TCP, common.Protocol.UDP, common.Protocol.SCTP
 
 
 # --- Kubernetes ------------------------------------------------------------------------------
 
 
-def sel(labels: dict[str, str] | None = None, *exprs: tuple[str, str, tuple[str, ...]]) -> LabelSelector:
+def sel(
+    labels: dict[str, str] | None = None, *exprs: tuple[str, str, tuple[str, ...]]
+) -> common.LabelSelector:
     """`sel({"app": "web"}, ("tier", "In", ("a", "b")))`."""
-    reqs = (LabelSelectorRequirement(k, SelectorOperator(op), v) for k, op, v in exprs)
-    return LabelSelector.of(labels, *reqs)
+    reqs = (common.LabelSelectorRequirement(k, common.SelectorOperator(op), v) for k, op, v in exprs)
+    return common.LabelSelector.of(labels, *reqs)
 
 
 def pol(
     name: str,
-    select: LabelSelector | None = None,
+    select: common.LabelSelector | None = None,
     *,
     ns: str = "default",
-    types: tuple[Direction, ...] | None = None,
-    ingress: tuple[NetworkPolicyRule, ...] = (),
-    egress: tuple[NetworkPolicyRule, ...] = (),
-) -> NetworkPolicy:
-    """A NetworkPolicy as written (not normalised): `types=None` leaves policyTypes absent."""
-    return NetworkPolicy(ns, name, select or LabelSelector(), types, ingress, egress)
+    types: tuple[common.Direction, ...] | None = None,
+    ingress: tuple[k8s.NetworkPolicyRule, ...] = (),
+    egress: tuple[k8s.NetworkPolicyRule, ...] = (),
+) -> k8s.NetworkPolicy:
+    """A Kubernetes NetworkPolicy as written (not normalised): `types=None` leaves policyTypes absent."""
+    return k8s.NetworkPolicy(ns, name, select or common.LabelSelector(), types, ingress, egress)
 
 
-def rule(*peers: NetworkPolicyPeer, ports: tuple[NetworkPolicyPort, ...] = ()) -> NetworkPolicyRule:
-    return NetworkPolicyRule(ports, peers)
+def rule(
+    *peers: k8s.NetworkPolicyPeer, ports: tuple[k8s.NetworkPolicyPort, ...] = ()
+) -> k8s.NetworkPolicyRule:
+    return k8s.NetworkPolicyRule(ports, peers)
 
 
 def port(
-    number: int | str | None = None, protocol: Protocol | None = None, end: int | None = None
-) -> NetworkPolicyPort:
-    return NetworkPolicyPort(protocol, number, end)
+    number: int | str | None = None, protocol: common.Protocol | None = None, end: int | None = None
+) -> k8s.NetworkPolicyPort:
+    return k8s.NetworkPolicyPort(protocol, number, end)
 
 
-def pods(labels: LabelSelector | None = None, namespaces: LabelSelector | None = None) -> NetworkPolicyPeer:
-    return NetworkPolicyPeer(pod_selector=labels, namespace_selector=namespaces)
+def pods(
+    labels: common.LabelSelector | None = None, namespaces: common.LabelSelector | None = None
+) -> k8s.NetworkPolicyPeer:
+    return k8s.NetworkPolicyPeer(pod_selector=labels, namespace_selector=namespaces)
 
 
-def block(cidr: str, *excepted: str) -> NetworkPolicyPeer:
-    return NetworkPolicyPeer(ip_block=IPBlock(parse_network(cidr), tuple(parse_network(e) for e in excepted)))
+def block(cidr: str, *excepted: str) -> k8s.NetworkPolicyPeer:
+    excepted_networks = tuple(common.parse_network(e) for e in excepted)
+    return k8s.NetworkPolicyPeer(ip_block=k8s.IPBlock(common.parse_network(cidr), excepted_networks))
 
 
 # --- Calico ----------------------------------------------------------------------------------
@@ -81,10 +71,10 @@ def block(cidr: str, *excepted: str) -> NetworkPolicyPeer:
 PortText = int | str | tuple[int, int]
 
 
-def _port_spec(p: PortText) -> PortRange | str:
+def _port_spec(p: PortText) -> common.PortRange | str:
     if isinstance(p, tuple):
-        return PortRange(*p)
-    return PortRange.single(p) if isinstance(p, int) else p
+        return common.PortRange(*p)
+    return common.PortRange.single(p) if isinstance(p, int) else p
 
 
 def ent(
@@ -96,14 +86,14 @@ def ent(
     not_nets: tuple[str, ...] = (),
     ports: tuple[PortText, ...] = (),
     not_ports: tuple[PortText, ...] = (),
-) -> EntityRule:
+) -> calico.EntityRule:
     """A rule side from text: selectors parsed, CIDRs parsed, ports as 80, "http" or (80, 90)."""
-    return EntityRule(
+    return calico.EntityRule(
         selector=parse(selector) if selector is not None else None,
         not_selector=parse(not_selector) if not_selector is not None else None,
         namespace_selector=parse(ns) if ns is not None else None,
-        nets=tuple(parse_network(n) for n in nets),
-        not_nets=tuple(parse_network(n) for n in not_nets),
+        nets=tuple(common.parse_network(n) for n in nets),
+        not_nets=tuple(common.parse_network(n) for n in not_nets),
         ports=tuple(_port_spec(p) for p in ports),
         not_ports=tuple(_port_spec(p) for p in not_ports),
     )
@@ -117,20 +107,21 @@ def pod(
     name: str,
     labels: dict[str, str],
     *ips: str,
-    ports: tuple[ContainerPort, ...] = (),
+    ports: tuple[cluster.ContainerPort, ...] = (),
     host_network: bool = False,
-) -> Pod:
+) -> cluster.Pod:
     """`pod("default", "web", {"app": "web"}, "10.0.0.1", "fd00::1", ports=HTTP_AND_DNS)`."""
-    return Pod(ns, name, labels, tuple(parse_ip(i) for i in ips), ports, host_network=host_network)
+    addresses = tuple(common.parse_ip(i) for i in ips)
+    return cluster.Pod(ns, name, labels, addresses, ports, host_network=host_network)
 
 
-HTTP_AND_DNS = (ContainerPort(80, TCP, "http"), ContainerPort(53, UDP, "dns"))
+HTTP_AND_DNS = (cluster.ContainerPort(80, TCP, "http"), cluster.ContainerPort(53, UDP, "dns"))
 # Two containers of one pod may declare the same port name with different numbers (Kubernetes
 # only warns); the third entry is the name again for another protocol.
 HTTP_DECLARED_TWICE = (
-    ContainerPort(80, TCP, "http"),
-    ContainerPort(8080, TCP, "http"),
-    ContainerPort(9090, UDP, "http"),
+    cluster.ContainerPort(80, TCP, "http"),
+    cluster.ContainerPort(8080, TCP, "http"),
+    cluster.ContainerPort(9090, UDP, "http"),
 )
 
 
@@ -164,7 +155,7 @@ class Case(Generic[P]):
     source: str
     destination: str
     port: int | str
-    protocol: Protocol = TCP
+    protocol: common.Protocol = TCP
     source_ip: str | None = None  # the address each side uses, where an endpoint has several
     destination_ip: str | None = None
     expect: Outcome

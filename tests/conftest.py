@@ -1,10 +1,16 @@
-"""Hypothesis profiles: `ci` (CI=true) runs many examples deterministically; `dev` is quick."""
+"""Hypothesis profiles: `ci` (CI=true) runs many examples deterministically; `dev` is quick.
+Fixtures more than one test file needs."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.fake_apiserver import FakeApiServer, ToolCalls, lab_state, serve, use_stand_in_tools
 
 settings.register_profile(
     "ci",
@@ -22,3 +28,16 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def server() -> Iterator[FakeApiServer]:
+    """The fake Kubernetes API server of tests/fake_apiserver.py, serving the lab's objects."""
+    with serve(lab_state()) as state:
+        yield state
+
+
+@pytest.fixture
+def tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ToolCalls:
+    """The stand-in `calicoctl` and `kubectl` of tests/bin on PATH, recording every call."""
+    return use_stand_in_tools(monkeypatch, tmp_path)

@@ -9,7 +9,6 @@ fail on demand (FAKE_TOOL_FAIL_ON). No real cluster or tool is involved.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,11 +150,6 @@ def test_bundle_read_errors_name_the_file_and_field(tmp_path: Path, text: str, m
 
 # --- the runner (stand-in executables) -----------------------------------------------------------
 
-@pytest.fixture
-def tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ToolCalls:
-    return use_stand_in_tools(monkeypatch, tmp_path)
-
-
 def test_calicoctl_is_preferred_and_gets_the_kubeconfig_through_its_environment(tools: ToolCalls) -> None:
     runner = find_runner(None, "lab", "/k/config")
     assert runner.tool == "calicoctl"
@@ -201,12 +195,6 @@ def test_a_failing_tool_reports_its_last_error_line(
 
 
 # --- whole sequences against the fake API server -------------------------------------------------
-
-@pytest.fixture
-def server() -> Iterator[FakeApiServer]:
-    with serve(lab_state()) as state:
-        yield state
-
 
 def _client(server: FakeApiServer, tmp_path: Path) -> cluster.ClusterClient:
     return cluster.connect(kubeconfig=server.kubeconfig(tmp_path))

@@ -8,7 +8,6 @@ line `np2calico: error: ...` on stderr and exit non-zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +37,6 @@ DENY = {"apiVersion": CALICO_V3, "kind": "NetworkPolicy",
         "spec": {"order": 2000, "selector": "all()", "types": ["Ingress"], "ingress": [{"action": "Deny"}]}}
 TIER = {"apiVersion": CALICO_V3, "kind": "Tier", "metadata": {"name": "np2calico"},
         "spec": {"order": 100000, "defaultAction": "Pass"}}
-
-
-@pytest.fixture
-def server() -> Iterator[FakeApiServer]:
-    with serve(lab_state()) as state:
-        yield state
-
-
-@pytest.fixture
-def tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ToolCalls:
-    return use_stand_in_tools(monkeypatch, tmp_path)
 
 
 @pytest.fixture

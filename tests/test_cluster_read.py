@@ -8,7 +8,6 @@ does not serve). No real cluster is involved.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,6 @@ import pytest
 from tests.fake_apiserver import CALICO_CRD, CALICO_V3, FakeApiServer, lab_state, serve
 from translator import cluster
 from translator.errors import ClusterError, Diagnostics, InputError
-
-
-@pytest.fixture
-def server() -> Iterator[FakeApiServer]:
-    with serve(lab_state()) as state:
-        yield state
 
 
 def _kinds(documents: list[dict]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders import SCTP, TCP, UDP, block, pods, port, rule, sel
 from translator.convert.rules import (
     PeerScope,
     coalesce,
@@ -14,25 +15,12 @@ from translator.convert.rules import (
     protocol_ports,
 )
 from translator.model.calico import Action, EntityRule, Rule
-from translator.model.common import (
-    Direction,
-    LabelSelector,
-    LabelSelectorRequirement,
-    PortRange,
-    Protocol,
-    SelectorOperator,
-    parse_network,
-)
-from translator.model.k8s import IPBlock, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule
+from translator.model.common import Direction, LabelSelector, PortRange
+from translator.model.k8s import NetworkPolicyRule
 from translator.selectors import parse
 
-TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
 NS = PeerScope("prod")
 GLOBAL = PeerScope("prod", explicit=True)
-
-
-def sel(text: str) -> object:
-    return parse(text)
 
 
 @pytest.mark.parametrize(
@@ -40,11 +28,11 @@ def sel(text: str) -> object:
     [
         (LabelSelector(), "projectcalico.org/orchestrator == 'k8s'"),
         (
-            LabelSelector.of({"b": "2", "a": "1"}),
+            sel({"b": "2", "a": "1"}),
             "projectcalico.org/orchestrator == 'k8s' && a == '1' && b == '2'",
         ),
         (
-            LabelSelector.of(None, LabelSelectorRequirement("k", SelectorOperator.DOES_NOT_EXIST)),
+            sel(None, ("k", "DoesNotExist", ())),
             "projectcalico.org/orchestrator == 'k8s' && !has(k)",
         ),
     ],
@@ -58,19 +46,17 @@ def test_pod_selectors_carry_the_orchestrator_term(selector: LabelSelector, expe
     ("selector", "expected"),
     [
         (LabelSelector(), "all()"),
-        (LabelSelector.of({"team": "x"}), "team == 'x'"),
+        (sel({"team": "x"}), "team == 'x'"),
         (
-            LabelSelector.of(None, LabelSelectorRequirement("team", SelectorOperator.NOT_IN, ("x",))),
+            sel(None, ("team", "NotIn", ("x",))),
             "has(projectcalico.org/name) && team != 'x'",
         ),
         (
-            LabelSelector.of(None, LabelSelectorRequirement("team", SelectorOperator.DOES_NOT_EXIST)),
+            sel(None, ("team", "DoesNotExist", ())),
             "has(projectcalico.org/name) && !has(team)",
         ),
         (
-            LabelSelector.of(
-                {"env": "prod"}, LabelSelectorRequirement("team", SelectorOperator.NOT_IN, ("x", "y"))
-            ),
+            sel({"env": "prod"}, ("team", "NotIn", ("x", "y"))),
             "env == 'prod' && team not in {'x', 'y'}",
         ),
     ],
@@ -88,15 +74,15 @@ def test_namespace_selectors_never_match_an_entity_without_labels(
     ("ports", "expected"),
     [
         ((), {None: None}),
-        ((NetworkPolicyPort(TCP),), {TCP: None}),
-        ((NetworkPolicyPort(TCP, 80), NetworkPolicyPort(TCP)), {TCP: None}),
-        ((NetworkPolicyPort(TCP), NetworkPolicyPort(TCP, 80)), {TCP: None}),
+        ((port(protocol=TCP),), {TCP: None}),
+        ((port(80, TCP), port(protocol=TCP)), {TCP: None}),
+        ((port(protocol=TCP), port(80, TCP)), {TCP: None}),
         (
-            (NetworkPolicyPort(UDP, 53), NetworkPolicyPort(TCP, 53), NetworkPolicyPort(SCTP, 9)),
+            (port(53, UDP), port(53, TCP), port(9, SCTP)),
             {SCTP: (PortRange(9, 9),), TCP: (PortRange(53, 53),), UDP: (PortRange(53, 53),)},
         ),
         (
-            (NetworkPolicyPort(TCP, 82), NetworkPolicyPort(TCP, "http"), NetworkPolicyPort(TCP, 80, 81)),
+            (port(82, TCP), port("http", TCP), port(80, TCP, 81)),
             {TCP: ("http", PortRange(80, 82))},
         ),
     ],
@@ -123,10 +109,10 @@ def test_named_ports_come_first_without_repeats() -> None:
     assert merge_ports(specs) == ("web", "dns", PortRange(80, 80), PortRange(443, 443))
 
 
-POD_PEER = NetworkPolicyPeer(pod_selector=LabelSelector.of({"app": "db"}))
-NS_PEER = NetworkPolicyPeer(namespace_selector=LabelSelector())
-BLOCK = IPBlock(parse_network("10.0.0.0/8"), (parse_network("10.1.0.0/16"),))
-BLOCK_PEER = NetworkPolicyPeer(ip_block=BLOCK)
+POD_PEER = pods(sel({"app": "db"}))
+NS_PEER = pods(None, LabelSelector())
+BLOCK_PEER = block("10.0.0.0/8", "10.1.0.0/16")
+BLOCK = BLOCK_PEER.ip_block
 DB = "projectcalico.org/orchestrator == 'k8s' && app == 'db'"
 PODS = "projectcalico.org/orchestrator == 'k8s'"
 
@@ -140,21 +126,21 @@ def allow(
 @pytest.mark.parametrize(
     ("rule", "direction", "scope", "expected"),
     [
-        (NetworkPolicyRule(), Direction.INGRESS, NS, (allow(),)),
+        (rule(), Direction.INGRESS, NS, (allow(),)),
         (
-            NetworkPolicyRule(peers=(POD_PEER,)),
+            rule(POD_PEER),
             Direction.INGRESS,
             NS,
-            (allow(source=EntityRule(selector=sel(DB))),),
+            (allow(source=EntityRule(selector=parse(DB))),),
         ),
         (
-            NetworkPolicyRule(peers=(POD_PEER,)),
+            rule(POD_PEER),
             Direction.INGRESS,
             GLOBAL,
             (
                 allow(
                     source=EntityRule(
-                        selector=sel(
+                        selector=parse(
                             "projectcalico.org/orchestrator == 'k8s' && projectcalico.org/namespace == 'prod'"
                             " && app == 'db'"
                         )
@@ -163,26 +149,24 @@ def allow(
             ),
         ),
         (
-            NetworkPolicyRule(peers=(NS_PEER,)),
+            rule(NS_PEER),
             Direction.EGRESS,
             GLOBAL,
-            (allow(destination=EntityRule(selector=sel(PODS), namespace_selector=sel("all()"))),),
+            (allow(destination=EntityRule(selector=parse(PODS), namespace_selector=parse("all()"))),),
         ),
         (
-            NetworkPolicyRule(
-                ports=(NetworkPolicyPort(UDP, 53), NetworkPolicyPort(TCP, 53)), peers=(POD_PEER, BLOCK_PEER)
-            ),
+            rule(POD_PEER, BLOCK_PEER, ports=(port(53, UDP), port(53, TCP))),
             Direction.EGRESS,
             NS,
             (
-                allow("TCP", destination=EntityRule(selector=sel(DB), ports=(PortRange(53, 53),))),
+                allow("TCP", destination=EntityRule(selector=parse(DB), ports=(PortRange(53, 53),))),
                 allow(
                     "TCP",
                     destination=EntityRule(
                         nets=(BLOCK.cidr,), not_nets=BLOCK.except_, ports=(PortRange(53, 53),)
                     ),
                 ),
-                allow("UDP", destination=EntityRule(selector=sel(DB), ports=(PortRange(53, 53),))),
+                allow("UDP", destination=EntityRule(selector=parse(DB), ports=(PortRange(53, 53),))),
                 allow(
                     "UDP",
                     destination=EntityRule(
@@ -192,9 +176,7 @@ def allow(
             ),
         ),
         (
-            NetworkPolicyRule(
-                ports=(NetworkPolicyPort(TCP, "http"), NetworkPolicyPort(TCP, 8080)), peers=(BLOCK_PEER,)
-            ),
+            rule(BLOCK_PEER, ports=(port("http", TCP), port(8080, TCP))),
             Direction.EGRESS,
             NS,
             (
@@ -207,7 +189,7 @@ def allow(
                 allow(
                     "TCP",
                     destination=EntityRule(
-                        namespace_selector=sel("all()"),
+                        namespace_selector=parse("all()"),
                         nets=(BLOCK.cidr,),
                         not_nets=BLOCK.except_,
                         ports=("http",),
@@ -216,7 +198,7 @@ def allow(
             ),
         ),
         (
-            NetworkPolicyRule(ports=(NetworkPolicyPort(TCP, "http"),)),
+            rule(ports=(port("http", TCP),)),
             Direction.INGRESS,
             NS,
             (allow("TCP", destination=EntityRule(ports=("http",))),),

@@ -6,6 +6,7 @@ import ipaddress
 
 import pytest
 
+from tests.builders import EGRESS, INGRESS, TCP, UDP, block, pods, pol, port, rule, sel
 from translator.diff import diff_policies
 from translator.diff.result import EndpointKind
 from translator.model.calico import (
@@ -18,15 +19,8 @@ from translator.model.calico import (
     Rule,
 )
 from translator.model.cluster import Cluster, ContainerPort, HostEndpoint, Namespace, Pod
-from translator.model.common import Direction, LabelSelector, PortRange, Protocol, parse_network
-from translator.model.k8s import (
-    IPBlock,
-    NetworkPolicy,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
-    NetworkPolicyRule,
-    normalise,
-)
+from translator.model.common import Direction, LabelSelector, PortRange
+from translator.model.k8s import NetworkPolicyPeer, NetworkPolicyPort, normalise
 from translator.selectors import parse
 
 IP = ipaddress.ip_address
@@ -37,20 +31,18 @@ CLUSTER = Cluster.build([Namespace.create("shop"), Namespace.create("lab")], [WE
 
 
 def ingress_policy(*ports: NetworkPolicyPort, peers: tuple[NetworkPolicyPeer, ...] = ()) -> PolicySet:
-    policy = NetworkPolicy("shop", "web", LabelSelector.of({"app": "web"}),
-                           (Direction.INGRESS,), (NetworkPolicyRule(tuple(ports), peers),))
+    policy = pol("web", sel({"app": "web"}), ns="shop", types=INGRESS, ingress=(rule(*peers, ports=ports),))
     return PolicySet(k8s_policies=(normalise(policy),))
 
 
 def egress_to(*blocks: str) -> PolicySet:
-    peers = tuple(NetworkPolicyPeer(ip_block=IPBlock(parse_network(b))) for b in blocks)
-    policy = NetworkPolicy("shop", "client", LabelSelector.of({"app": "client"}),
-                           (Direction.EGRESS,), egress=(NetworkPolicyRule((), peers),))
+    peers = tuple(block(b) for b in blocks)
+    policy = pol("client", sel({"app": "client"}), ns="shop", types=EGRESS, egress=(rule(*peers),))
     return PolicySet(k8s_policies=(normalise(policy),))
 
 
-def tcp(port: int | str, end: int | None = None) -> NetworkPolicyPort:
-    return NetworkPolicyPort(Protocol.TCP, port, end)
+def tcp(number: int | str, end: int | None = None) -> NetworkPolicyPort:
+    return port(number, TCP, end)
 
 
 def summary(before: PolicySet, after: PolicySet, cluster: Cluster = CLUSTER) -> set[tuple[str, ...]]:
@@ -66,7 +58,7 @@ def test_a_narrower_port_range_is_reported_as_the_ports_it_loses() -> None:
 
 
 def test_protocols_are_told_apart() -> None:
-    found = summary(ingress_policy(tcp(53)), ingress_policy(NetworkPolicyPort(Protocol.UDP, 53)))
+    found = summary(ingress_policy(tcp(53)), ingress_policy(port(53, UDP)))
     assert {(f[2], f[3], f[4]) for f in found} == {("TCP", "53", "newly denied"),
                                                   ("UDP", "53", "newly allowed")}
 
@@ -78,7 +70,7 @@ def test_a_named_port_resolves_on_the_destination() -> None:
 
 
 def test_peers_group_pods_by_namespace() -> None:
-    same_namespace = (NetworkPolicyPeer(pod_selector=LabelSelector()),)
+    same_namespace = (pods(LabelSelector()),)
     found = summary(ingress_policy(), ingress_policy(peers=same_namespace))
     # Only the pod of another namespace and addresses outside lose access; shop's pods keep it.
     assert {(f[0], f[3], f[4]) for f in found} == {("lab/probe", "1:65535", "newly denied"),
@@ -157,22 +149,21 @@ def test_groups_are_by_namespace_pair_and_direction() -> None:
 
 # --- named ports reached from outside the cluster (issue 9 item 2) ---------------------------------
 
-DNS_SERVER = Pod("shop", "dns", {"app": "dns"}, (IP("10.0.0.5"),), (ContainerPort(53, Protocol.UDP, "dns"),))
+DNS_SERVER = Pod("shop", "dns", {"app": "dns"}, (IP("10.0.0.5"),), (ContainerPort(53, UDP, "dns"),))
 DNS_SERVER_2 = Pod(
-    "shop", "dns-2", {"app": "dns"}, (IP("10.0.0.6"),), (ContainerPort(5353, Protocol.UDP, "dns"),)
+    "shop", "dns-2", {"app": "dns"}, (IP("10.0.0.6"),), (ContainerPort(5353, UDP, "dns"),)
 )
 
 
 def dns_from_outside(*ports: NetworkPolicyPort) -> PolicySet:
-    peer = NetworkPolicyPeer(ip_block=IPBlock(parse_network("203.0.113.0/24")))
-    rules = (NetworkPolicyRule(tuple(ports), (peer,)),) if ports else ()
-    policy = NetworkPolicy("shop", "dns", LabelSelector.of({"app": "dns"}), (Direction.INGRESS,), rules)
+    rules = (rule(block("203.0.113.0/24"), ports=ports),) if ports else ()
+    policy = pol("dns", sel({"app": "dns"}), ns="shop", types=INGRESS, ingress=rules)
     return PolicySet(k8s_policies=(normalise(policy),))
 
 
 def test_outside_traffic_to_a_named_port_that_closes_is_reported() -> None:
     cluster = Cluster.build([Namespace.create("shop")], [DNS_SERVER])
-    before, after = dns_from_outside(NetworkPolicyPort(Protocol.UDP, "dns")), dns_from_outside()
+    before, after = dns_from_outside(port("dns", UDP)), dns_from_outside()
     assert summary(before, after, cluster) == {
         ("203.0.113.0/24", "shop/dns", "UDP", "53", "newly denied")
     }
@@ -181,8 +172,8 @@ def test_outside_traffic_to_a_named_port_that_closes_is_reported() -> None:
 def test_outside_named_port_resolves_on_each_pod_of_a_group() -> None:
     """Two pods declare `dns` with different numbers; after, only 53 stays open by number."""
     cluster = Cluster.build([Namespace.create("shop")], [DNS_SERVER, DNS_SERVER_2])
-    before = dns_from_outside(NetworkPolicyPort(Protocol.UDP, "dns"))
-    after = dns_from_outside(NetworkPolicyPort(Protocol.UDP, 53))
+    before = dns_from_outside(port("dns", UDP))
+    after = dns_from_outside(port(53, UDP))
     assert summary(before, after, cluster) == {
         ("203.0.113.0/24", "shop/dns-2", "UDP", "5353", "newly denied"),
         ("203.0.113.0/24", "shop/dns-2", "UDP", "53", "newly allowed"),

@@ -47,11 +47,7 @@ from translator.model.cluster import (
     Namespace,
     Pod,
 )
-from translator.model.common import (
-    LabelSelector,
-    Protocol,
-    parse_ip,
-)
+from translator.model.common import LabelSelector, Protocol, parse_ip
 from translator.model.k8s import (
     NetworkPolicy,
     NetworkPolicyPeer,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pytest
 from hypothesis import given, settings
 
-from tests.builders import Case, table
+from tests.builders import SCTP, TCP, UDP, Case, block, pods, pol, port, rule, sel, table
 from tests.examples import examples
 from tests.strategies import Scenario, scenarios
 from tests.unit import test_evaluate_k8s as k8s_table
@@ -21,35 +21,22 @@ from translator.evaluate.k8s import K8sEvaluator
 from translator.evaluate.knp import k8s_to_calico, simplify_ports
 from translator.model import calico
 from translator.model.cluster import Cluster, Connection, HostEndpoint, Pod
-from translator.model.common import (
-    Direction,
-    LabelSelector,
-    LabelSelectorRequirement,
-    PortRange,
-    Protocol,
-    SelectorOperator,
-    parse_network,
-)
-from translator.model.k8s import (
-    IPBlock,
-    NetworkPolicy,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
-    NetworkPolicyRule,
-    normalise,
-)
+from translator.model.common import Direction, LabelSelector, PortRange, parse_network
+from translator.model.k8s import NetworkPolicy, NetworkPolicyRule, normalise
 from translator.selectors import All
 
-TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
-WEB = LabelSelector.of({"app": "web"})
+WEB = sel({"app": "web"})
 
 
 def policy(
-    *, ingress: tuple[NetworkPolicyRule, ...] = (), egress: tuple[NetworkPolicyRule, ...] = (), **kw: object
+    select: LabelSelector = WEB,
+    *,
+    types: tuple[Direction, ...] | None = None,
+    ingress: tuple[NetworkPolicyRule, ...] = (),
+    egress: tuple[NetworkPolicyRule, ...] = (),
 ) -> NetworkPolicy:
-    return NetworkPolicy(
-        "shop", "web", kw.pop("pod_selector", WEB), kw.pop("policy_types", None), ingress, egress
-    )  # type: ignore[arg-type]
+    """`shop/web`, selecting app=web unless told."""
+    return pol("web", select, ns="shop", types=types, ingress=ingress, egress=egress)
 
 
 def rendered(rules: tuple[calico.Rule, ...]) -> list[tuple[str | None, str, str, tuple[str, ...]]]:
@@ -81,17 +68,13 @@ def test_metadata_tier_order_and_selector() -> None:
 
 
 def test_empty_pod_selector_selects_every_pod_of_the_namespace() -> None:
-    converted = k8s_to_calico(policy(pod_selector=LabelSelector())).policy
+    converted = k8s_to_calico(policy(LabelSelector())).policy
     assert str(converted.spec.selector) == "projectcalico.org/orchestrator == 'k8s'"
 
 
 def test_match_expressions_keep_missing_label_meaning() -> None:
-    selector = LabelSelector.of(
-        {"app": "web"},
-        LabelSelectorRequirement("tier", SelectorOperator.NOT_IN, ("a", "b")),
-        LabelSelectorRequirement("debug", SelectorOperator.DOES_NOT_EXIST),
-    )
-    text = str(k8s_to_calico(policy(pod_selector=selector)).policy.spec.selector)
+    selector = sel({"app": "web"}, ("tier", "NotIn", ("a", "b")), ("debug", "DoesNotExist", ()))
+    text = str(k8s_to_calico(policy(selector)).policy.spec.selector)
     assert (
         text
         == "projectcalico.org/orchestrator == 'k8s' && app == 'web' && !has(debug) && tier not in {'a', 'b'}"
@@ -100,28 +83,28 @@ def test_match_expressions_keep_missing_label_meaning() -> None:
 
 def test_types_follow_kubernetes_defaulting_not_calicos_converter() -> None:
     # conversion.go would give [Ingress] (no policyTypes → ingress only) and drop the egress rules.
-    converted = k8s_to_calico(policy(egress=(NetworkPolicyRule(),))).policy
+    converted = k8s_to_calico(policy(egress=(rule(),))).policy
     assert converted.spec.types == (Direction.INGRESS, Direction.EGRESS)
     assert len(converted.spec.egress) == 1
 
 
 def test_explicit_policy_types_are_kept() -> None:
-    converted = k8s_to_calico(policy(policy_types=(Direction.EGRESS,), ingress=(NetworkPolicyRule(),))).policy
+    converted = k8s_to_calico(policy(types=(Direction.EGRESS,), ingress=(rule(),))).policy
     assert converted.spec.types == (Direction.EGRESS,)
 
 
 def test_empty_rule_is_one_allow_everything_rule() -> None:
-    converted = k8s_to_calico(policy(ingress=(NetworkPolicyRule(),))).policy
+    converted = k8s_to_calico(policy(ingress=(rule(),))).policy
     assert converted.spec.ingress == (calico.Rule(calico.Action.ALLOW),)
 
 
 def test_one_rule_per_protocol_times_peer_protocol_major() -> None:
     peers = (
-        NetworkPolicyPeer(pod_selector=LabelSelector.of({"app": "a"})),
-        NetworkPolicyPeer(namespace_selector=LabelSelector()),
+        pods(sel({"app": "a"})),
+        pods(None, LabelSelector()),
     )
-    ports = (NetworkPolicyPort(UDP, 53), NetworkPolicyPort(None, 80), NetworkPolicyPort(SCTP, 9))
-    converted = k8s_to_calico(policy(ingress=(NetworkPolicyRule(ports, peers),))).policy
+    ports = (port(53, UDP), port(80), port(9, SCTP))
+    converted = k8s_to_calico(policy(ingress=(rule(*peers, ports=ports),))).policy
     k8s_pods = "projectcalico.org/orchestrator == 'k8s'"
     assert rendered(converted.spec.ingress) == [
         ("SCTP", f"{k8s_pods} && app == 'a'", "-", ("9",)),
@@ -135,27 +118,24 @@ def test_one_rule_per_protocol_times_peer_protocol_major() -> None:
 
 
 def test_namespace_selector_labels_convert_without_orchestrator_term() -> None:
-    peer = NetworkPolicyPeer(namespace_selector=LabelSelector.of({"env": "dev"}))
-    rule = k8s_to_calico(policy(egress=(NetworkPolicyRule(peers=(peer,)),))).policy.spec.egress[0]
-    assert str(rule.destination.namespace_selector) == "env == 'dev'"
-    assert rule.source == calico.EntityRule()
+    peer = pods(None, sel({"env": "dev"}))
+    converted = k8s_to_calico(policy(egress=(rule(peer),))).policy.spec.egress[0]
+    assert str(converted.destination.namespace_selector) == "env == 'dev'"
+    assert converted.source == calico.EntityRule()
 
 
 def test_pod_selector_alone_keeps_own_namespace() -> None:
-    peer = NetworkPolicyPeer(pod_selector=LabelSelector())
-    rule = k8s_to_calico(policy(ingress=(NetworkPolicyRule(peers=(peer,)),))).policy.spec.ingress[0]
-    assert rule.source.namespace_selector is None
-    empty = NetworkPolicyPeer(namespace_selector=LabelSelector())
-    rule = k8s_to_calico(policy(ingress=(NetworkPolicyRule(peers=(empty,)),))).policy.spec.ingress[0]
-    assert rule.source.namespace_selector == All()
+    peer = pods(LabelSelector())
+    converted = k8s_to_calico(policy(ingress=(rule(peer),))).policy.spec.ingress[0]
+    assert converted.source.namespace_selector is None
+    empty = pods(None, LabelSelector())
+    converted = k8s_to_calico(policy(ingress=(rule(empty),))).policy.spec.ingress[0]
+    assert converted.source.namespace_selector == All()
 
 
 def test_ip_block_becomes_nets_and_not_nets() -> None:
-    block = IPBlock(parse_network("10.0.0.0/16"), (parse_network("10.0.1.0/24"),))
-    rule = k8s_to_calico(
-        policy(egress=(NetworkPolicyRule(peers=(NetworkPolicyPeer(ip_block=block),)),))
-    ).policy
-    destination = rule.spec.egress[0].destination
+    converted = k8s_to_calico(policy(egress=(rule(block("10.0.0.0/16", "10.0.1.0/24")),))).policy
+    destination = converted.spec.egress[0].destination
     assert (destination.nets, destination.not_nets, destination.selector) == (
         (parse_network("10.0.0.0/16"),),
         (parse_network("10.0.1.0/24"),),
@@ -164,19 +144,14 @@ def test_ip_block_becomes_nets_and_not_nets() -> None:
 
 
 def test_ports_merge_named_first_then_coalesced_ranges_and_end_port() -> None:
-    ports = (
-        NetworkPolicyPort(TCP, 82),
-        NetworkPolicyPort(TCP, "http"),
-        NetworkPolicyPort(TCP, 80, 81),
-        NetworkPolicyPort(TCP, 9000),
-    )
-    rule = k8s_to_calico(policy(ingress=(NetworkPolicyRule(ports),))).policy.spec.ingress
-    assert rendered(rule) == [("TCP", "-", "-", ("http", "80:82", "9000"))]
+    ports = (port(82, TCP), port("http", TCP), port(80, TCP, 81), port(9000, TCP))
+    rules = k8s_to_calico(policy(ingress=(rule(ports=ports),))).policy.spec.ingress
+    assert rendered(rules) == [("TCP", "-", "-", ("http", "80:82", "9000"))]
 
 
 def test_port_entry_without_port_opens_every_port_of_its_protocol() -> None:
-    ports = (NetworkPolicyPort(UDP, 53), NetworkPolicyPort(UDP), NetworkPolicyPort(TCP, 80))
-    rules = k8s_to_calico(policy(ingress=(NetworkPolicyRule(ports),))).policy.spec.ingress
+    ports = (port(53, UDP), port(protocol=UDP), port(80, TCP))
+    rules = k8s_to_calico(policy(ingress=(rule(ports=ports),))).policy.spec.ingress
     assert rendered(rules) == [("TCP", "-", "-", ("80",)), ("UDP", "-", "-", ())]
 
 
@@ -189,10 +164,8 @@ def test_simplify_ports_deduplicates() -> None:
 
 
 def test_rule_origins_name_kubernetes_rule_peer_and_protocol() -> None:
-    peers = (NetworkPolicyPeer(pod_selector=WEB), NetworkPolicyPeer(pod_selector=LabelSelector()))
-    converted = k8s_to_calico(
-        policy(ingress=(NetworkPolicyRule(), NetworkPolicyRule((NetworkPolicyPort(UDP),), peers)))
-    )
+    peers = (pods(WEB), pods(LabelSelector()))
+    converted = k8s_to_calico(policy(ingress=(rule(), rule(*peers, ports=(port(protocol=UDP),)))))
     assert converted.origins(Direction.INGRESS) == (
         "ingress[0]",
         "ingress[1].from[0] UDP",
