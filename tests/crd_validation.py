@@ -16,9 +16,12 @@ JSON Schema (draft 2020-12) for `jsonschema`:
   (`--validate=strict`); `metadata` stays a free object (the API server checks ObjectMeta itself);
 - CEL `x-kubernetes-validations` cannot run here. The Tier rules (`default` must have
   defaultAction Deny, `kube-admin` and `kube-baseline` Pass) are re-implemented in
-  `cel_errors`; the rule-level ones (ICMP code needs type, HTTP needs TCP and Allow, services
-  exclude ports) and the GlobalNetworkPolicy preDNAT/doNotTrack/applyOnForward ones are skipped:
-  np2calico neither reads nor writes those fields (the loader rejects them).
+  `cel_errors`, and so are the `services` ones, which np2calico writes (`--allow-apiserver`): a
+  rule's destination.services excludes ports/notPorts; a side's services excludes selectors,
+  namespaceSelector, serviceAccounts and nets, and needs a name. The other rule-level ones (ICMP
+  code needs type, HTTP needs TCP and Allow) and the GlobalNetworkPolicy
+  preDNAT/doNotTrack/applyOnForward ones are skipped: np2calico neither reads nor writes those
+  fields (the loader rejects them).
 """
 
 from __future__ import annotations
@@ -123,10 +126,49 @@ def schema_errors(obj: Mapping[str, Any], version: str, strict_fields: bool = Tr
     return [f"{_path(e) or '<root>'}: {e.message}" for e in errors]
 
 
+# EntityRule CEL rules of v3.32.1 about `services`: (field, message) pairs.
+_SERVICE_EXCLUDES = (
+    ("namespaceSelector", "cannot specify NamespaceSelector and Services on the same rule"),
+    ("serviceAccounts", "cannot specify ServiceAccounts and Services on the same rule"),
+    ("selector", "cannot specify Selector/NotSelector and Services on the same rule"),
+    ("notSelector", "cannot specify Selector/NotSelector and Services on the same rule"),
+    ("nets", "cannot specify Nets/NotNets and Services on the same rule"),
+    ("notNets", "cannot specify Nets/NotNets and Services on the same rule"),
+)
+
+
+def _service_rule_errors(rule: Mapping[str, Any], where: str) -> list[str]:
+    errors = []
+    destination = rule.get("destination") or {}
+    if "services" in destination and (destination.get("ports") or destination.get("notPorts")):
+        errors.append(f"{where}: ports and notPorts cannot be specified with services")
+    for side in ("source", "destination"):
+        entity = rule.get(side) or {}
+        if "services" not in entity:
+            continue
+        if not (entity["services"] or {}).get("name"):
+            errors.append(f"{where}.{side}: services must specify a service name")
+        for key, message in _SERVICE_EXCLUDES:
+            if key in entity and (key == "serviceAccounts" or len(entity[key]) > 0):
+                errors.append(f"{where}.{side}: {message}")
+    return errors
+
+
+def _policy_cel_errors(obj: Mapping[str, Any]) -> list[str]:
+    spec = obj.get("spec") or {}
+    return [
+        error
+        for direction in ("ingress", "egress")
+        for index, rule in enumerate(spec.get(direction) or [])
+        for error in _service_rule_errors(rule, f"spec.{direction}[{index}]")
+    ]
+
+
 def cel_errors(obj: Mapping[str, Any]) -> list[str]:
-    """The CEL rules we re-implement (Tier default actions of v3.32.1, after defaulting)."""
+    """The CEL rules we re-implement (Tier default actions of v3.32.1, after defaulting; the
+    `services` rules of policies)."""
     if obj.get("kind") != "Tier":
-        return []
+        return _policy_cel_errors(obj)
     name = (obj.get("metadata") or {}).get("name")
     spec = obj.get("spec") or {}
     required = _TIER_DEFAULT_ACTIONS.get(name)

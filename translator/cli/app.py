@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -94,6 +95,30 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# Options whose value may be left out: what they mean then, and what their values look like.
+# Typer's parser has no optional values, so the command line is rewritten before parsing: the
+# next argument is the option's value only when it looks like one (so `--allow-apiserver
+# policies.yaml` keeps the file a FILE argument).
+OPTIONAL_VALUES = {
+    "--allow-apiserver": ("service", re.compile(r"service|[0-9A-Fa-f.:]+(/[0-9]+)?(:[0-9]+)?")),
+}
+
+
+def with_optional_values(args: list[str]) -> list[str]:
+    """`--allow-apiserver` not followed by a value becomes `--allow-apiserver=service`."""
+    rewritten: list[str] = []
+    for position, arg in enumerate(args):
+        if arg == "--":
+            return [*rewritten, *args[position:]]
+        following = args[position + 1] if position + 1 < len(args) else ""
+        if arg in OPTIONAL_VALUES:
+            default, value = OPTIONAL_VALUES[arg]
+            if not value.fullmatch(following):
+                arg = f"{arg}={default}"
+        rewritten.append(arg)
+    return rewritten
+
+
 class _Command(TyperCommand):
     """Help shows an argument's placeholder (`FILE`), never its Python type (`<list[str]>`)."""
 
@@ -102,6 +127,9 @@ class _Command(TyperCommand):
         for param in self.params:
             if isinstance(param, TyperArgument):
                 param.display_type_rich = _no_type  # type: ignore[method-assign]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, with_optional_values(list(args)))  # type: ignore[no-any-return]
 
 
 def _no_type(ctx: Any) -> None:

@@ -41,6 +41,7 @@ EXAMPLES = """\b
 Examples (from the repository root):
   np2calico convert samples/lab/policies
   np2calico convert samples/lab/policies --target global --tier np2calico -o json
+  np2calico convert samples/lab/policies --default-deny global --allow-apiserver
   np2calico convert samples/lab/policies --default-deny global --dns-ip 169.254.20.10 \\
       --allow-apiserver 192.168.49.2/32:8443 --output-file calico.yaml
   kubectl get networkpolicies -A -o yaml | np2calico convert - --staged

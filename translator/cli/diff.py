@@ -212,7 +212,7 @@ def _conversion_flags(options: Any) -> tuple[str, ...]:
     flags.append("--default-deny global")
     flags += [f"--dns-selector \"{deny.dns_selector}\"", f"--dns-namespace {deny.dns_namespace}"]
     flags += [f"--dns-ip {ip}" for ip in deny.dns_ips]
-    flags += [f"--allow-apiserver {a.net}:{','.join(str(p) for p in a.ports)}" for a in deny.allow_apiserver]
+    flags += [a.flag for a in deny.allow_apiserver]
     flags += [f"--include-namespace {n}" for n in deny.included_system_namespaces]
     flags.append(f"excluded from the default deny: {' '.join(deny.exclude_namespaces)}")
     return tuple(flags)

@@ -134,11 +134,13 @@ DnsIp = Annotated[
 ]
 AllowApiserver = Annotated[
     list[str] | None,
-    typer.Option("--allow-apiserver", metavar="CIDR[:PORT]", show_default=False,
-                 help="With --default-deny: allow TCP egress to the API server's endpoint addresses, as "
-                 "Calico sees them after kube-proxy's DNAT (kubectl get endpointslices -l "
-                 "kubernetes.io/service-name=kubernetes), e.g. 192.168.49.2/32:8443; not the "
-                 "ClusterIP 10.96.0.1, which the packet no longer carries. Default ports 443, 6443."),
+    typer.Option("--allow-apiserver", metavar="[CIDR[:PORT]]", show_default=False,
+                 help="With --default-deny: allow egress to the API server. Alone (or =service): to the "
+                 "endpoints of Service default/kubernetes, as Calico matches them after kube-proxy's "
+                 "DNAT (a destination.services rule). With CIDR[:PORT]: TCP to "
+                 "those endpoint addresses (kubectl get endpointslices -l "
+                 "kubernetes.io/service-name=kubernetes), e.g. 192.168.49.2/32:8443, never the "
+                 "ClusterIP 10.96.0.1, which the packet no longer carries; default ports 443, 6443."),
 ]
 
 # --- connections ------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Intended meaning: a pod of a covered namespace is denied everything, in both directions, except
 what its namespace's Kubernetes policies allow and the exceptions written here (DNS to the
-cluster DNS pods, UDP and TCP 53; optional NodeLocal DNSCache addresses; optional API server).
+cluster DNS pods, UDP and TCP 53; optional NodeLocal DNSCache addresses; optional API server,
+by Service default/kubernetes or by its endpoint addresses).
 Pods of excluded namespaces keep exactly their Kubernetes semantics.
 
 Its scope is written in `spec.selector` on labels Calico writes onto every workload endpoint after
@@ -22,12 +23,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from translator.convert import naming
-from translator.convert.options import DNS_PORT, ConvertOptions, DefaultDenyOptions
+from translator.convert.options import (
+    APISERVER_SERVICE_NAME,
+    APISERVER_SERVICE_NAMESPACE,
+    DNS_PORT,
+    ApiServerAccess,
+    ConvertOptions,
+    DefaultDenyOptions,
+)
 from translator.convert.ordering import DEFAULT_DENY_ORDER
 from translator.convert.policies import governed, metadata, staged_action
 from translator.convert.rules import K8S_PODS, in_namespaces
 from translator.errors import Diagnostics, Location, UsageError
-from translator.model.calico import Action, EntityRule, GlobalNetworkPolicy, PolicySpec, Rule
+from translator.model.calico import Action, EntityRule, GlobalNetworkPolicy, PolicySpec, Rule, ServiceMatch
 from translator.model.cluster import NAMESPACE_NAME_LABEL as K8S_NAMESPACE_LABEL
 from translator.model.common import Direction, IPNetwork, PortRange, Protocol, RuleProtocol
 from translator.model.k8s import NetworkPolicy as K8sPolicy
@@ -92,10 +100,19 @@ def exception_rules(options: DefaultDenyOptions) -> tuple[Rule, ...]:
         rules.extend(
             Rule(Action.ALLOW, protocol=RuleProtocol.of(p), destination=to_cache) for p in DNS_PROTOCOLS
         )
-    for access in options.allow_apiserver:
-        to_api = EntityRule(nets=(access.net,), ports=access.ports)
-        rules.append(Rule(Action.ALLOW, protocol=RuleProtocol.of(Protocol.TCP), destination=to_api))
+    rules.extend(_apiserver_rule(access) for access in options.allow_apiserver)
     return tuple(rules)
+
+
+def _apiserver_rule(access: ApiServerAccess) -> Rule:
+    """Egress to the API server as Calico judges it, after kube-proxy's DNAT: to the endpoints of
+    Service default/kubernetes (Felix matches each endpoint address on its own port and protocol,
+    so the rule has no ports, which Calico forbids next to `services`), or to the addresses given."""
+    if access.net is None:
+        service = ServiceMatch(APISERVER_SERVICE_NAME, APISERVER_SERVICE_NAMESPACE)
+        return Rule(Action.ALLOW, destination=EntityRule(services=service))
+    to_api = EntityRule(nets=(access.net,), ports=access.ports)
+    return Rule(Action.ALLOW, protocol=RuleProtocol.of(Protocol.TCP), destination=to_api)
 
 
 def default_deny_policy(options: ConvertOptions) -> GlobalNetworkPolicy:

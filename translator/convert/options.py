@@ -31,6 +31,10 @@ DEFAULT_DNS_NAMESPACE = "kube-system"
 DNS_PORT = 53
 # `--allow-apiserver CIDR` without a port: the two ports API servers listen on in practice.
 DEFAULT_APISERVER_PORTS = (PortRange.single(443), PortRange.single(6443))
+# `--allow-apiserver` without a value: the Service every cluster has for its API server.
+APISERVER_SERVICE = "service"
+APISERVER_SERVICE_NAMESPACE = "default"
+APISERVER_SERVICE_NAME = "kubernetes"
 
 _TIER_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # Prefixes Calico reserves for the policies it generates itself (semantics.md §2.7).
@@ -52,10 +56,21 @@ class Target(str, Enum):
 
 @dataclass(frozen=True)
 class ApiServerAccess:
-    """`--allow-apiserver CIDR[:PORT]`: egress to the API server, TCP."""
+    """`--allow-apiserver CIDR[:PORT]`: egress to the API server's endpoint addresses, TCP.
 
-    net: IPNetwork
+    `net` None: `--allow-apiserver` alone, egress to the endpoints of Service default/kubernetes
+    (Calico's `destination.services`, which carries the endpoints' own ports).
+    """
+
+    net: IPNetwork | None
     ports: tuple[PortRange, ...] = DEFAULT_APISERVER_PORTS
+
+    @property
+    def flag(self) -> str:
+        """The command-line option that asks for it."""
+        if self.net is None:
+            return "--allow-apiserver"
+        return f"--allow-apiserver {self.net}:{','.join(str(p) for p in self.ports)}"
 
 
 @dataclass(frozen=True)
@@ -126,14 +141,20 @@ def check_tier_name(name: str) -> None:
 
 
 def parse_apiserver(text: str) -> ApiServerAccess:
-    """`CIDR[:PORT]` or `IP[:PORT]`; an IPv6 address with a port needs the `/prefix` form."""
+    """`service` (what `--allow-apiserver` alone means), `CIDR[:PORT]` or `IP[:PORT]`; an IPv6
+    address with a port needs the `/prefix` form."""
+    if text == APISERVER_SERVICE:
+        return ApiServerAccess(None, ())
     match = re.fullmatch(r"(?P<net>[^/]+/\d+)(?::(?P<port>\d+))?", text)
     if match is None:
         match = re.fullmatch(r"(?P<net>[0-9.]+)(?::(?P<port>\d+))?", text) or re.fullmatch(
             r"(?P<net>[0-9A-Fa-f:]+)()", text
         )
     if match is None:
-        raise UsageError(f"--allow-apiserver {text!r}: expected CIDR[:PORT]")
+        raise UsageError(
+            f"--allow-apiserver {text!r}: expected CIDR[:PORT] or no value (the kubernetes Service); "
+            "alone before a FILE argument, write it after the files or as --allow-apiserver=service"
+        )
     net = _network(match.group("net"), "--allow-apiserver")
     port = match.groupdict().get("port")
     if not port:

@@ -70,6 +70,8 @@ class Atoms:
     named_ports: set[tuple[str, Protocol]] = field(default_factory=set)
     # Kubernetes policies' own boundaries and names, applying only to pods their podSelector selects.
     k8s_ports: list[tuple[LabelSelector, Atoms]] = field(default_factory=list)
+    # Services Calico rules name (namespace, name): their endpoints are atoms too (`service_atoms`).
+    services: set[tuple[str, str]] = field(default_factory=set)
 
     def add_range(self, protocols: Iterable[Protocol], start: int, end: int) -> None:
         for protocol in protocols:
@@ -94,6 +96,7 @@ class Atoms:
         self._anywhere_leaves |= other._anywhere_leaves
         self.cidrs |= other.cidrs
         self.named_ports |= other.named_ports
+        self.services |= other.services
         self.k8s_ports.extend(other.k8s_ports)
         for protocol, starts in other.port_starts.items():
             self.port_starts[protocol] |= starts
@@ -183,6 +186,8 @@ def rule_protocols(rule: calico.Rule) -> tuple[Protocol, ...]:
 
 def _calico_entity(atoms: Atoms, entity: calico.EntityRule, protocols: tuple[Protocol, ...],
                    peer: bool, namespaced: bool) -> None:
+    if entity.services is not None and entity.services.namespace is not None:
+        atoms.services.add((entity.services.namespace, entity.services.name))
     own_namespace = namespaced and entity.namespace_selector is None
     for selector in (entity.selector, entity.not_selector):
         if peer:

@@ -53,6 +53,7 @@ from translator.diff.cells import (
     outcome,
 )
 from translator.diff.result import Cause, Change, Outcome
+from translator.diff.service_atoms import with_services
 from translator.diff.space import (
     EndpointCatalog,
     EndpointInfo,
@@ -61,6 +62,7 @@ from translator.diff.space import (
     port_cells,
     representative_address,
 )
+from translator.evaluate.service_members import ServiceIndex
 from translator.evaluate.verdict import Decision, Subject, Verdict
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection, Pod
@@ -120,7 +122,9 @@ class DiffEngine:
         self._describe = describe
         self.evaluated = 0
         scopes = {GLOBAL_SCOPE, *(p.namespace for p in cluster.pods)}
-        atoms = {(s, d): with_network_sets(scope_atoms(self._sides, s, d), cluster)
+        services = ServiceIndex(cluster)
+        atoms = {(s, d): with_services(with_network_sets(scope_atoms(self._sides, s, d), cluster),
+                                       cluster, services)
                  for s in scopes for d in DIRECTIONS}
         self._index = atom_index(atoms.values())
         self._catalog = EndpointCatalog(cluster, self._index)

@@ -31,6 +31,7 @@ from translator.evaluate.calico_match import (
     SelectorTest,
     SourcePortNeeded,
     rule_matches,
+    rule_service_endpoints,
 )
 from translator.evaluate.calico_policies import (
     DEFAULT_TIE_BREAK,
@@ -44,6 +45,7 @@ from translator.evaluate.calico_scope import (
     EndpointView,
     EndpointViews,
 )
+from translator.evaluate.service_members import ServiceEndpointsUnknown, ServiceIndex
 from translator.evaluate.verdict import DecidedBy, Decision, Semantics, Subject, TrailStep, Verdict
 from translator.model import calico
 from translator.model.calico import TieBreak
@@ -77,6 +79,7 @@ class CalicoEvaluator:
     ) -> None:
         self._tiers = ordered_tiers(policies, tie_break, preview_staged)
         self._views = EndpointViews(cluster)
+        self._services = ServiceIndex(cluster)
         # Keyed by id(): every selector lives in self._tiers for the evaluator's lifetime.
         self._selector_results: dict[tuple[int, str], bool] = {}
         self._applicable: dict[tuple[str, Direction], tuple[TierPolicies, ...]] = {}
@@ -170,7 +173,7 @@ class CalicoEvaluator:
         tier = tier_policies.tier
         for policy in tier_policies.policies:
             for rule in policy.rules(direction):
-                if not _matches(policy, rule, packet, self._selects):
+                if not _matches(policy, rule, packet, self._selects, self._services):
                     continue
                 if rule.action is calico.Action.LOG:
                     trail.append(_step(tier, policy, rule))
@@ -178,18 +181,35 @@ class CalicoEvaluator:
                 if rule.action is calico.Action.PASS:
                     trail.append(_step(tier, policy, rule))
                     return None
-                return _rule_decision(tier, policy, rule, direction, view, trail)
+                return _rule_decision(tier, policy, rule, direction, view, trail,
+                                      self._service_note(rule, packet))
         if tier.default_action is calico.Action.PASS:
             trail.append(TrailStep(tier.name, calico.Action.PASS))
             return None
         return _end_of_tier(tier_policies, direction, view, trail)
 
+    def _service_note(self, rule: ResolvedRule, packet: Packet) -> str | None:
+        """How a deciding `services` rule matched: which Service, endpoint and port."""
+        found = rule_service_endpoints(rule, self._services)
+        if not found:
+            return None
+        if rule.destination.services is not None:
+            endpoint = found[-1]
+            where = packet.destination_ip or packet.destination.key
+            return (f"{packet.protocol.value}/{packet.port} on {where} is an endpoint of svc "
+                    f"{endpoint.key} (from {endpoint.how})")
+        where = packet.source_ip or packet.source.key
+        return f"{where} is an endpoint of svc {found[0].key} (from {found[0].how})"
 
-def _matches(policy: PreparedPolicy, rule: ResolvedRule, packet: Packet, test: SelectorTest) -> bool:
+
+def _matches(policy: PreparedPolicy, rule: ResolvedRule, packet: Packet, test: SelectorTest,
+             services: ServiceIndex) -> bool:
     try:
-        return rule_matches(rule, packet, test)
+        return rule_matches(rule, packet, test, services)
     except SourcePortNeeded as exc:
         raise SourcePortNeeded(f"{policy.key} {exc}") from None
+    except ServiceEndpointsUnknown as exc:
+        raise ServiceEndpointsUnknown(f"{policy.key} {exc}") from None
 
 
 class _NamespaceIndex:
@@ -267,6 +287,7 @@ def _rule_decision(
     direction: Direction,
     view: EndpointView,
     trail: list[TrailStep],
+    service_note: str | None = None,
 ) -> Decision:
     return Decision(
         Semantics.CALICO,
@@ -281,6 +302,7 @@ def _rule_decision(
         action=rule.action,
         origin=rule.origin,
         trail=tuple(trail),
+        service=service_note,
     )
 
 

@@ -16,6 +16,10 @@ stands for every source port the client may pick: a source port constraint that 
 satisfies (`ports` covering 1-65535, no `notPorts`) matches; any other one makes the verdict depend
 on the source port, and evaluating it is refused (`SourcePortNeeded`) rather than guessed — never
 "no match". np2calico's converter never emits source ports.
+
+A side naming `services` matches the endpoints of that Service (`service_members`): the
+destination's (address, port, protocol) for egress, the source's address for ingress. When the
+cluster state cannot tell the endpoints, a rule that would otherwise match is refused the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 
 from translator.errors import UsageError
 from translator.evaluate.calico_scope import EndpointView, EntitySelectors, entity_selectors
+from translator.evaluate.service_members import ServiceEndpoints, ServiceEndpointsUnknown, ServiceIndex
 from translator.model import calico
 from translator.model.common import IPAddress, IPNetwork, PortRange, Protocol
 from translator.model.intervals import AddressSet
@@ -63,6 +68,8 @@ class ResolvedEntity:
     not_nets: tuple[IPNetwork, ...]
     ports: tuple[calico.PortSpec, ...]
     not_ports: tuple[calico.PortSpec, ...]
+    # `services` with its namespace filled in (a namespaced policy's own when not written).
+    services: calico.ServiceMatch | None = None
     # The same nets as interval sets, for matching (hundreds of CIDRs are common).
     net_set: AddressSet = field(init=False, compare=False, repr=False)
     not_net_set: AddressSet = field(init=False, compare=False, repr=False)
@@ -87,8 +94,12 @@ class ResolvedRule:
 
 
 def _resolve_entity(entity: calico.EntityRule, namespace: str | None) -> ResolvedEntity:
+    services = entity.services
+    if services is not None and services.namespace is None:
+        services = calico.ServiceMatch(services.name, namespace)
     return ResolvedEntity(
-        entity_selectors(entity, namespace), entity.nets, entity.not_nets, entity.ports, entity.not_ports
+        entity_selectors(entity, namespace), entity.nets, entity.not_nets, entity.ports, entity.not_ports,
+        services,
     )
 
 
@@ -207,8 +218,40 @@ def _protocol_matches(rule: ResolvedRule, packet: Packet) -> bool:
     return rule.not_protocol is None or rule.not_protocol != number
 
 
-def rule_matches(rule: ResolvedRule, packet: Packet, test: SelectorTest) -> bool:
-    """All present fields of `rule` match `packet` (and the rule exists for its IP family)."""
+def rule_service_endpoints(rule: ResolvedRule, services: ServiceIndex | None) -> list[ServiceEndpoints]:
+    """The endpoints of the Services `rule` names (source first); refused when there is no state."""
+    named = [s for s in (rule.source.services, rule.destination.services) if s is not None]
+    if named and services is None:
+        raise ServiceEndpointsUnknown(
+            f"{rule.origin}: a rule matching a Service's endpoints needs a cluster state holding them")
+    assert services is not None or not named
+    return [services.endpoints(s.namespace or "", s.name) for s in named] if services else []
+
+
+def _services_match(rule: ResolvedRule, packet: Packet, services: ServiceIndex | None) -> bool:
+    if rule.source.services is None and rule.destination.services is None:
+        return True
+    found = iter(rule_service_endpoints(rule, services))
+    if rule.source.services is not None:
+        source = next(found)
+        if not source.known:
+            raise source.unknown(rule.origin)
+        if not source.holds_source(packet.source.endpoint, packet.source_ip):
+            return False
+    if rule.destination.services is not None:
+        destination = next(found)
+        if not destination.known:
+            raise destination.unknown(rule.origin)
+        view = packet.destination
+        return destination.holds_destination(
+            view.endpoint, packet.destination_ip, packet.port, packet.protocol)
+    return True
+
+
+def rule_matches(rule: ResolvedRule, packet: Packet, test: SelectorTest,
+                 services: ServiceIndex | None = None) -> bool:
+    """All present fields of `rule` match `packet` (and the rule exists for its IP family);
+    `services` holds the endpoints of the Services rules name (the cluster state's)."""
     if packet.version not in rule.families or not _protocol_matches(rule, packet):
         return False
     src, dst = rule.source, rule.destination
@@ -218,5 +261,7 @@ def rule_matches(rule: ResolvedRule, packet: Packet, test: SelectorTest) -> bool
         and _destination_ports_match(dst, packet)
         and _endpoint_matches(src, packet.source, test)
         and _endpoint_matches(dst, packet.destination, test)
-        and _source_ports_match(rule, packet)  # last: it may refuse, only when it would decide
+        # last: they may refuse, only when they would decide
+        and _source_ports_match(rule, packet)
+        and _services_match(rule, packet, services)
     )

@@ -7,7 +7,7 @@ per direction): the evaluators only record *what* happened, as typed values; the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from translator.model.calico import Action
@@ -95,6 +95,9 @@ class Decision:
     profile: str | None = None
     profiles: tuple[str, ...] = ()
     trail: tuple[TrailStep, ...] = ()
+    # How a deciding Calico rule with `services` matched (the Service, endpoint and port). Not
+    # compared: it explains the decision, the diff compares what decided.
+    service: str | None = field(default=None, compare=False)
 
 
 def ending(decision: Decision) -> tuple[DecidedBy | None, str | None]:

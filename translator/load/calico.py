@@ -3,8 +3,8 @@
 Each document is checked against `schemas/calico-<kind>.schema.json` (structure and types)
 and against Calico's own rules
 (`translator.load.calico_rules`). A policy with any error is dropped and the loader refuses the
-input. Fields np2calico cannot evaluate (application-layer `http`, `services`,
-`serviceAccounts`, ICMP type matches, untracked/pre-DNAT/forwarded policies) are errors that
+input. Fields np2calico cannot evaluate (application-layer `http`, `serviceAccounts`, ICMP type
+matches, untracked/pre-DNAT/forwarded policies) are errors that
 name the field: never silently skipped. Rule `metadata` (annotations) and `performanceHints`
 change no verdict and are ignored.
 
@@ -49,7 +49,6 @@ _RULE_UNSUPPORTED = {
     "notICMP": "ICMP type/code matches are not modelled",
 }
 _ENTITY_UNSUPPORTED = {
-    "services": "Kubernetes Service matches are not modelled",
     "serviceAccounts": "service account matches are not modelled",
 }
 _DELETE_KEEPS = ("tier", "stagedAction")
@@ -133,6 +132,7 @@ def parse_policy(
         spec = calico.default_types(_policy_spec(spec_body, spec_loc, diags))
     _check_policy_name(metadata.name, spec.tier, loc.child("metadata").child("name"), diags)
     namespace_selector = _global_namespace_selector(spec_body, spec_loc, diags) if is_global else None
+    rules.check_service_namespaces(spec, is_global, spec_loc, diags)
     if not _loaded(diags, errors_before):
         return None
     if is_global:
@@ -188,8 +188,8 @@ def _policy_spec(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> 
         order=_order(spec, loc, diags),
         selector=selector,
         types=tuple(t for t in types if t is not None),
-        ingress=_rules(spec.get("ingress"), loc.child("ingress"), diags),
-        egress=_rules(spec.get("egress"), loc.child("egress"), diags),
+        ingress=_rules(spec.get("ingress"), Direction.INGRESS, loc, diags),
+        egress=_rules(spec.get("egress"), Direction.EGRESS, loc, diags),
     )
 
 
@@ -210,8 +210,12 @@ def _selector(body: Mapping[str, Any], key: str, loc: Location, diags: Diagnosti
 # --- rules ----------------------------------------------------------------------------------
 
 
-def _rules(values: Any, loc: Location, diags: Diagnostics) -> tuple[Rule, ...]:
-    return tuple(_rule(fields.mapping(v), loc.child(i), diags) for i, v in enumerate(fields.items(values)))
+def _rules(values: Any, direction: Direction, spec_loc: Location, diags: Diagnostics) -> tuple[Rule, ...]:
+    loc = spec_loc.child(direction.value.lower())
+    parsed = tuple(_rule(fields.mapping(v), loc.child(i), diags) for i, v in enumerate(fields.items(values)))
+    for index, rule in enumerate(parsed):
+        rules.check_service_sides(rule, direction, loc.child(index), diags)
+    return parsed
 
 
 def _rule(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> Rule:
@@ -293,6 +297,7 @@ def _entity(
         not_nets=not_nets,
         ports=rules.parse_ports(fields.items(body.get("ports")), loc.child("ports"), diags),
         not_ports=rules.parse_ports(fields.items(body.get("notPorts")), loc.child("notPorts"), diags),
+        services=rules.parse_services(body, loc, diags),
     )
     return entity, {loc.child("nets"): nets, loc.child("notNets"): not_nets}
 

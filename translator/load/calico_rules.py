@@ -17,8 +17,16 @@ from typing import Any
 from translator.errors import Diagnostics, Location
 from translator.load.fields import parse_cidr
 from translator.load.names import port_name_errors, qualified_name_errors
-from translator.model.calico import DEFAULT_TIER, PortSpec
-from translator.model.common import MAX_PORT, MIN_PORT, PROTOCOL_NUMBERS, IPNetwork, PortRange, RuleProtocol
+from translator.model.calico import DEFAULT_TIER, PolicySpec, PortSpec, Rule, ServiceMatch
+from translator.model.common import (
+    MAX_PORT,
+    MIN_PORT,
+    PROTOCOL_NUMBERS,
+    Direction,
+    IPNetwork,
+    PortRange,
+    RuleProtocol,
+)
 from translator.selectors import And, Global, Not, Or, Selector, SelectorSyntaxError, parse_selector
 
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -241,3 +249,70 @@ def unsupported(
     for name, why in reasons.items():
         if name in body:
             diags.error(loc.child(name), f"np2calico cannot evaluate {name!r}: {why}")
+
+
+# --- services -------------------------------------------------------------------------------
+
+# Fields a rule side must leave empty when it names `services` (v3.32 EntityRule CEL rules).
+_SERVICE_CONFLICTS = {
+    "selector": "Selector/NotSelector",
+    "notSelector": "Selector/NotSelector",
+    "namespaceSelector": "NamespaceSelector",
+    "serviceAccounts": "ServiceAccounts",
+    "nets": "Nets/NotNets",
+    "notNets": "Nets/NotNets",
+}
+
+
+def parse_services(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> ServiceMatch | None:
+    """`services: {name, namespace}`, with the fields it excludes on the same side."""
+    given = body.get("services")
+    if not isinstance(given, Mapping):
+        return None  # absent, or a type error the schema reported
+    here = loc.child("services")
+    for key, words in _SERVICE_CONFLICTS.items():
+        value = body.get(key)
+        if value is not None and (key == "serviceAccounts" or len(value) > 0):
+            diags.error(loc.child(key), f"cannot specify {words} and Services on the same rule")
+    name = str(given.get("name") or "")  # a value of another type was reported by the schema
+    namespace = str(given.get("namespace") or "")
+    if not name:
+        diags.error(here.child("name"), "services must specify a service name")
+    for key, value in (("name", name), ("namespace", namespace)):
+        if value:
+            check_resource_name(value, here.child(key), diags)
+    return ServiceMatch(name, namespace or None)
+
+
+def check_service_sides(rule: Rule, direction: Direction, loc: Location, diags: Diagnostics) -> None:
+    """Services name the peer: the destination of an egress rule (without ports, which the
+    Service's endpoints carry) or the source of an ingress rule (validateNetworkPolicySpec)."""
+    if direction is Direction.EGRESS and rule.source.services is not None:
+        diags.error(loc.child("source").child("services"), "not allowed in egress rule source")
+    if direction is Direction.INGRESS and rule.destination.services is not None:
+        diags.error(loc.child("destination").child("services"), "not allowed in ingress rule destination")
+    destination = rule.destination
+    if destination.services is not None and (destination.ports or destination.not_ports):
+        key = "ports" if destination.ports else "notPorts"
+        message = "ports and notPorts cannot be specified with services"
+        diags.error(loc.child("destination").child(key), message)
+
+
+def check_service_namespaces(spec: PolicySpec, is_global: bool, loc: Location, diags: Diagnostics) -> None:
+    """A global policy must name the Service's namespace (validator.go). A namespaced one may
+    omit it, and the API documents "this policy's namespace"; but Felix looks the Service up as
+    `/<name>` then (felix/calc/rule_scanner.go: the namespace is never defaulted), which no
+    EndpointSlice matches. Neither reading is safe to judge, so np2calico asks for it."""
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        for index, rule in enumerate(spec.rules(direction)):
+            for side in ("source", "destination"):
+                services = getattr(rule, side).services
+                if services is None or services.namespace is not None:
+                    continue
+                where = loc.child(direction.value.lower()).child(index).child(side).child("services")
+                if is_global:
+                    diags.error(where.child("namespace"), "must specify a namespace")
+                else:
+                    diags.error(where.child("namespace"), (
+                        "np2calico cannot evaluate services without a namespace: the API says "
+                        "'this policy's namespace' but Felix matches no Service then; write the namespace"))

@@ -47,6 +47,24 @@ PortSpec = PortRange | str
 
 
 @dataclass(frozen=True)
+class ServiceMatch:
+    """`services`: the endpoints of one Kubernetes Service (what its EndpointSlices list).
+
+    As a destination (egress rules only) it matches each endpoint address on the endpoint's own
+    ports and protocols; as a source (ingress rules only) the endpoint addresses on any port
+    (felix/calc/rule_scanner.go, felix/serviceindex). `namespace` None: not written, which only a
+    namespaced policy allows.
+    """
+
+    name: str
+    namespace: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace or ''}/{self.name}"
+
+
+@dataclass(frozen=True)
 class EntityRule:
     """A rule's source or destination; every present field must match (AND)."""
 
@@ -57,6 +75,7 @@ class EntityRule:
     not_nets: tuple[IPNetwork, ...] = ()
     ports: tuple[PortSpec, ...] = ()
     not_ports: tuple[PortSpec, ...] = ()
+    services: ServiceMatch | None = None
 
     @property
     def has_endpoint_constraint(self) -> bool:

@@ -76,6 +76,8 @@ def entity_manifest(entity: EntityRule) -> Manifest:
         items = getattr(entity, attribute)
         if items:
             fields[key] = [show(i) for i in items]
+    if entity.services is not None:
+        fields["services"] = _present({"name": entity.services.name, "namespace": entity.services.namespace})
     return fields
 
 

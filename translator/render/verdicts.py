@@ -236,7 +236,9 @@ def _calico_reason(decision: Decision) -> str:
         assert decision.action is not None, "a Calico rule decision records its action"
         verb = "allowed" if decision.allowed else "denied"
         rule = _rule_text(decision.policy, decision.rule, decision.origin, decision.direction)
-        return f"{direction} of {view} {verb} by {rule}: {decision.action.value} (tier {decision.tier})"
+        matched = f"; {decision.service}" if decision.service else ""
+        action = decision.action.value
+        return f"{direction} of {view} {verb} by {rule}: {action} (tier {decision.tier}){matched}"
     if decided is DecidedBy.END_OF_TIER:
         return (
             f"{direction} of {view} denied at the end of tier {decision.tier}: selected for "

@@ -155,6 +155,19 @@ def _check_source_ports(policy: PreparedPolicy, rule: ResolvedRule) -> None:
     )
 
 
+def _check_services(policy: PreparedPolicy, rule: ResolvedRule) -> None:
+    """A `services` rule matches the endpoints of a Service, which a cluster state lists and
+    "every possible cluster" leaves open: refused, never taken as "no match"."""
+    named = [s for s in (rule.source.services, rule.destination.services) if s is not None]
+    if named:
+        raise UsageError(
+            f"{policy.key} {rule.origin}: a rule matching the endpoints of svc "
+            f"{named[0].namespace}/{named[0].name} cannot be verified for every possible cluster "
+            "(its verdict depends on the Service's endpoints); compare with `diff --cluster STATE` "
+            "(a cluster state holding the Service's EndpointSlices) instead"
+        )
+
+
 def rule_matches(rule: ResolvedRule, packet: Packet) -> Term:
     """calico_match.rule_matches on the symbolic packet (source ports checked by the caller)."""
     return conj((
@@ -186,6 +199,7 @@ def _tier_outcome(
             if rule.action is calico.Action.LOG:
                 continue
             _check_source_ports(policy, rule)
+            _check_services(policy, rule)
             action: Term = {calico.Action.ALLOW: True, calico.Action.DENY: False}.get(rule.action, after)
             outcome = ite(conj((chosen, rule_matches(rule, packet))), action, outcome)
     return ite(disj(selected), outcome, after)
