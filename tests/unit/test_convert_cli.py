@@ -85,7 +85,7 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
     "args",
     [
         ("--dns-ip", "169.254.20.10"),
-        ("--default-deny", "global", "--allow-apiserver", "not-a-cidr"),
+        ("--default-deny", "global", "--allow-apiserver=not-a-cidr"),
         ("--default-deny", "global", "--dns-selector", "k8s-app == "),
         ("--tier", "Bad.Tier"),
         ("--tier", "knp"),
