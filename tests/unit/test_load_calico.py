@@ -343,9 +343,9 @@ INVALID = [
         "cannot evaluate",
     ),
     (
-        np({"egress": [rule(destination={"services": {"name": "s", "namespace": "n"}})]}),
-        "spec.egress[0].destination.services",
-        "cannot evaluate 'services'",
+        np({"egress": [rule(source={"services": {"name": "s", "namespace": "n"}})]}),
+        "spec.egress[0].source.services",
+        "not allowed in egress rule source",
     ),
     (
         np({"ingress": [rule(source={"serviceAccounts": {"names": ["sa"]}})]}),
