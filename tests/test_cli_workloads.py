@@ -67,8 +67,9 @@ def test_repeated_cluster_options_are_merged(tmp_path: Path) -> None:
 def test_diff_on_workloads_says_what_it_judged() -> None:
     code, out, _ = run("diff", POLICIES, "--cluster", WORKLOADS, "--migrate", "--default-deny", "global")
     assert code == 1
-    assert "note: namespace default: 2 pod(s), 1 workload(s)" in out
-    assert "note: svc default/color-svc selects deployment default/color-api" in out
+    assert out.splitlines()[1] == ("judged: namespace default: 2 pods, 1 workload; namespace dev: 2 pods; "
+                                   "namespace kube-system: 1 workload")
+    assert "-> deployment kube-system/coredns (svc kube-dns)" in out
 
 
 def test_an_empty_state_is_a_warning_not_a_confident_answer(tmp_path: Path) -> None:
@@ -76,7 +77,8 @@ def test_an_empty_state_is_a_warning_not_a_confident_answer(tmp_path: Path) -> N
     state.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n")
     _, out, err = run("diff", POLICIES, "--cluster", str(state), "--migrate", "--default-deny", "global")
     assert "warning: the cluster state holds no pod and no workload" in err
-    assert "note: namespace prod: 0 pod(s), 0 workload(s)" in out
+    assert "0 pods in namespace prod" in out
+    assert "0 pods in namespace default (its policies judge nothing)" in out
 
 
 def test_namespace_with_policies_but_no_pods_is_a_warning(tmp_path: Path) -> None:

@@ -41,10 +41,9 @@ from translator.cli.state import (
     NETWORK_SETS_ARE_STATE,
     address_notes,
     emptiness_warnings,
-    judged_summary,
+    host_network_summary,
     pod_cidrs,
     refuse_network_sets,
-    service_summary,
     state_cluster,
     warn,
 )
@@ -159,9 +158,11 @@ def diff(
         semantic = diff_policies(before, after, state, tie_break=tie_break or TieBreak.V3_32,
                                  preview_staged=preview_staged, symbolic=symbolic)
     if loaded is not None and state is not None:
-        judged = (*judged_summary(state), *service_summary(state),
-                  *address_notes(loaded, cidrs, before, after))
+        from translator.diff.labels import with_judged, with_services
+
+        judged = (*host_network_summary(state), *address_notes(loaded, cidrs, before, after))
         semantic = dataclasses.replace(semantic, notes=(*semantic.notes, *judged))
+        semantic = with_services(with_judged(semantic, state, before, after), state)
     report_context = _report_context(
         _comparison(paths or [], migration, from_cluster), _cluster_source(cluster, from_cluster, context),
         state, symbolic or state is None, said)

@@ -107,29 +107,10 @@ def note(messages: Sequence[str]) -> None:
         console.note(f"np2calico: note: {message}")
 
 
-def judged_summary(cluster: Cluster) -> list[str]:
-    """What a verdict was computed on: pods and workloads per namespace, host-network ones apart."""
-    lines = []
-    for namespace in sorted({p.namespace for p in cluster.pods} | set(cluster.namespaces)):
-        members = [p for p in cluster.pods if p.namespace == namespace]
-        pods = sum(1 for p in members if p.workload is None and not p.host_network)
-        workloads = sum(1 for p in members if p.workload is not None and not p.host_network)
-        lines.append(f"namespace {namespace}: {pods} pod(s), {workloads} workload(s)")
+def host_network_summary(cluster: Cluster) -> list[str]:
+    """Host-network pods and workloads are not counted per namespace: they are judged as their node."""
     host = sorted(p.label for p in cluster.pods if p.host_network)
-    if host:
-        lines.append(f"host network, judged as their node: {', '.join(host)}")
-    return lines
-
-
-def service_summary(cluster: Cluster) -> list[str]:
-    """Which pods and workloads each Service selects, so that pod groups read as Services."""
-    lines = []
-    for service in sorted(cluster.services, key=lambda s: s.key):
-        backing = sorted(p.label for p in cluster.pods
-                         if p.namespace == service.namespace and service.selects(p.labels))
-        if backing:
-            lines.append(f"{service.label} selects {', '.join(backing)}")
-    return lines
+    return [f"host network, judged as their node: {', '.join(host)}"] if host else []
 
 
 def holds_policies(policies: PolicySet) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from translator.diff.result import Change, EndpointKind, Endpoints, Outcome
 from translator.diff.space import range_networks
-from translator.model.cluster import HostEndpoint, Pod
+from translator.model.cluster import Pod
 from translator.model.common import PortRange
 from translator.model.common import Protocol as NetProtocol
 
@@ -104,8 +104,13 @@ def _endpoints(items: frozenset[Item], classes: Sequence[Any],
     if describe is not None:
         pods = [m.endpoint for m in members]
         return Endpoints(EndpointKind.SYMBOLIC, rep.scope, conditions=describe(pods))
-    names = sorted({m.endpoint.name for m in members if not isinstance(m.endpoint, HostEndpoint)})
+    names = sorted({_name(m.endpoint) for m in members if isinstance(m.endpoint, Pod)})
     return Endpoints(EndpointKind.PODS, rep.scope, names=tuple(names))
+
+
+def _name(pod: Pod) -> str:
+    """A pod by name, a workload as `kind/name` (`Endpoints.describe` reads it back)."""
+    return pod.name if pod.workload is None else f"{pod.workload}/{pod.name}"
 
 
 def _networks(items: frozenset[Item]) -> tuple[str, ...]:

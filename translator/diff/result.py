@@ -67,13 +67,18 @@ class EndpointKind(str, Enum):
 
 @dataclass(frozen=True)
 class Endpoints:
-    """One side of a change: pods of a namespace, a host-side endpoint, addresses, or conditions."""
+    """One side of a change: pods of a namespace, a host-side endpoint, addresses, or conditions.
+
+    `names` are pod names, or `kind/name` for a workload (`deployment/color-api`); `services`
+    pairs an entry of `names` with the Services of its namespace selecting it (by name).
+    """
 
     kind: EndpointKind
     namespace: str | None = None
     names: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()
     conditions: str = ""
+    services: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def group(self) -> str:
@@ -91,7 +96,36 @@ class Endpoints:
             return self.conditions
         if self.kind is EndpointKind.HOST:
             return ", ".join(self.names)
-        return ", ".join(f"{self.namespace}/{n}" for n in self.names)
+        return ", ".join(self.member(n) for n in self.names)
+
+    def member(self, name: str) -> str:
+        """`ns/pod` or `deployment ns/name` (as explain names them), with the Services selecting it."""
+        kind, _, short = name.rpartition("/")
+        text = f"{kind} {self.namespace}/{short}" if kind else f"{self.namespace}/{name}"
+        services = dict(self.services).get(name)
+        return f"{text} (svc {', '.join(services)})" if services else text
+
+
+@dataclass(frozen=True)
+class JudgedNamespace:
+    """What a diff judged in one namespace: its pods and workloads (host-network ones apart), and
+    whether policies of either side are in it (then 0 pods is an answer about nothing)."""
+
+    namespace: str
+    pods: int
+    workloads: int
+    has_policies: bool = False
+
+    def describe(self) -> str:
+        if not self.pods and not self.workloads:
+            suffix = " (its policies judge nothing)" if self.has_policies else ""
+            return f"0 pods in namespace {self.namespace}{suffix}"
+        counts = [_count(self.pods, "pod"), _count(self.workloads, "workload")]
+        return f"namespace {self.namespace}: {', '.join(c for c in counts if c)}"
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}" if number else ""
 
 
 def describe_networks(networks: Sequence[str]) -> str:
@@ -163,10 +197,18 @@ class SemanticDiff:
     symbolic_changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
     evaluated: int = 0  # representative connections evaluated per side (for the curious)
+    # What the concrete diff judged, per namespace (empty without a cluster state).
+    judged: tuple[JudgedNamespace, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         return not self.changes and not self.symbolic_changes
+
+    def judged_text(self) -> str | None:
+        """`judged: namespace default: 2 pods, 1 workload; 0 pods in namespace prod`, or None."""
+        if not self.judged:
+            return None
+        return "judged: " + "; ".join(j.describe() for j in self.judged)
 
     def groups(self, symbolic: bool = False) -> Mapping[tuple[str, str, str], tuple[Change, ...]]:
         """Changes by (source group, destination group, direction), in sorted order."""

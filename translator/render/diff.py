@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from translator.diff.report import DiffContext, DiffReport
-from translator.diff.result import Cause, Change, Endpoints, Outcome, SemanticDiff
+from translator.diff.result import Cause, Change, Endpoints, JudgedNamespace, Outcome, SemanticDiff
 from translator.evaluate.verdict import DecidedBy
 from translator.render.envelope import envelope
 from translator.render.verdicts import ending_text
@@ -93,10 +93,12 @@ def _text_groups(diff: SemanticDiff, symbolic: bool, color: bool) -> list[str]:
 
 
 def _semantic_text(diff: SemanticDiff, color: bool) -> str:
+    judged = diff.judged_text()
     if diff.is_empty:
-        lines = ["No connection changes its verdict."]
+        lines = ["No connection changes its verdict.", *([judged] if judged else [])]
     else:
-        lines = [_summary(diff.changes) if diff.changes else "No change on the cluster's pods.", ""]
+        lines = [_summary(diff.changes) if diff.changes else "No change on the cluster's pods.",
+                 *([judged] if judged else []), ""]
         lines += _text_groups(diff, False, color)
         if diff.symbolic_changes:
             lines += [_paint("For pods described by labels (symbolic):", "bold", color),
@@ -125,6 +127,8 @@ def _endpoints_json(side: Endpoints) -> dict[str, Any]:
         found["namespace"] = side.namespace
     if side.names:
         found["names"] = list(side.names)
+    if side.services:
+        found["services"] = {name: list(services) for name, services in side.services}
     if side.networks:
         found["networks"] = list(side.networks)
     if side.conditions:
@@ -145,6 +149,11 @@ def change_json(change: Change) -> dict[str, Any]:
         "before": _outcome_json(change.before),
         "after": _outcome_json(change.after),
     }
+
+
+def _judged_json(judged: JudgedNamespace) -> dict[str, Any]:
+    return {"namespace": judged.namespace, "pods": judged.pods, "workloads": judged.workloads,
+            "has_policies": judged.has_policies, "summary": judged.describe()}
 
 
 def _counts_json(changes: Sequence[Change]) -> dict[str, int]:
@@ -175,7 +184,8 @@ def _semantic_json(diff: SemanticDiff, color: bool, context: DiffContext | None 
         "notes": list(diff.notes),
         "summary": {"changes": _counts_json(diff.changes),
                     "symbolic_changes": _counts_json(diff.symbolic_changes),
-                    "exit_status": DiffReport(diff).exit_status},
+                    "exit_status": DiffReport(diff).exit_status,
+                    "judged": [_judged_json(j) for j in diff.judged]},
     }
     if context is not None:
         document["context"] = context_json(context)
@@ -204,10 +214,12 @@ def _markdown_groups(diff: SemanticDiff, symbolic: bool) -> list[str]:
 
 def _semantic_markdown(diff: SemanticDiff, color: bool) -> str:
     lines = ["### np2calico diff", ""]
+    judged = diff.judged_text()
     if diff.is_empty:
-        lines.append("No connection changes its verdict.")
+        lines += ["No connection changes its verdict.", *([f"_{judged}_"] if judged else [])]
     if diff.changes:
-        lines += [f"**{_summary(diff.changes)}**", "", *_markdown_groups(diff, False)]
+        lines += [f"**{_summary(diff.changes)}**", *([f"_{judged}_"] if judged else []), "",
+                  *_markdown_groups(diff, False)]
     if diff.symbolic_changes:
         title = "### For pods described by labels (symbolic)"
         lines += [title, "", f"**{_summary(diff.symbolic_changes)}**", "",

@@ -13,7 +13,15 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from translator.diff.report import Comparison, DiffContext, DiffReport
-from translator.diff.result import Cause, Change, EndpointKind, Endpoints, Outcome, SemanticDiff
+from translator.diff.result import (
+    Cause,
+    Change,
+    EndpointKind,
+    Endpoints,
+    JudgedNamespace,
+    Outcome,
+    SemanticDiff,
+)
 from translator.errors import InputError, Location
 from translator.evaluate.verdict import DecidedBy
 from translator.model.calico import Action
@@ -39,9 +47,41 @@ def read_diff_json(text: str, source: str) -> DiffReport:
         changes=tuple(_list(document, "changes", root, _change)),
         symbolic_changes=tuple(_list(document, "symbolic_changes", root, _change, required=False)),
         notes=tuple(_list(document, "notes", root, _string, required=False)),
+        judged=_judged(document.get("summary"), root.child("summary")),
     )
     context = document.get("context")
     return DiffReport(diff, DiffContext() if context is None else _context(context, root.child("context")))
+
+
+def _judged(value: Any, loc: Location) -> tuple[JudgedNamespace, ...]:
+    """`summary.judged` (absent from documents of older versions and of symbolic diffs)."""
+    if value is None:
+        return ()
+    return tuple(_list(_object(value, loc), "judged", loc, _judged_namespace, required=False))
+
+
+def _judged_namespace(value: Any, loc: Location) -> JudgedNamespace:
+    body = _object(value, loc)
+    return JudgedNamespace(
+        namespace=_required(body, "namespace", loc, _string),
+        pods=_required(body, "pods", loc, _count),
+        workloads=_required(body, "workloads", loc, _count),
+        has_policies=_optional(body, "has_policies", loc, _boolean) or False,
+    )
+
+
+def _count(value: Any, loc: Location) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError.at(loc, f"expected a count (an integer >= 0), not {value!r}")
+    return value
+
+
+def _services(value: Any, loc: Location) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`{name: [service, …]}`: the Services selecting each listed pod or workload."""
+    if value is None:
+        return ()
+    body = _object(value, loc)
+    return tuple((str(name), tuple(_list(body, str(name), loc, _string))) for name in sorted(body))
 
 
 def _context(value: Any, loc: Location) -> DiffContext:
@@ -88,6 +128,7 @@ def _endpoints(value: Any, loc: Location) -> Endpoints:
         names=tuple(_list(body, "names", loc, _string, required=False)),
         networks=tuple(_list(body, "networks", loc, _network, required=False)),
         conditions=_optional(body, "conditions", loc, _string) or "",
+        services=_services(body.get("services"), loc.child("services")),
     )
 
 
