@@ -25,13 +25,14 @@ class VerifyResult:
 
 
 def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
-           question: Question | None = None) -> VerifyResult:
+           question: Question | None = None, shortcuts: bool = True) -> VerifyResult:
     """Equivalent for every possible connection (see `invariants`), or a witness that is not.
 
-    `question` may narrow the pods to those without `pcns.*` labels of their own.
+    `question` may narrow the pods to those without `pcns.*` labels of their own. `shortcuts=False`
+    sends every check to the solver, even those settled by comparing policies (benchmarks, tests).
     """
     sides = Sides.of(a, b, tie_break)
-    engine = Engine(sides, question)
+    engine = Engine(sides, question, shortcuts=shortcuts)
     checks = []
     for check in engine.checks():
         checks.append(check)

@@ -8,11 +8,12 @@ tests check by brute force against the evaluators.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import z3
 
 from translator.errors import UsageError
-from translator.evaluate.calico_match import ResolvedEntity, ResolvedRule, covers_every_port
+from translator.evaluate.calico_match import ResolvedEntity, ResolvedRule, covers_every_port, resolve_rule
 from translator.evaluate.calico_policies import PreparedPolicy, TierPolicies
 from translator.model import calico
 from translator.model.common import Direction, PortRange
@@ -224,3 +225,56 @@ def decision(
     if not subject.where.always_pod:
         result = ite(subject.is_pod, result, True)
     return to_z3(result)
+
+
+# What `decision` reads, without names: two equal shapes give equivalent decisions, so a check
+# between them needs no solver. Keep in step with `_tier_outcome`/`decision` above: a field those
+# read must be in the shape (rules keep every field but their position and origin, so fields
+# added to ResolvedRule/ResolvedEntity are compared automatically).
+Shape = tuple[tuple[object, tuple[tuple[object, tuple[ResolvedRule, ...]], ...]], ...]
+
+
+def _rule_shape(rule: ResolvedRule) -> ResolvedRule:
+    return replace(rule, index=0, origin="")
+
+
+def _denies_everything(rule: ResolvedRule, namespace: str | None) -> bool:
+    """`rule` is `action: Deny` and nothing else (it matches every packet of both families)."""
+    bare = resolve_rule(calico.Rule(calico.Action.DENY), 0, namespace, "")
+    return _rule_shape(rule) == bare
+
+
+def _without_trailing_denials(policies: list[PreparedPolicy], direction: Direction) -> list[PreparedPolicy]:
+    """Drop the tier's last policies that only deny everything (or hold no rule) and select
+    exactly what an earlier policy of the tier selects, in a tier whose end-of-tier action denies.
+
+    Why this keeps the decision: such a policy P is reached only when no earlier rule matched;
+    then it denies, as the end of the tier would; and a pod P selects is selected by the earlier
+    policy with P's selector, so the tier still applies to exactly the same pods. (np2calico
+    writes these `np2calico-deny-*` policies to say the default deny out loud.)
+    """
+    kept = list(policies)
+    while len(kept) > 1:
+        last = kept[-1]
+        rules = [r for r in last.rules(direction) if r.action is not calico.Action.LOG]
+        only_denies = all(_denies_everything(r, last.namespace) for r in rules[:1])
+        if not only_denies or all(p.selector != last.selector for p in kept[:-1]):
+            break
+        kept.pop()
+    return kept
+
+
+def decision_shape(tiers: Sequence[TierPolicies], direction: Direction) -> Shape:
+    """Per tier that holds a policy for `direction`: whether its end passes, and per policy its
+    selector and rules (positions and origins left out; Log rules, which decide nothing, too)."""
+    found = []
+    for tier in tiers:
+        policies = [p for p in tier.policies if direction in p.types]
+        passes = tier.tier.default_action is calico.Action.PASS
+        if not passes:
+            policies = _without_trailing_denials(policies, direction)
+        if policies:
+            shaped = tuple((p.selector, tuple(_rule_shape(r) for r in p.rules(direction)
+                                              if r.action is not calico.Action.LOG)) for p in policies)
+            found.append((passes, shaped))
+    return tuple(found)

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 import z3
 
 from translator.errors import NP2CalicoError
-from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK, PreparedPolicy, TierPolicies, ordered_tiers
+from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK, TierPolicies, ordered_tiers
 from translator.model.calico import PolicySet, TieBreak
 from translator.model.common import Direction
 from translator.verify.domains import Domains, tier_selectors
-from translator.verify.encode import decision
+from translator.verify.encode import decision, decision_shape
 from translator.verify.symbols import OUTSIDE, EndpointClass, Packet
 
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
@@ -128,17 +128,6 @@ def keeps(where: EndpointClass):  # type: ignore[no-untyped-def]
     return lambda p: p.namespace is None or p.namespace == where.namespace
 
 
-def _relevant(tiers: tuple[TierPolicies, ...],
-              direction: Direction) -> list[tuple[object, tuple[PreparedPolicy, ...]]]:
-    """What decides `direction` in these (already scoped) tiers."""
-    found = []
-    for tier in tiers:
-        policies = tuple(p for p in tier.policies if direction in p.types)
-        if policies:
-            found.append((tier.tier, tuple((p.selector, p.types, p.rules(direction)) for p in policies)))
-    return found  # type: ignore[return-value]
-
-
 def _solve(constraints: list[z3.BoolRef], timeout_ms: int, strings: bool = True) -> z3.ModelRef | None:
     # Without label strings every term is a bit-vector or a Boolean: the QF_BV solver (bit-blasting
     # to SAT) is much faster there than the general one.
@@ -164,8 +153,10 @@ class Engine:
     """The verify engine over two prepared policy sets."""
 
     def __init__(self, sides: Sides, question: Question | None = None,
-                 timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+                 timeout_ms: int = DEFAULT_TIMEOUT_MS, shortcuts: bool = True) -> None:
         self.sides = sides
+        # False: every check goes to the solver (the tests compare both ways; so does the benchmark).
+        self.shortcuts = shortcuts
         self.question = question or Question()
         self.timeout_ms = timeout_ms
         self._strings = bool(sides.domains.strings)
@@ -177,20 +168,28 @@ class Engine:
     def _packet(self, source: EndpointClass, destination: EndpointClass) -> Packet:
         return Packet.create(source, destination, self.sides.domains, self.question.honest_pods)
 
-    def direction_check(self, where: EndpointClass, direction: Direction) -> Check:
-        """Does some pod of `where` decide `direction` differently, for some peer and packet?"""
-        started, cpu_started = time.perf_counter(), time.process_time()
+    def direction_query(self, where: EndpointClass, direction: Direction) -> list[z3.BoolRef] | None:
+        """The constraints satisfiable iff some pod of `where` decides `direction` differently
+        (for some peer and packet); None when both sides hold the same policies for it, up to
+        names and policies that cannot change a decision (`decision_shape`)."""
         a_tiers, b_tiers = self.sides.scoped(self.sides.a, where), self.sides.scoped(self.sides.b, where)
-        if _relevant(a_tiers, direction) == _relevant(b_tiers, direction):
-            return Check(direction, where, False, time.perf_counter() - started, skipped=True,
-                         cpu_seconds=time.process_time() - cpu_started)
+        if self.shortcuts and decision_shape(a_tiers, direction) == decision_shape(b_tiers, direction):
+            return None
         anywhere = EndpointClass(may_be_outside=True)
         ends = (where, anywhere) if direction is Direction.EGRESS else (anywhere, where)
         packet = self._packet(*ends)
         keep = keeps(where)
         a = decision(a_tiers, direction, packet, keep)
         b = decision(b_tiers, direction, packet, keep)
-        query = [self._differs(a, b), *packet.constraints()]
+        return [self._differs(a, b), *packet.constraints()]
+
+    def direction_check(self, where: EndpointClass, direction: Direction) -> Check:
+        """Does some pod of `where` decide `direction` differently, for some peer and packet?"""
+        started, cpu_started = time.perf_counter(), time.process_time()
+        query = self.direction_query(where, direction)
+        if query is None:
+            return Check(direction, where, False, time.perf_counter() - started, skipped=True,
+                         cpu_seconds=time.process_time() - cpu_started)
         solver_started = time.process_time()
         model = _solve(query, self.timeout_ms, self._strings)
         ended = time.process_time()
