@@ -42,6 +42,7 @@ from translator.model.cluster import (
     Endpoint,
     HostEndpoint,
     Namespace,
+    NetworkSet,
     Pod,
 )
 from translator.model.common import (
@@ -227,6 +228,14 @@ def host_endpoint(index: int, labels: dict[str, str], profiles: tuple[str, ...],
 
 
 _hep_lists = st.lists(_hep_specs, max_size=1)
+# Network sets: global or namespaced, labelled like pods, over CIDRs holding pods and externals.
+_network_set_specs = st.tuples(
+    st.one_of(st.none(), st.sampled_from(NAMESPACES)),
+    _pod_labels,
+    st.lists(st.sampled_from(sorted({c for cidr, subsets in CIDRS.items() for c in (cidr, *subsets)})),
+             min_size=1, max_size=2, unique=True),
+)
+_network_set_lists = st.lists(_network_set_specs, max_size=2)
 _covered_namespaces = st.sampled_from([n for n in NAMESPACES if n != "kube-system"])
 _quarter = st.integers(0, 3).map(lambda n: n == 0)
 _all_namespace_labels = st.tuples(*(_namespace_labels for _ in NAMESPACES))
@@ -248,7 +257,11 @@ def clusters(draw: st.DrawFn, max_pods: int = 4, with_dns: bool | None = None) -
     heps = [host_endpoint(i, *spec) for i, spec in enumerate(draw(_hep_lists))]
     labels = draw(_all_namespace_labels)
     namespaces = [Namespace.create(name, extra) for name, extra in zip(NAMESPACES, labels, strict=True)]
-    return Cluster.build(namespaces, members, heps)
+    network_sets = [
+        NetworkSet(f"set-{i}", namespace, set_labels, tuple(ipaddress.ip_network(n) for n in nets))
+        for i, (namespace, set_labels, nets) in enumerate(draw(_network_set_lists))
+    ]
+    return Cluster.build(namespaces, members, heps, network_sets=network_sets)
 
 
 # --- policies --------------------------------------------------------------------------------------
