@@ -197,10 +197,11 @@ def test_diff_splits_external_addresses_at_network_set_nets(tmp_path: Path) -> N
     assert "newly allowed: dev/api -> 198.51.100.9/32, 203.0.113.0/24" in out
 
 
-def test_symbolic_diff_refuses_network_sets_at_their_document(tmp_path: Path) -> None:
-    code, _, err = _diff(tmp_path, "--symbolic")
-    assert code == 2
-    assert "cluster.yaml:5: error: GlobalNetworkSet external: --symbolic" in err
+def test_symbolic_diff_judges_network_sets(tmp_path: Path) -> None:
+    """With --symbolic the network sets of --cluster are used as given (issue 9 item 5)."""
+    code, out, err = _diff(tmp_path, "--symbolic")
+    assert code == 1, out + err
+    assert "198.51.100.9/32" in out and "203.0.113.0/24" in out
 
 
 def test_network_sets_among_policies_are_refused(tmp_path: Path) -> None:
@@ -211,11 +212,12 @@ def test_network_sets_among_policies_are_refused(tmp_path: Path) -> None:
     assert "policies.yaml:2: error: GlobalNetworkSet external: network sets are cluster" in result.stderr
 
 
-def test_verify_refuses_network_sets(tmp_path: Path) -> None:
+def test_verify_takes_network_sets_from_the_cluster_state_only(tmp_path: Path) -> None:
     policy_file, _ = _files(tmp_path, ISSUE_GNP + "---\n" + CLUSTER.split("---\n")[4])
     result = runner.invoke(app, ["verify", policy_file, policy_file])
     assert result.exit_code == 2
-    assert "GlobalNetworkSet external: verify proves equivalence for every possible" in result.stderr
+    expected = "GlobalNetworkSet external: network sets are cluster state: give them with --cluster"
+    assert expected in result.stderr
 
 
 def test_network_set_labels_as_felix_sees_them() -> None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from translator.model import calico, k8s
-from translator.model.cluster import Cluster, Connection, Endpoint, Namespace, Pod
+from translator.model.cluster import Cluster, Connection, Endpoint, Namespace, NetworkSet, Pod
 from translator.model.common import (
     Direction,
     LabelSelector,
@@ -45,6 +45,10 @@ OTHER = "n2"
 PORTS = (80, 81)
 PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 OUTSIDE = ipaddress.IPv4Address("192.0.2.1")
+
+
+def _nets(*cidrs: str) -> tuple[ipaddress.IPv4Network, ...]:
+    return tuple(ipaddress.IPv4Network(c) for c in cidrs)
 
 pod_leaves: st.SearchStrategy[Selector] = st.sampled_from(
     (All(), Has("app"), Not(Has("app")), Equals("app", "a"), NotEquals("app", "a"), In("app", ("a",)),
@@ -166,3 +170,31 @@ def universe() -> tuple[Cluster, list[Endpoint]]:
 def connections(endpoints: list[Endpoint]) -> list[Connection]:
     return [Connection(s, d, protocol, port) for s in endpoints for d in endpoints if s is not d
             for protocol in PROTOCOLS for port in PORTS]
+
+
+# --- network sets ----------------------------------------------------------------------------------
+# One global set and one per namespace, over outside addresses and some pods, each labelled so that
+# the generated selectors can match it: `g` carries app=a; `s` (in n2, a namespace no policy names)
+# only what it inherits from n2 (pcns.team when n2 is labelled); `t` (in n1) app=z and a pcns.team
+# of its own, which beats the one n1 would give it.
+NETWORK_SETS = (
+    NetworkSet("g", None, {"app": "a"}, _nets("192.0.2.0/25", "10.0.0.0/29")),
+    NetworkSet("s", OTHER, {}, _nets("198.51.100.0/24", "10.0.0.4/30")),
+    NetworkSet("t", NAMED, {"app": "z", "pcns.team": "y"}, _nets("192.0.2.64/26", "203.0.113.0/24")),
+)
+# Outside addresses in g and t, s only, t only, and none (`OUTSIDE` is in g only).
+SET_ADDRESSES = tuple(ipaddress.IPv4Address(a)
+                      for a in ("192.0.2.100", "198.51.100.1", "203.0.113.1", "192.0.2.200"))
+# The namespaces' labels are unknown to verify: the enumeration tries each of these.
+NAMESPACE_LABELLINGS = ({}, {OTHER: {"team": "x"}, NAMED: {"team": "y"}})
+
+
+def network_set_universes() -> list[tuple[Cluster, list[Endpoint]]]:
+    """The pods of `universe()` with the network sets, once per namespace labelling."""
+    cluster, endpoints = universe()
+    found = []
+    for labelling in NAMESPACE_LABELLINGS:
+        namespaces = [Namespace.create(n, labelling.get(n, {})) for n in (NAMED, OTHER)]
+        labelled = Cluster.build(namespaces, cluster.pods, network_sets=NETWORK_SETS)
+        found.append((labelled, [*endpoints, *SET_ADDRESSES]))
+    return found

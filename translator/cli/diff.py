@@ -147,9 +147,6 @@ def diff(
         before, after = _sides(paths or [], migration, namespace, _state_policies(loaded, live is not None))
         cidrs = pod_cidrs(pod_cidr)
         state = state_cluster(loaded, cidrs) if loaded is not None else None
-        if symbolic and loaded is not None:
-            refuse_network_sets(loaded.network_sets, "--symbolic describes every possible pod and does "
-                                "not model network sets (the concrete diff judges them)")
         if state is not None:
             warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies

@@ -10,7 +10,7 @@ import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
 from translator.cli.options import OUTPUT_FORMAT, Namespace, OutputFile, TieBreak, TieBreakOption
-from translator.cli.state import refuse_network_sets
+from translator.cli.state import NETWORK_SETS_ARE_STATE, refuse_network_sets
 from translator.errors import Level, UsageError
 
 EXAMPLES = """\b
@@ -46,6 +46,13 @@ def verify(
                      "labels they inherit from their namespace): then Calico enforces a Kubernetes "
                      "namespaceSelector as Kubernetes means it."),
     ] = False,
+    cluster: Annotated[
+        list[str] | None,
+        typer.Option("--cluster", metavar="FILE", show_default=False,
+                     help="Cluster state holding the GlobalNetworkSets and NetworkSets both sides are "
+                     "judged with (repeatable; rule selectors match their nets). Its pods and "
+                     "namespaces are not used: verify covers every possible one."),
+    ] = None,
     tie_break: TieBreakOption = None,
     output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.TEXT,
     output_file: OutputFile = None,
@@ -57,6 +64,8 @@ def verify(
     enforces it. "Every possible connection": pods in any namespace with any labels, addresses and
     named ports, addresses outside the cluster, every protocol and port. The proof is made by the
     z3 SMT solver; a witness is a cluster state plus one connection that `explain` replays.
+    Network sets are cluster state: those of `--cluster` are taken as given, the same on both
+    sides (their namespaces' labels stay any); without them there are none.
     """
     from translator.render.verify import RENDERERS, Invocation, witness_yaml
     from translator.verify import Question
@@ -67,8 +76,10 @@ def verify(
     if paths[0] == "-" and paths[1] == "-":
         raise UsageError("only one of A and B can be '-'")
     a, b = (_load(p, namespace) for p in paths)
+    network_sets = _network_sets(cluster, namespace) if cluster else ()
     tie_break = tie_break or TieBreak.V3_32
-    result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels))
+    result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels),
+                        network_sets=network_sets)
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []
@@ -85,6 +96,23 @@ def _load(path: str, namespace: str) -> Any:
     loaded = load([path], context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
-    refuse_network_sets(loaded.network_sets, "verify proves equivalence for every possible cluster "
-                        "and does not model network sets")
+    refuse_network_sets(loaded.network_sets, NETWORK_SETS_ARE_STATE)
     return loaded.policies
+
+
+def _network_sets(paths: list[str], namespace: str) -> Any:
+    """The network sets of the `--cluster` state; the rest of it is not used (said on stderr)."""
+    from translator.cli.state import holds_policies, note, read_state
+
+    loaded = read_state(paths, namespace)
+    loaded.raise_if_errors()
+    if holds_policies(loaded.policies):
+        raise UsageError("--cluster: verify compares the policies of A and B; give policies there, "
+                         "not in the cluster state")
+    kinds = (("pod(s)", loaded.pods), ("workload(s)", loaded.workloads), ("namespace(s)", loaded.namespaces),
+             ("host endpoint(s)", loaded.host_endpoints))
+    unused = [f"{len(found)} {kind}" for kind, found in kinds if found]
+    if unused:
+        note([f"verify uses only the network sets of --cluster; {', '.join(unused)} not used "
+              "(verify covers every possible pod and namespace)"])
+    return loaded.network_sets

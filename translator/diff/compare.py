@@ -54,5 +54,7 @@ def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, 
         return SemanticDiff(changes=changes, evaluated=evaluated)
     from translator.diff.symbolic import symbolic_changes
 
-    found, notes = symbolic_changes(before, after, tie_break=tie_break, preview_staged=preview_staged)
+    network_sets = cluster.network_sets if cluster is not None else ()
+    found, notes = symbolic_changes(before, after, tie_break=tie_break, preview_staged=preview_staged,
+                                    network_sets=network_sets)
     return SemanticDiff(changes, found, notes, evaluated)

@@ -91,7 +91,8 @@ class Endpoints:
 
     def describe(self) -> str:
         if self.kind is EndpointKind.EXTERNAL:
-            return describe_networks(self.networks)
+            # conditions: what else the addresses need (the labels of a network set's namespace)
+            return " ".join(t for t in (describe_networks(self.networks), self.conditions) if t)
         if self.kind is EndpointKind.SYMBOLIC:
             return self.conditions
         if self.kind is EndpointKind.HOST:

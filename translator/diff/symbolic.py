@@ -10,16 +10,18 @@ name) are listed in the notes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from translator.diff.result import Cause, Change, EndpointKind, Endpoints, Outcome
 from translator.evaluate.verdict import Verdict
 from translator.model.calico import PolicySet, TieBreak
+from translator.model.cluster import NetworkSet
 from translator.model.common import PortRange, Protocol
 from translator.selectors import SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.engine import Difference, Engine, Sides
+from translator.verify.network_sets import assumption
 from translator.verify.regions import Literal, Region, all_regions, network_list
 from translator.verify.symbols import EndpointClass
 from translator.verify.witness import build_witness
@@ -70,6 +72,26 @@ def describe_side(region: Region, tag: str, where: EndpointClass) -> Endpoints:
     return Endpoints(EndpointKind.SYMBOLIC, group, conditions=text)
 
 
+def _namespace_label_text(region: Region) -> str:
+    """The labels of network sets' namespaces a region needs, in words ("" when none)."""
+    facts = region.facts("cluster")
+    valued = {x.key for x in facts if x.kind == "namespace-label"}
+    texts = [x.text for x in facts if x.kind == "namespace-label" or x.key not in valued]
+    return f"when {', '.join(texts)}" if texts else ""
+
+
+def _with_namespace_labels(region: Region, source: Endpoints,
+                           destination: Endpoints) -> tuple[Endpoints, Endpoints]:
+    """The namespace labels go with the side that is an address (a network set's member), else
+    with the destination."""
+    when = _namespace_label_text(region)
+    if not when:
+        return source, destination
+    if source.kind is EndpointKind.EXTERNAL and destination.kind is not EndpointKind.EXTERNAL:
+        return replace(source, conditions=f"{source.conditions} {when}".strip()), destination
+    return source, replace(destination, conditions=f"{destination.conditions} {when}".strip())
+
+
 def _ports(region: Region) -> tuple[PortRange, ...]:
     for literal in region.facts("packet", "port"):
         low, high = literal.text.split(":")
@@ -100,6 +122,7 @@ def _changes(
         return
     source = describe_side(region, "src", region.source)
     destination = describe_side(region, "dst", region.destination)
+    source, destination = _with_namespace_labels(region, source, destination)
     for protocol in protocols:
         seed = region.seed_for(inv.PORTED_PROTOCOLS[protocol.value])
         if seed is None:
@@ -112,16 +135,20 @@ def _changes(
 
 
 def symbolic_changes(before: PolicySet, after: PolicySet, *, tie_break: TieBreak | str,
-                     preview_staged: bool = False) -> tuple[tuple[Change, ...], tuple[str, ...]]:
-    """Every change for every possible pod (see module docstring), and notes on what was left out."""
-    engine = Engine(Sides.of(before, after, tie_break, preview_staged))
+                     preview_staged: bool = False, network_sets: Iterable[NetworkSet] = ()
+                     ) -> tuple[tuple[Change, ...], tuple[str, ...]]:
+    """Every change for every possible pod (see module docstring), and notes on what was left out.
+    `network_sets` are the cluster's, as given: rule selectors match their nets."""
+    sides = Sides.of(before, after, tie_break, preview_staged, network_sets)
+    engine = Engine(sides)
     changes: list[Change] = []
     others = 0
     for region in all_regions(engine):
         found = list(_changes(region, before, after, tie_break))
         others += not found and _protocols(region) is None
         changes.extend(found)
-    notes = ["symbolic: exact for every possible pod (z3), both sides as Calico enforces them"]
+    notes = ["symbolic: exact for every possible pod (z3), both sides as Calico enforces them; "
+             + assumption(sides.network_sets)]
     if others:
         notes.append(f"symbolic: {others} region(s) differ only for IP protocols other than TCP, UDP "
                      "and SCTP; `np2calico verify` shows a witness")

@@ -48,6 +48,10 @@ def covered(result: VerifyResult, how: Invocation) -> dict[str, Any]:
         "protocols": "TCP, UDP and SCTP on every port 1-65535, and every other IP protocol",
         "semantics": "as Calico enforces both sides: tiers, order, Pass, end of tier, profiles; "
                      "staged policies not enforced; no host endpoints",
+        "network_sets": {"assumed": result.network_set_assumption,
+                         "global": sorted(s.name for s in result.network_sets if s.namespace is None),
+                         "namespaced": sorted(f"{s.namespace}/{s.name}" for s in result.network_sets
+                                              if s.namespace is not None)},
         "queries": len(result.checks),
         "seconds": round(result.seconds, 3),
     }
@@ -106,8 +110,18 @@ def _equivalent_text(result: VerifyResult, how: Invocation) -> str:
         "  addresses outside the cluster; TCP, UDP and SCTP on every port, and every other protocol.\n"
         "Semantics: both sides as Calico enforces them (tiers, order, Pass, end of tier, profiles);\n"
         "  staged policies are not enforced; host endpoints are not modelled.\n"
+        f"{_network_sets_text(result)}"
         f"Proof: {len(result.checks)} solver queries, {result.seconds:.2f} s.\n"
     )
+
+
+def _network_sets_text(result: VerifyResult) -> str:
+    """The one assumption about the cluster: which network sets rule selectors see."""
+    if not result.network_sets:
+        return ("Cluster state: no network sets (an address outside every pod matches no rule "
+                "selector).\n")
+    return (f"Cluster state: {result.network_set_assumption} (rule selectors match their nets; "
+            "their namespaces' labels are any).\n")
 
 
 def _side_text(label: str, verdict: Verdict | None, allowed: bool) -> str:
@@ -127,6 +141,7 @@ def render_text(result: VerifyResult, how: Invocation) -> str:
         f"Connection: {witness.source} -> {witness.destination} {witness.protocol}{port}\n"
         + _side_text("A", witness.verdict_a, witness.allowed_a)
         + _side_text("B", witness.verdict_b, witness.allowed_b)
+        + _network_sets_text(result)
     )
     saved = f" (saved to {how.witness_file})" if how.witness_file else " (save it as WITNESS.yaml)"
     text += f"Witness cluster state{saved}:\n---\n" + witness_yaml(witness).replace("\n...\n", "\n")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK
 from translator.model.calico import PolicySet, TieBreak
+from translator.model.cluster import NetworkSet
 from translator.verify.engine import Check, Engine, Question, Sides, UndecidedError
+from translator.verify.network_sets import assumption
 from translator.verify.witness import Witness, build_witness
 
 __all__ = ["Check", "Question", "UndecidedError", "VerifyResult", "Witness", "verify"]
@@ -18,6 +21,12 @@ class VerifyResult:
     witness: Witness | None
     checks: tuple[Check, ...]
     namespaces: tuple[str, ...]
+    network_sets: tuple[NetworkSet, ...] = ()
+
+    @property
+    def network_set_assumption(self) -> str:
+        """"network sets as given: N global, M namespaced", or "no network sets"."""
+        return assumption(self.network_sets)
 
     @property
     def seconds(self) -> float:
@@ -25,13 +34,16 @@ class VerifyResult:
 
 
 def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
-           question: Question | None = None, shortcuts: bool = True) -> VerifyResult:
+           question: Question | None = None, shortcuts: bool = True,
+           network_sets: Iterable[NetworkSet] = ()) -> VerifyResult:
     """Equivalent for every possible connection (see `invariants`), or a witness that is not.
 
     `question` may narrow the pods to those without `pcns.*` labels of their own. `shortcuts=False`
     sends every check to the solver, even those settled by comparing policies (benchmarks, tests).
+    `network_sets` are cluster state, the same for both sides (`network_sets` module): rule
+    selectors match their nets; without them, an address outside every pod matches no selector.
     """
-    sides = Sides.of(a, b, tie_break)
+    sides = Sides.of(a, b, tie_break, network_sets=network_sets)
     engine = Engine(sides, question, shortcuts=shortcuts)
     checks = []
     for check in engine.checks():
@@ -40,5 +52,5 @@ def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TI
             difference = engine.find_difference(check)
             if difference is not None:
                 witness = build_witness(difference, a, b, tie_break)
-                return VerifyResult(False, witness, tuple(checks), sides.namespaces)
-    return VerifyResult(True, None, tuple(checks), sides.namespaces)
+                return VerifyResult(False, witness, tuple(checks), sides.namespaces, sides.network_sets)
+    return VerifyResult(True, None, tuple(checks), sides.namespaces, sides.network_sets)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 import z3
 
@@ -227,6 +228,34 @@ def same(first: Value, second: Value) -> z3.BoolRef:
             return first.term == len(first.constants)
         return first.equals(second.text)
     return first.term == second.term  # type: ignore[attr-defined, no-any-return]
+
+
+def value_text(value: Value, model: z3.ModelRef) -> str:
+    """The concrete value the model gives (a fresh valid one for "any other value")."""
+    if isinstance(value, FixedValue):
+        return value.text
+    if isinstance(value, StringValue):
+        return str(model.eval(value.term, model_completion=True).as_string())
+    assert isinstance(value, EnumValue)
+    index = value.index(model)
+    if index >= len(value.constants):
+        return other_value(value.constants, index - len(value.constants))
+    return value.constants[index]
+
+
+def alnum(lower_only: bool) -> z3.ReRef:
+    ranges = [z3.Range("a", "z"), z3.Range("0", "9")]
+    if not lower_only:
+        ranges.append(z3.Range("A", "Z"))
+    return z3.Union(*ranges)
+
+
+@cache
+def label_value_re() -> z3.ReRef:
+    """A valid Kubernetes label value (empty, or alphanumeric at both ends)."""
+    edge = alnum(False)
+    middle = z3.Union(edge, z3.Re("-"), z3.Re("_"), z3.Re("."))
+    return z3.Union(z3.Re(""), edge, z3.Concat(edge, z3.Star(middle), edge))
 
 
 def other_value(taken: Iterable[str], slot: int = 0) -> str:

@@ -34,11 +34,15 @@ from translator.selectors import (
     Selector,
     StartsWith,
 )
+from translator.verify.network_sets import NetworkSetTerms, NetworkSetView
 from translator.verify.symbols import Endpoint, Packet
 from translator.verify.terms import Term, conj, disj, ite, neg, to_z3
 
+# What selectors are evaluated on: a pod endpoint, or a network set (both give `label` and a cache).
+Labelled = Endpoint | NetworkSetView
 
-def _label_test(selector: Selector, endpoint: Endpoint) -> Term:
+
+def _label_test(selector: Selector, endpoint: Labelled) -> Term:
     present, value = endpoint.label(selector.label)  # type: ignore[attr-defined]
     if isinstance(selector, Has):
         return present
@@ -55,7 +59,7 @@ def _label_test(selector: Selector, endpoint: Endpoint) -> Term:
     raise TypeError(f"unknown selector node {selector!r}")
 
 
-def selector_holds(selector: Selector, endpoint: Endpoint) -> Term:
+def selector_holds(selector: Selector, endpoint: Labelled) -> Term:
     """`selector.matches(labels)` on the endpoint's labels (translator.selectors), for a pod.
     Memoised per endpoint: converted policies repeat the same peer selectors rule after rule."""
     found = endpoint.selector_cache.get(selector)
@@ -64,7 +68,7 @@ def selector_holds(selector: Selector, endpoint: Endpoint) -> Term:
     return found
 
 
-def _selector_holds(selector: Selector, endpoint: Endpoint) -> Term:
+def _selector_holds(selector: Selector, endpoint: Labelled) -> Term:
     if isinstance(selector, All):
         return True
     if isinstance(selector, Global):
@@ -78,14 +82,24 @@ def _selector_holds(selector: Selector, endpoint: Endpoint) -> Term:
     return _label_test(selector, endpoint)
 
 
-def _endpoint_matches(entity: ResolvedEntity, endpoint: Endpoint) -> Term:
-    """calico_match._endpoint_matches: selectors see pods only; outside addresses match no selector."""
+def _in_selector_set(selector: Selector, endpoint: Endpoint, sets: NetworkSetTerms | None) -> Term:
+    """calico_match._in_selector_set: the address is in the selector's IP set when its pod matches,
+    or when it lies in the nets of a network set that matches (whoever owns the address)."""
+    terms = [conj((endpoint.is_pod, selector_holds(selector, endpoint)))]
+    for view in sets.views if sets is not None else ():
+        terms.append(conj((selector_holds(selector, view), view.holds(endpoint))))
+    return disj(terms)
+
+
+def _endpoint_matches(entity: ResolvedEntity, endpoint: Endpoint, sets: NetworkSetTerms | None) -> Term:
+    """calico_match._endpoint_matches: selectors see pods and network sets; an outside address
+    in no matching network set matches no selector."""
     terms: list[Term] = []
     positive, negative = entity.selectors.positive, entity.selectors.negative
     if positive is not None:
-        terms.append(conj((endpoint.is_pod, selector_holds(positive, endpoint))))
+        terms.append(_in_selector_set(positive, endpoint, sets))
     if negative is not None:
-        terms.append(neg(conj((endpoint.is_pod, selector_holds(negative, endpoint)))))
+        terms.append(neg(_in_selector_set(negative, endpoint, sets)))
     return conj(terms)
 
 
@@ -177,8 +191,8 @@ def rule_matches(rule: ResolvedRule, packet: Packet) -> Term:
         _address_matches(rule.source, packet.source),
         _address_matches(rule.destination, packet.destination),
         _destination_ports_match(rule.destination, packet),
-        _endpoint_matches(rule.source, packet.source),
-        _endpoint_matches(rule.destination, packet.destination),
+        _endpoint_matches(rule.source, packet.source, packet.network_sets),
+        _endpoint_matches(rule.destination, packet.destination, packet.network_sets),
     ))
 
 

@@ -21,7 +21,7 @@ protocols; a solver `unknown` is reported as such, never as "equivalent".
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import z3
@@ -29,9 +29,11 @@ import z3
 from translator.errors import NP2CalicoError
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK, TierPolicies, ordered_tiers
 from translator.model.calico import PolicySet, TieBreak
+from translator.model.cluster import NetworkSet
 from translator.model.common import Direction
 from translator.verify.domains import Domains, tier_selectors
 from translator.verify.encode import decision, decision_shape
+from translator.verify.network_sets import NetworkSetTerms, network_set_namespaces
 from translator.verify.symbols import OUTSIDE, EndpointClass, Packet
 
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
@@ -74,6 +76,8 @@ class Sides:
 
     a: tuple[TierPolicies, ...]
     b: tuple[TierPolicies, ...]
+    # Cluster state both sides are judged on: rule selectors match these sets' nets.
+    network_sets: tuple[NetworkSet, ...] = ()
     namespaces: tuple[str, ...] = field(init=False)
     domains: Domains = field(init=False)
 
@@ -84,7 +88,9 @@ class Sides:
         found = {p.namespace for tiers in (self.a, self.b) for t in tiers for p in t.policies}
         self.namespaces = tuple(sorted(n for n in found if n is not None))
         selectors = [*tier_selectors(self.a), *tier_selectors(self.b)]
-        self.domains = Domains.of(selectors, self.namespaces)
+        # A network set's namespace must be nameable: a pod may share it (and its labels).
+        named = {*self.namespaces, *network_set_namespaces(self.network_sets)}
+        self.domains = Domains.of(selectors, named)
         self._scopes = {id(tiers): _scope_index(tiers) for tiers in (self.a, self.b)}
 
     def scoped(self, tiers: tuple[TierPolicies, ...], where: EndpointClass) -> tuple[TierPolicies, ...]:
@@ -102,8 +108,9 @@ class Sides:
 
     @classmethod
     def of(cls, a: PolicySet, b: PolicySet, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
-           preview_staged: bool = False) -> Sides:
-        return cls(ordered_tiers(a, tie_break, preview_staged), ordered_tiers(b, tie_break, preview_staged))
+           preview_staged: bool = False, network_sets: Iterable[NetworkSet] = ()) -> Sides:
+        return cls(ordered_tiers(a, tie_break, preview_staged), ordered_tiers(b, tie_break, preview_staged),
+                   tuple(network_sets))
 
     def classes(self) -> Iterator[EndpointClass]:
         """Every namespace class a pod can be in: each named namespace, then any other one."""
@@ -166,7 +173,10 @@ class Engine:
         return a != b
 
     def _packet(self, source: EndpointClass, destination: EndpointClass) -> Packet:
-        return Packet.create(source, destination, self.sides.domains, self.question.honest_pods)
+        packet = Packet.create(source, destination, self.sides.domains, self.question.honest_pods)
+        if self.sides.network_sets:
+            packet.network_sets = NetworkSetTerms.of(self.sides.network_sets, self.sides.domains)
+        return packet
 
     def direction_query(self, where: EndpointClass, direction: Direction) -> list[z3.BoolRef] | None:
         """The constraints satisfiable iff some pod of `where` decides `direction` differently

@@ -13,12 +13,13 @@ regions of one pair of endpoint classes are disjoint, and together they cover ev
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import z3
 
 from translator.evaluate.calico_policies import TierPolicies
+from translator.model.cluster import NetworkSet
 from translator.model.common import Direction, IPNetwork, PortRange
 from translator.selectors import Contains, EndsWith, Selector, StartsWith
 from translator.verify import invariants as inv
@@ -119,8 +120,28 @@ def _endpoint_literals(end: Endpoint, model: z3.ModelRef) -> Iterator[Literal]:
             yield Literal(declared if holds else z3.Not(declared), end.tag, text, "named-port")
 
 
-def _networks(sides: tuple[tuple[TierPolicies, ...], ...]) -> list[IPNetwork]:
-    found: set[IPNetwork] = set()
+def _namespace_label_literals(packet: Packet, model: z3.ModelRef) -> Iterator[Literal]:
+    """The labels of network sets' namespaces the region needs (side "cluster")."""
+    if packet.network_sets is None:
+        return
+    for (namespace, key), (present, value) in sorted(packet.network_sets.namespaces.found.items()):
+        if isinstance(present, bool):
+            continue
+        plain = key[len(inv.NAMESPACE_PREFIX):]
+        if not _true(model, present):
+            yield Literal(z3.Not(present), "cluster", f"namespace {namespace} without label {plain}",
+                          "namespace-label", key)
+            continue
+        yield Literal(present, "cluster", f"namespace {namespace} labelled {plain}", "presence", key)
+        for literal in _value_literals(packet.source, key, value, model):
+            text = f"namespace {namespace} labelled {literal.text.replace(key, plain, 1)}"
+            yield Literal(literal.term, "cluster", text, "namespace-label", key)
+
+
+def _networks(sides: tuple[tuple[TierPolicies, ...], ...], network_sets: Iterable[NetworkSet] = ()
+              ) -> list[IPNetwork]:
+    """The CIDRs that tell addresses apart: those rules name, and the nets of network sets."""
+    found: set[IPNetwork] = {n for network_set in network_sets for n in network_set.nets}
     for tiers in sides:
         for tier in tiers:
             for policy in tier.policies:
@@ -160,7 +181,7 @@ class RegionFinder:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         sides = (engine.sides.a, engine.sides.b)
-        self.networks = _networks(sides)
+        self.networks = _networks(sides, engine.sides.network_sets)
         self.bounds = _port_bounds(sides)
         self.protocols = _protocols(sides)
 
@@ -189,7 +210,7 @@ class RegionFinder:
 
     def _literals(self, packet: Packet, model: z3.ModelRef) -> list[Literal]:
         found = [*_endpoint_literals(packet.source, model), *_endpoint_literals(packet.destination, model),
-                 *self._packet_literals(packet, model)]
+                 *self._packet_literals(packet, model), *_namespace_label_literals(packet, model)]
         return found
 
     def regions(self, source: EndpointClass, destination: EndpointClass) -> Iterator[Region]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import z3
 
@@ -18,29 +19,28 @@ from translator.load.names import port_name_errors
 from translator.model.common import IPNetwork
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
-from translator.verify.domains import Domains, EnumValue, FixedValue, StringValue, Value, other_value, same
+from translator.verify.domains import (
+    Domains,
+    EnumValue,
+    FixedValue,
+    StringValue,
+    Value,
+    alnum,
+    label_value_re,
+    same,
+    value_text,
+)
 from translator.verify.terms import Term
+
+if TYPE_CHECKING:
+    from translator.verify.network_sets import NetworkSetTerms
 
 ADDRESS_BITS = 128
 
 
-def _alnum(lower_only: bool) -> z3.ReRef:
-    ranges = [z3.Range("a", "z"), z3.Range("0", "9")]
-    if not lower_only:
-        ranges.append(z3.Range("A", "Z"))
-    return z3.Union(*ranges)
-
-
-@cache
-def _label_value_re() -> z3.ReRef:
-    edge = _alnum(False)
-    middle = z3.Union(edge, z3.Re("-"), z3.Re("_"), z3.Re("."))
-    return z3.Union(z3.Re(""), edge, z3.Concat(edge, z3.Star(middle), edge))
-
-
 @cache
 def _dns_label_re() -> z3.ReRef:
-    edge = _alnum(True)
+    edge = alnum(True)
     return z3.Union(edge, z3.Concat(edge, z3.Star(z3.Union(edge, z3.Re("-"))), edge))
 
 
@@ -143,22 +143,14 @@ class Endpoint:
             return True, self._value(key, _subdomain_re(), inv.SUBDOMAIN_MAX)
         if not inv.endpoint_can_carry(key):
             return False, FixedValue("")
-        value = self._value(key, _label_value_re(), inv.LABEL_VALUE_MAX)
+        value = self._value(key, label_value_re(), inv.LABEL_VALUE_MAX)
         if key in inv.ALWAYS_INHERITED:
             return True, value
         return z3.Bool(f"{self.tag}.has[{key}]"), value
 
     def text(self, key: str, value: Value, model: z3.ModelRef) -> str:
         """The concrete value the model gives (a fresh valid one for "any other value")."""
-        if isinstance(value, FixedValue):
-            return value.text
-        if isinstance(value, StringValue):
-            return str(model.eval(value.term, model_completion=True).as_string())
-        assert isinstance(value, EnumValue)
-        index = value.index(model)
-        if index >= len(value.constants):
-            return other_value(value.constants, index - len(value.constants))
-        return value.constants[index]
+        return value_text(value, model)
 
     def in_network(self, net: IPNetwork) -> z3.BoolRef:
         found = self.network_cache.get(net)
@@ -204,6 +196,8 @@ class Packet:
                    z3.BitVec("protocol", 8), z3.BitVec("port", 16), honest)
 
     port_cache: dict[object, Term] = field(default_factory=dict)
+    # The given network sets, as the selectors of this packet see them (`network_sets`).
+    network_sets: NetworkSetTerms | None = None
     _protocols: dict[int, z3.BoolRef] = field(default_factory=dict)
 
     def protocol_is(self, number: int) -> z3.BoolRef:
@@ -244,6 +238,9 @@ class Packet:
         return found
 
     def constraints(self) -> list[z3.BoolRef]:
+        # First: the namespace labels network sets inherit may create pod labels they constrain.
+        sets = [] if self.network_sets is None else \
+            self.network_sets.namespaces.constraints((self.source, self.destination), self.honest)
         honest = self.honest_constraints() if self.honest else []
         low, high = inv.PROTOCOL_RANGE
         first, last = inv.PORT_RANGE
@@ -257,4 +254,5 @@ class Packet:
             self.source.address != self.destination.address,
             *named,
             *honest,
+            *sets,
         ]

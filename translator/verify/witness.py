@@ -19,11 +19,20 @@ from translator.errors import NP2CalicoError
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.verdict import Verdict
 from translator.model.calico import PolicySet, TieBreak
-from translator.model.cluster import Cluster, Connection, ContainerPort, Namespace, Pod, endpoint_label
+from translator.model.cluster import (
+    Cluster,
+    Connection,
+    ContainerPort,
+    Namespace,
+    NetworkSet,
+    Pod,
+    endpoint_label,
+)
 from translator.model.common import PROTOCOL_NUMBERS, IPAddress, Protocol
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.engine import Difference
+from translator.verify.network_sets import network_set_manifest, network_set_namespaces
 from translator.verify.symbols import Endpoint
 from translator.verify.terms import Term
 
@@ -116,12 +125,14 @@ def _pod(plan: _PodPlan, model: z3.ModelRef, namespace_labels: Mapping[str, str]
                (address,), ports, account)
 
 
-def _manifests(namespaces: list[Namespace], pods: list[Pod]) -> tuple[dict[str, Any], ...]:
+def _manifests(namespaces: list[Namespace], pods: list[Pod],
+               network_sets: list[NetworkSet]) -> tuple[dict[str, Any], ...]:
     objects: list[dict[str, Any]] = []
     for namespace in namespaces:
         labels = dict(sorted(namespace.labels.items()))
         objects.append({"apiVersion": "v1", "kind": "Namespace",
                         "metadata": {"name": namespace.name, "labels": labels}})
+    objects += [network_set_manifest(s) for s in network_sets]
     for pod in pods:
         containers: list[dict[str, Any]] = [{"name": "main", "image": "registry.k8s.io/pause:3.10"}]
         for i, port in enumerate(pod.ports):
@@ -142,6 +153,25 @@ def _manifests(namespaces: list[Namespace], pods: list[Pod]) -> tuple[dict[str, 
     return tuple(objects)
 
 
+def _network_sets(difference: Difference) -> tuple[list[NetworkSet], dict[str, dict[str, str | None]]]:
+    """The network sets holding the connection's addresses (those its verdicts read), and the
+    labels the model gives the namespaces of network sets (None: the namespace lacks the key)."""
+    sets = difference.packet.network_sets
+    if sets is None:
+        return [], {}
+    ends = (difference.packet.source, difference.packet.destination)
+    model = difference.model
+    return sets.holding(e.ip(model) for e in ends), sets.namespaces.present_labels(model)
+
+
+def _inheriting(labels: dict[str, str], inherited: Mapping[str, str | None]) -> dict[str, str]:
+    """The namespace's labels, as network sets of it must inherit them (the pods that differ carry
+    their own `pcns.*` label, see `_pod_labels`)."""
+    found = {k: v for k, v in labels.items() if k not in inherited}
+    found.update({k: v for k, v in inherited.items() if v is not None})
+    return found
+
+
 def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break: TieBreak | str) -> Witness:
     model, packet = difference.model, difference.packet
     number = model.eval(packet.protocol, model_completion=True).as_long()  # type: ignore[attr-defined]
@@ -152,8 +182,9 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
     namespace = ENDPOINT_NAMESPACE_LABEL
     plans = [_PodPlan(e, e.text(namespace, e.namespace, model), endpoint_labels(e, model))
              for e in sides if _true(model, e.is_pod)]
-    names = sorted({p.namespace for p in plans})
-    ns_labels = {n: _namespace_labels(plans, n) for n in names}
+    sets, inherited = _network_sets(difference)
+    names = sorted({p.namespace for p in plans} | network_set_namespaces(sets))
+    ns_labels = {n: _inheriting(_namespace_labels(plans, n), inherited.get(n, {})) for n in names}
     namespaces = [Namespace.create(n, ns_labels[n]) for n in names]
     endpoints: dict[str, Pod | IPAddress] = {e.tag: e.ip(model) for e in sides}
     pods = []
@@ -162,7 +193,7 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
         pod = _pod(plan, model, ns_labels[plan.namespace], plan.endpoint.ip(model), ports)
         pods.append(pod)
         endpoints[plan.endpoint.tag] = pod
-    cluster = Cluster.build(namespaces, pods)
+    cluster = Cluster.build(namespaces, pods, network_sets=sets)
     verdicts: list[Verdict | None] = [None, None]
     if protocol is not None and port is not None:
         connection = Connection(endpoints["src"], endpoints["dst"], protocol, port)
@@ -173,6 +204,6 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
             raise NP2CalicoError(
                 f"verify engine and Calico evaluator disagree on {connection}: engine says "
                 f"{difference.allowed_a}/{difference.allowed_b}, evaluator {found} (please report)")
-    return Witness(cluster, _manifests(namespaces, pods), endpoint_label(endpoints["src"]),
+    return Witness(cluster, _manifests(namespaces, pods, sets), endpoint_label(endpoints["src"]),
                    endpoint_label(endpoints["dst"]), name, port, verdicts[0], verdicts[1],
                    difference.allowed_a, difference.allowed_b)
