@@ -98,8 +98,9 @@ class NamespaceLabels:
             value = StringValue(term)
         else:
             constants = self.domains.enumerated(key)
-            value = EnumValue(z3.BitVec(name, EnumValue.width(constants)), constants, key)
-            self._constraints += value.constraints()
+            value = EnumValue(z3.BitVec(name, EnumValue.width(constants)), constants, key,
+                              self.domains.positions(key))
+            self._constraints += value.constraints(self.domains.invalid_indices(key))
         return z3.Bool(f"ns[{namespace}].has[{key}]"), value
 
     def constraints(self, ends: Sequence[Endpoint], honest: bool) -> list[z3.BoolRef]:
