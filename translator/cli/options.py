@@ -44,9 +44,9 @@ Namespace = Annotated[
 ]
 CLUSTER_HELP = (
     "Cluster state: Namespaces, Pods, workloads (Deployments, StatefulSets, DaemonSets, Jobs, "
-    "CronJobs, ReplicaSets, ReplicationControllers), Services, EndpointSlices and HostEndpoints; "
-    "files, folders or '-', as kubectl get -o yaml, helm template or kustomize build print them. "
-    "Repeat to merge several."
+    "CronJobs, ReplicaSets, ReplicationControllers), Services, EndpointSlices, HostEndpoints, "
+    "GlobalNetworkSets and NetworkSets; files, folders or '-', as kubectl get -o yaml, helm "
+    "template or kustomize build print them. Repeat to merge several."
 )
 ClusterState = Annotated[
     list[str] | None, typer.Option("--cluster", metavar="FILE", show_default=False, help=CLUSTER_HELP)

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
-from translator.cli.options import OUTPUT_FORMAT, Namespace, OutputFile, TieBreak, TieBreakOption
+from translator.cli.options import (
+    OUTPUT_FORMAT,
+    ClusterState,
+    Namespace,
+    OutputFile,
+    TieBreak,
+    TieBreakOption,
+)
 from translator.cli.state import NETWORK_SETS_ARE_STATE, refuse_network_sets
 from translator.errors import Level, UsageError
 
@@ -46,13 +53,7 @@ def verify(
                      "labels they inherit from their namespace): then Calico enforces a Kubernetes "
                      "namespaceSelector as Kubernetes means it."),
     ] = False,
-    cluster: Annotated[
-        list[str] | None,
-        typer.Option("--cluster", metavar="FILE", show_default=False,
-                     help="Cluster state holding the GlobalNetworkSets and NetworkSets both sides are "
-                     "judged with (repeatable; rule selectors match their nets). Its pods and "
-                     "namespaces are not used: verify covers every possible one."),
-    ] = None,
+    cluster: ClusterState = None,
     tie_break: TieBreakOption = None,
     output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.TEXT,
     output_file: OutputFile = None,
@@ -65,7 +66,8 @@ def verify(
     named ports, addresses outside the cluster, every protocol and port. The proof is made by the
     z3 SMT solver; a witness is a cluster state plus one connection that `explain` replays.
     Network sets are cluster state: those of `--cluster` are taken as given, the same on both
-    sides (their namespaces' labels stay any); without them there are none.
+    sides (their namespaces' labels stay any); without them there are none. Verify uses only the
+    network sets of `--cluster`: it covers every possible pod and namespace.
     """
     from translator.render.verify import RENDERERS, Invocation, witness_yaml
     from translator.verify import Question
