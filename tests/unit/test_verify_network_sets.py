@@ -108,8 +108,13 @@ def test_different_with_network_sets_and_witness_replays(a: str, b: str,
     assert_reproduces(result.witness, (first, second))
 
 
+SETS_OF_TEAM_X = "{namespaceSelector: \"team == 'x'\", selector: \"!has(projectcalico.org/orchestrator)\"}"
+
+
 def test_witness_holds_the_network_set_and_its_namespace_labels() -> None:
-    first, second = policies(gnp_egress("{namespaceSelector: \"team == 'x'\"}")), policies(TO_NOTHING)
+    """Only a network set of a namespace labelled team=x tells the two apart (pods always carry
+    the orchestrator label): the witness holds the set, and its namespace with the label."""
+    first, second = policies(gnp_egress(SETS_OF_TEAM_X)), policies(TO_NOTHING)
     result = verify(first, second, network_sets=(PLAIN_IN_OPS,))
     assert result.witness is not None
     kinds = {(o["kind"], o["metadata"]["name"]): o for o in result.witness.objects}

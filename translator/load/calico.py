@@ -420,6 +420,9 @@ def parse_host_endpoint(
 # --- GlobalNetworkSet, NetworkSet ------------------------------------------------------------
 
 
+NETWORK_SET_RESERVED_LABEL = "projectcalico.org/namespace"
+
+
 def parse_network_set(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> NetworkSet | None:
@@ -434,6 +437,10 @@ def parse_network_set(
     if fields.items(spec.get("allowedEgressDomains")):
         # Domain-name members need DNS answers np2calico does not have: refuse, never ignore.
         diags.error(loc.child("spec").child("allowedEgressDomains"), "domain-name members are not modelled")
+    if NETWORK_SET_RESERVED_LABEL in dict(metadata.labels):
+        # Calico writes it (the set's namespace); its validator refuses it on every network set.
+        diags.error(loc.child("metadata").child("labels").child(NETWORK_SET_RESERVED_LABEL),
+                    "reserved: Calico writes it (a NetworkSet's namespace) and refuses it on network sets")
     nets_loc = loc.child("spec").child("nets")
     nets = [
         _network_set_net(text, nets_loc.child(i), diags)
