@@ -19,6 +19,13 @@ Calico namespaceSelector, exactly as spoofable as Calico's own enforcement of it
 `tests/unit/test_namespace_spoofing.py` pins that. A spoofing DNS look-alike (a `k8s-app: kube-dns`
 pod of another namespace claiming `kube-system`) is drawn too, against the DNS exception.
 
+Some pods stand for a workload (a Deployment's or StatefulSet's template, judged as one endpoint,
+`deployment alpha/app-1`), and Services select pods and workloads with numeric or named
+targetPorts (resolved per pod); a quarter of the connections go to a Service, judged as Calico
+sees them after DNAT (one backing endpoint, on its target port). Every cluster has the API server's
+Service `default/kubernetes` with its EndpointSlice (an address outside the pods, TCP 443), which
+the default deny's `--allow-apiserver` exception names.
+
 Policies are built as raw model objects (absent `policyTypes`, ports without protocol) and passed
 through `translator.model.k8s.normalise`, the one defaulting function, like the loader does.
 Examples stay cheap: a few pods, a few policies, a few connections.
@@ -34,6 +41,8 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
+from translator.errors import InputError, Location
+from translator.evaluate.services import service_connections
 from translator.model.cluster import (
     DEFAULT_ALLOW_PROFILE,
     Cluster,
@@ -62,6 +71,7 @@ from translator.model.k8s import (
     NetworkPolicyRule,
     normalise,
 )
+from translator.model.services import EndpointPort, EndpointSlice, Service, ServicePort
 
 T = TypeVar("T")
 
@@ -156,6 +166,7 @@ container_ports = st.builds(
     st.one_of(st.none(), st.sampled_from(PORT_NAMES)),
 )
 _booleans = st.booleans()
+_port_names = st.sampled_from(PORT_NAMES)
 _pod_labels = label_sets(POD_LABEL_KEYS, POD_LABEL_VALUES)
 _spoofing_labels = st.fixed_dictionaries(
     {}, optional={k: st.sampled_from(v) for k, v in SPOOFING_LABELS.items()}
@@ -172,6 +183,7 @@ _pod_specs = st.tuples(
     st.lists(container_ports, max_size=3, unique_by=lambda p: (p.name, p.protocol, p.port)),
     st.sampled_from(NAMESPACES),
     _workload_labels,
+    st.sampled_from((None, None, None, "deployment", "statefulset")),
 )
 _hep_specs = st.tuples(
     _pod_labels,
@@ -180,19 +192,54 @@ _hep_specs = st.tuples(
 )
 
 
-def pod(index: int, family: str, ports: list[ContainerPort], namespace: str, labels: dict[str, str]) -> Pod:
+def pod(index: int, family: str, ports: list[ContainerPort], namespace: str, labels: dict[str, str],
+        kind: str | None = None) -> Pod:
     """Pod `index`: IPv4, IPv6 or dual-stack addresses of its own; or on the host network (the
     first node's address, owned by a host endpoint when the cluster has one); or not yet given
-    an address."""
+    an address. With `kind`, the pods of a workload `app-<index>` (one endpoint, addressed from
+    the pod CIDR as the loader does)."""
+    name = f"pod-{index}" if kind is None else f"app-{index}"
     if family == "host":
-        return Pod(namespace, f"pod-{index}", labels, (HEP_IPS[0],), tuple(ports), host_network=True)
+        return Pod(namespace, name, labels, (HEP_IPS[0],), tuple(ports), host_network=True, workload=kind)
     ips = {
         "v4": (POD_IPV4[index],),
         "v6": (POD_IPV6[index],),
         "dual": (POD_IPV4[index], POD_IPV6[index]),
         "none": (),
     }
-    return Pod(namespace, f"pod-{index}", labels, ips[family], tuple(ports))
+    return Pod(namespace, name, labels, ips[family], tuple(ports), workload=kind)
+
+
+# --- Services ---------------------------------------------------------------------------------------
+
+# The API server as every cluster publishes it: no selector, an EndpointSlice the API server keeps.
+APISERVER_ADDRESS = ipaddress.ip_address("203.0.113.5")
+APISERVER_SERVICE = Service("default", "kubernetes", None, (ServicePort(443, 443, Protocol.TCP, "https"),))
+APISERVER_SLICE = EndpointSlice("default", "kubernetes", "kubernetes", (APISERVER_ADDRESS,),
+                                (EndpointPort(443, Protocol.TCP, "https"),))
+
+# (port, targetPort: a number or a container port name, protocol)
+_service_ports = st.lists(
+    st.tuples(st.sampled_from((80, 443, 8080)), st.one_of(st.sampled_from(PORT_NUMBERS), _port_names),
+              st.sampled_from(PROTOCOLS)),
+    min_size=1, max_size=2, unique_by=lambda t: (t[0], t[2]),
+)
+# A Service backs the pod or workload drawn (by index) with its own labels when it has some.
+_service_specs = st.tuples(
+    st.integers(0, 7),
+    st.fixed_dictionaries({"app": st.sampled_from(POD_LABEL_VALUES)},
+                          optional={"tier": st.sampled_from(POD_LABEL_VALUES)}),
+    _service_ports,
+)
+
+
+def service(index: int, backed: Pod, selector: dict[str, str], ports: list[tuple]) -> Service:
+    """Service `svc-<index>` in the namespace of `backed`, selecting it by its own labels (else
+    by `selector`), with numeric or named targetPorts."""
+    own = {k: v for k, v in backed.labels.items() if k in POD_LABEL_KEYS}
+    made = tuple(ServicePort(port, target, protocol, f"p{i}")
+                 for i, (port, target, protocol) in enumerate(ports))
+    return Service(backed.namespace, f"svc-{index}", own or selector, made)
 
 
 def dns_pod(index: int) -> Pod:
@@ -261,7 +308,13 @@ def clusters(draw: st.DrawFn, max_pods: int = 4, with_dns: bool | None = None) -
         NetworkSet(f"set-{i}", namespace, set_labels, tuple(ipaddress.ip_network(n) for n in nets))
         for i, (namespace, set_labels, nets) in enumerate(draw(_network_set_lists))
     ]
-    return Cluster.build(namespaces, members, heps, network_sets=network_sets)
+    services = [service(i, members[at % len(members)], selector, ports)
+                for i, (at, selector, ports) in enumerate(draw(_service_lists))]
+    return Cluster.build(namespaces, members, heps, (APISERVER_SERVICE, *services), (APISERVER_SLICE,),
+                         network_sets)
+
+
+_service_lists = st.lists(_service_specs, max_size=2)
 
 
 # --- policies --------------------------------------------------------------------------------------
@@ -289,7 +342,6 @@ peers = st.one_of(
 
 _protocols = st.one_of(st.none(), st.sampled_from(PROTOCOLS))
 _port_kinds = st.sampled_from(("none", "none", "number", "range", "name"))
-_port_names = st.sampled_from(PORT_NAMES)
 _port_numbers = st.sampled_from(PORT_NUMBERS)
 _END_PORTS = {p: st.sampled_from([e for e in END_PORTS if e >= p] or [p]) for p in PORT_NUMBERS}
 
@@ -382,6 +434,12 @@ def connections(draw: st.DrawFn, cluster: Cluster) -> Connection:
     dns_pods = [p for p in cluster.pods if DNS_LABELS.items() <= p.labels.items()]
     if dns_pods and draw(_quarter):
         return _dns_query(draw, cluster, dns_pods)
+    to_service = _service_connection(draw, cluster) if draw(_quarter) else None
+    if to_service is not None:
+        return to_service
+    if draw(_eighth):  # to the API server's endpoint (what `--allow-apiserver` is about)
+        return Connection(_pick(draw, cluster.pods), APISERVER_ADDRESS, draw(_apiserver_protocols),
+                          draw(_apiserver_ports))
     everything = endpoints(cluster)
     source = _pick(draw, everything)
     destination = _pick(draw, everything if isinstance(source, Pod) else cluster.pods)
@@ -395,11 +453,31 @@ CONNECTION_PORTS = tuple(sorted({*PORT_NUMBERS, 52, 54, 79, 82, 442, 444, 65534}
 _connection_ports = st.one_of(st.sampled_from(CONNECTION_PORTS), st.sampled_from(PORT_NAMES))
 _connection_protocols = st.sampled_from(PROTOCOLS)
 _dns_protocols = st.sampled_from((Protocol.UDP, Protocol.TCP))
+_apiserver_ports = st.sampled_from((443, 443, 444))
+_apiserver_protocols = st.sampled_from((Protocol.TCP, Protocol.TCP, Protocol.UDP))
+_eighth = st.integers(0, 7).map(lambda n: n == 0)
 
 
 def _pick(draw: st.DrawFn, items: Sequence[T]) -> T:
     """One of `items`; drawing an index reuses Hypothesis' cached integer strategy."""
     return items[draw(st.integers(0, len(items) - 1))]
+
+
+def _service_connection(draw: st.DrawFn, cluster: Cluster) -> Connection | None:
+    """A pod's connection to a Service, after DNAT: one of its endpoints on the target port
+    (None when the Service chosen has no endpoint for the port: nothing to judge)."""
+    selecting = [s for s in cluster.services if s.selector]
+    if not selecting:
+        return None
+    chosen = _pick(draw, selecting)
+    port = _pick(draw, chosen.ports)
+    where = (Location("strategies"), Location("strategies"))
+    try:
+        found = service_connections(_pick(draw, cluster.pods), None, f"svc/{chosen.key}:{port.port}", None,
+                                    port.protocol, cluster, where)
+    except InputError:
+        return None
+    return _pick(draw, found)
 
 
 def _dns_query(draw: st.DrawFn, cluster: Cluster, dns_pods: list[Pod]) -> Connection:

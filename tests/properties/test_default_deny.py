@@ -4,7 +4,9 @@ Intended meaning, computed here from the Kubernetes evaluator and the options al
 the converter): for a pod of a namespace the default deny covers, a side is allowed iff one of its
 namespace's Kubernetes policies allows it by a rule (being unisolated no longer allows anything),
 or, for egress, an exception applies (DNS over UDP/TCP 53 to the DNS pods of the DNS namespace or
-to a `--dns-ip`, TCP to an `--allow-apiserver` CIDR and port). A pod of an excluded namespace keeps
+to a `--dns-ip`, TCP to an `--allow-apiserver` CIDR and port; with `--allow-apiserver` alone, an
+endpoint of Service default/kubernetes on its own port and protocol, as its EndpointSlice lists
+them). A pod of an excluded namespace keeps
 its plain Kubernetes verdict. A host endpoint keeps the decision Calico makes without the output;
 an address outside the cluster is judged by neither.
 """
@@ -38,7 +40,7 @@ deny_options = st.builds(
     ),
     st.sampled_from((((), ()), (("beta",), ()), ((), ("kube-system",)))),
     st.sampled_from(((), (NODELOCAL_DNS,))),
-    st.sampled_from(((), (parse_apiserver("203.0.113.0/24:443"),))),
+    st.sampled_from(((), (parse_apiserver("203.0.113.0/24:443"),), (parse_apiserver("service"),))),
 )
 
 migrations = st.builds(
@@ -53,8 +55,20 @@ migrations = st.builds(
 )
 
 
-def exception_applies(conn: Connection, deny: DefaultDenyOptions) -> bool:
-    """The egress exceptions of the default deny, read from the options."""
+def _apiserver_endpoint(conn: Connection, cluster: Cluster) -> bool:
+    """Is the connection (after DNAT) to an endpoint of Service default/kubernetes, on one of the
+    endpoint's ports and protocols? Read from the state's EndpointSlices, as Felix reads them."""
+    address, port = conn.addresses()[1], conn.port_number()
+    return any(
+        (address, port, conn.protocol) == (member, p.port, p.protocol)
+        for s in cluster.endpoint_slices if (s.namespace, s.service) == ("default", "kubernetes")
+        for member in s.addresses for p in s.ports
+    )
+
+
+def exception_applies(conn: Connection, deny: DefaultDenyOptions, cluster: Cluster) -> bool:
+    """The egress exceptions of the default deny, read from the options (and, for
+    `--allow-apiserver` alone, the API server's EndpointSlice in the cluster)."""
     port = conn.port_number()
     destination = conn.destination
     address = conn.addresses()[1]
@@ -63,10 +77,13 @@ def exception_applies(conn: Connection, deny: DefaultDenyOptions) -> bool:
             return True
         if address is not None and any(_in(address, net) for net in deny.dns_ips):
             return True
+    if any(a.net is None for a in deny.allow_apiserver) and _apiserver_endpoint(conn, cluster):
+        return True
     return (
         conn.protocol is Protocol.TCP
         and address is not None
-        and any(_in(address, a.net) and any(port in r for r in a.ports) for a in deny.allow_apiserver)
+        and any(a.net is not None and _in(address, a.net) and any(port in r for r in a.ports)
+                for a in deny.allow_apiserver)
     )
 
 
@@ -78,14 +95,15 @@ def _in(address: IPAddress, net: IPNetwork) -> bool:
     return address.version == net.version and address in net
 
 
-def intended(conn: Connection, direction: Direction, k8s: Decision, deny: DefaultDenyOptions) -> bool:
+def intended(conn: Connection, direction: Direction, k8s: Decision, deny: DefaultDenyOptions,
+             cluster: Cluster) -> bool:
     """The intended decision of a pod side (see the module docstring)."""
     pod = conn.source if direction is Direction.EGRESS else conn.destination
     assert isinstance(pod, Pod)
     if not deny.covers(pod.namespace):
         return k8s.allowed
     allowed_by_rule = k8s.allowed and k8s.policy is not None
-    return allowed_by_rule or (direction is Direction.EGRESS and exception_applies(conn, deny))
+    return allowed_by_rule or (direction is Direction.EGRESS and exception_applies(conn, deny, cluster))
 
 
 def _claims_another_namespace(conn: Connection, cluster: Cluster) -> bool:
@@ -120,7 +138,8 @@ def check_migration(scenario: Scenario, options: ConvertOptions, with_originals:
         for direction in Direction:
             side = conn.source if direction is Direction.EGRESS else conn.destination
             if isinstance(side, Pod) and not side.host_network:
-                expected = intended(conn, direction, k8s_verdict.decision(direction), options.default_deny)
+                expected = intended(conn, direction, k8s_verdict.decision(direction), options.default_deny,
+                                    scenario.cluster)
             elif isinstance(side, (HostEndpoint, Pod)):  # a host-network pod is the node's traffic
                 expected = before.decision(direction).allowed
             else:

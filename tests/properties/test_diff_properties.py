@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from tests.examples import examples
 from tests.strategies import EXTERNAL_IPS, PORT_NUMBERS, clusters, policy_sets
 from translator.convert import convert
-from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
+from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target, parse_apiserver
 from translator.diff import Change, diff_policies, make_evaluator
 from translator.diff.result import EndpointKind
 from translator.model.calico import GlobalNetworkPolicy, Metadata, PolicySet, PolicySpec
@@ -87,7 +88,8 @@ def test_diff_against_the_conversion_is_empty(cluster: Cluster, policies, target
     # defeats a namespaceSelector; the conversion names namespaces on a label the pod cannot set
     # (issue 9). Those pods differ by design (verify --no-pcns-labels asks the same question).
     pods = tuple(p for p in cluster.pods if not any(k.startswith("pcns.") for k in p.labels))
-    cluster = Cluster.build(cluster.namespaces.values(), pods, cluster.host_endpoints)
+    # Its workloads, Services and EndpointSlices kept; network sets left out, as before.
+    cluster = replace(cluster, pods=pods, network_sets=())
     result = convert(policies, ConvertOptions(target=target))
     diff = diff_policies(PolicySet(k8s_policies=policies), result.policy_set, cluster)
     assert diff.is_empty, [str(c) for c in diff.changes]
@@ -116,6 +118,7 @@ def _ports(cluster: Cluster, sides: tuple[PolicySet, ...], extra: list[int]) -> 
     bounds = _rule_ports(sides) | set(PORT_NUMBERS) | set(extra)
     for endpoint in (*cluster.pods, *cluster.host_endpoints):
         bounds.update(p.port for p in endpoint.ports)
+    bounds.update(p.port for s in cluster.endpoint_slices for p in s.ports)
     near = {b + d for b in bounds for d in (-1, 0, 1)}
     return sorted(p for p in near if 1 <= p <= 65535)
 
@@ -192,7 +195,12 @@ def _side_contains(side, endpoint: object) -> bool:
     if side.kind is EndpointKind.HOST:
         return isinstance(endpoint, (Pod, HostEndpoint)) and endpoint.key in side.names
     return (isinstance(endpoint, Pod) and endpoint.namespace == side.namespace
-            and endpoint.name in side.names)
+            and _entry(endpoint) in side.names)
+
+
+def _entry(pod: Pod) -> str:
+    """How a diff lists a pod (`name`) or a workload (`kind/name`)."""
+    return pod.name if pod.workload is None else f"{pod.workload}/{pod.name}"
 
 
 def _covers(change: Change, conn: Connection, family: int | None) -> bool:
@@ -228,7 +236,9 @@ def _corner_connection(src, dst, port: int, change: Change) -> Connection:
     return Connection(src, dst, change.protocol, port, address(src), address(dst))
 
 
-after_kinds = st.sampled_from(["k8s", "namespaced", "default-deny"])
+# `default-deny-apiserver`: with `--allow-apiserver` alone, a destination.services rule on the
+# cluster's default/kubernetes EndpointSlice (every generated cluster has one).
+after_kinds = st.sampled_from(["k8s", "namespaced", "default-deny", "default-deny-apiserver"])
 
 
 @settings(max_examples=examples(60, 15))
@@ -241,7 +251,10 @@ def test_diff_lists_exactly_the_connections_whose_verdict_differs(
     if kind == "k8s":
         after = PolicySet(k8s_policies=second)
     else:
-        deny = DefaultDenyOptions() if kind == "default-deny" else None
+        deny = {
+            "default-deny": DefaultDenyOptions(),
+            "default-deny-apiserver": DefaultDenyOptions(allow_apiserver=(parse_apiserver("service"),)),
+        }.get(kind)
         after = convert(second, ConvertOptions(default_deny=deny)).policy_set
     diff = diff_policies(before, after, cluster)
     for conn, family, was, now in _brute_force(cluster, before, after, extra):
@@ -266,7 +279,7 @@ def test_kubernetes_and_calico_semantics_give_the_same_diff(cluster: Cluster, fi
     pods = tuple(
         p for p in cluster.pods if not p.host_network and not any(k.startswith("pcns.") for k in p.labels)
     )
-    cluster = Cluster.build(cluster.namespaces.values(), pods)
+    cluster = replace(cluster, pods=pods, host_endpoints=(), network_sets=())
     before, after = PolicySet(k8s_policies=first), PolicySet(k8s_policies=second)
     calico = diff_policies(before, after, cluster)
     kubernetes = diff_policies(before, after, cluster, semantics="k8s")
