@@ -146,10 +146,13 @@ def _service_rule_errors(rule: Mapping[str, Any], where: str) -> list[str]:
         entity = rule.get(side) or {}
         if "services" not in entity:
             continue
-        if not (entity["services"] or {}).get("name"):
+        services = entity["services"]
+        if not isinstance(services, dict) or not services.get("name"):
             errors.append(f"{where}.{side}: services must specify a service name")
         for key, message in _SERVICE_EXCLUDES:
-            if key in entity and (key == "serviceAccounts" or len(entity[key]) > 0):
+            value = entity.get(key)
+            present = key == "serviceAccounts" or not isinstance(value, (str, list)) or bool(value)
+            if value is not None and present:
                 errors.append(f"{where}.{side}: {message}")
     return errors
 

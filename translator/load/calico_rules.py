@@ -272,7 +272,8 @@ def parse_services(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -
     here = loc.child("services")
     for key, words in _SERVICE_CONFLICTS.items():
         value = body.get(key)
-        if value is not None and (key == "serviceAccounts" or len(value) > 0):
+        # Present and not empty (a value of the wrong type was reported by the schema check).
+        if value is not None and (key == "serviceAccounts" or not isinstance(value, (str, list)) or value):
             diags.error(loc.child(key), f"cannot specify {words} and Services on the same rule")
     name = str(given.get("name") or "")  # a value of another type was reported by the schema
     namespace = str(given.get("namespace") or "")
