@@ -40,6 +40,9 @@ from translator.selectors import (
     Selector,
 )
 
+# Source ports: none, or ranges that hold every port (the engine refuses any other constraint).
+EVERY_SOURCE_PORT: tuple[tuple[PortRange, ...], ...] = (
+    (), (), (PortRange(1, 65535),), (PortRange(1, 1023), PortRange(1024, 65535)))
 NAMED = "n1"
 OTHER = "n2"
 PORTS = (80, 81)
@@ -86,10 +89,12 @@ def rules(draw: st.DrawFn, direction: Direction) -> calico.Rule:
     ports = protocol is not None and draw(st.booleans())
     peer = draw(entities(False))
     own = calico.EntityRule(ports=(PortRange(80, 80),) if ports else ())
+    # Source ports every client port satisfies (issue 9 item 4): they must change nothing.
+    client = draw(st.sampled_from(EVERY_SOURCE_PORT)) if protocol is not None else ()
     if direction is Direction.INGRESS:
-        return calico.Rule(action, protocol, source=peer, destination=own)
+        return calico.Rule(action, protocol, source=replace(peer, ports=client), destination=own)
     destination = replace(peer, ports=own.ports)
-    return calico.Rule(action, protocol, source=calico.EntityRule(), destination=destination)
+    return calico.Rule(action, protocol, source=calico.EntityRule(ports=client), destination=destination)
 
 
 @st.composite
