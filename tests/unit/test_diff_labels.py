@@ -10,6 +10,7 @@ import pytest
 from tests.schema_helper import validate_output
 from translator.diff import diff_policies
 from translator.diff.labels import judged_namespaces, with_judged, with_services
+from translator.diff.report import DiffContext, DiffReport
 from translator.diff.result import EndpointKind, Endpoints, JudgedNamespace, SemanticDiff
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Namespace, Pod
@@ -18,6 +19,7 @@ from translator.model.k8s import NetworkPolicy, normalise
 from translator.model.services import Service, ServicePort
 from translator.render.diff import render_semantic_diff
 from translator.render.diff_json import read_diff_json
+from translator.render.html import render_html_report
 
 API = Pod("shop", "api", {"app": "api"}, (ipaddress.ip_address("10.244.0.1"),), workload="deployment")
 WEB = Pod("shop", "web-0", {"app": "web"}, (ipaddress.ip_address("10.244.0.2"),))
@@ -106,3 +108,9 @@ def test_json_carries_both_and_reads_back(labelled: SemanticDiff) -> None:
     again = read_diff_json(text, "diff.json")
     assert again.diff.changes == labelled.changes and again.diff.judged == labelled.judged
     assert render_semantic_diff(again.diff, "json") == text
+
+
+def test_the_html_report_says_what_was_judged(labelled: SemanticDiff) -> None:
+    page = render_html_report(DiffReport(labelled, DiffContext(cluster="state.yaml")))
+    assert '<dd id="judged">0 pods in namespace empty;' in page
+    assert "0 pods in namespace prod (its policies judge nothing)" in page
