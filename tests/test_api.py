@@ -27,7 +27,8 @@ SIGNATURES = {
     "tie_break: 'TieBreak | str' = 'v3.32') -> 'Verdict'",
     "explain": "(verdict: 'Verdict') -> 'str'",
     "diff_policies": "(before: 'PolicySet', after: 'PolicySet', cluster: 'Cluster | None') -> 'SemanticDiff'",
-    "verify_policies": "(a: 'PolicySet', b: 'PolicySet', *, honest_pods: 'bool' = False) -> 'VerifyResult'",
+    "verify_policies": "(a: 'PolicySet', b: 'PolicySet', *, honest_pods: 'bool' = False, "
+                       "kubernetes_namespace_names: 'bool' = False) -> 'VerifyResult'",
 }
 
 

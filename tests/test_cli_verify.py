@@ -113,7 +113,9 @@ def test_convert_verify_writes_a_proven_output(tmp_path: Path) -> None:
     out = tmp_path / "calico.yaml"
     result = run("convert", POLICIES, "--verify", "--output-file", str(out))
     assert result.exit_code == 0, result.output
-    assert "verified: equivalent for every possible pod" in result.output
+    assert "np2calico: verified (" in result.output
+    assert "for every possible pod (pcns.* labels of its own included)" in result.output
+    assert "kubernetes.io/metadata.name terms name the pod's real namespace" in result.output
     assert out.read_text(encoding="utf-8").startswith(("apiVersion", "---", "#"))
 
 

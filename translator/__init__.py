@@ -11,7 +11,7 @@
     print(translator.explain(verdict))           # the text `np2calico explain` prints
 
     changes = translator.diff_policies(source.policies, result.policy_set, cluster)
-    proof = translator.verify_policies(source.policies, result.policy_set, honest_pods=True)
+    proof = translator.verify_policies(source.policies, result.policy_set, kubernetes_namespace_names=True)
     assert changes.is_empty and proof.equivalent
 
 Errors are `translator.errors.NP2CalicoError` subclasses (`InputError` for bad input, naming the
@@ -114,10 +114,17 @@ def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None) 
     return semantic_diff(before, after, cluster)
 
 
-def verify_policies(a: PolicySet, b: PolicySet, *, honest_pods: bool = False) -> VerifyResult:
+def verify_policies(a: PolicySet, b: PolicySet, *, honest_pods: bool = False,
+                    kubernetes_namespace_names: bool = False) -> VerifyResult:
     """A proof that `a` and `b` give every possible connection the same verdict, or a witness
-    (`.witness`) that they do not. `honest_pods`: only pods without `pcns.*` labels of their own."""
+    (`.witness`) that they do not. `honest_pods`: only pods without `pcns.*` labels of their own.
+    `kubernetes_namespace_names`: `a` (Kubernetes policies only) with its namespaceSelectors'
+    `kubernetes.io/metadata.name` terms naming the pod's real namespace, as `convert --verify`
+    proves a conversion (`translator.verify.intent`)."""
     from translator.verify import verify
     from translator.verify.engine import Question
+    from translator.verify.intent import namespace_names_as_kubernetes_means
 
+    if kubernetes_namespace_names:
+        a = namespace_names_as_kubernetes_means(a)
     return verify(a, b, question=Question(honest_pods=honest_pods))

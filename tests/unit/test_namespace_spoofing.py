@@ -186,3 +186,27 @@ def test_a_pod_cannot_overwrite_the_labels_calico_writes() -> None:
         conn = Connection(liar, DB, Protocol.TCP, 5432)
         _, calico = _both(policies, ConvertOptions(target=target), cluster, conn)
         assert not calico.ingress.allowed
+
+
+@TARGETS
+def test_a_pod_spoofing_name_and_team_gets_what_neither_kubernetes_nor_calico_gives(target: Target) -> None:
+    """Why `convert --verify` proves `translator.verify.intent`'s statement and not "Kubernetes'
+    verdict or Calico's": a pod of prod claiming dev by name and team=x by label matches the
+    output's peer (real namespace prod, pcns.team=x), while Kubernetes (prod lacks team=x) and
+    Calico's own enforcement (the pod claims dev) both refuse it. The documented limit
+    (docs/semantics.md), pinned."""
+    from translator.verify import verify
+    from translator.verify.intent import namespace_names_as_kubernetes_means
+
+    double = _pod("prod", "double", {"pcns.kubernetes.io/metadata.name": "dev", "pcns.team": "x"}, "10.0.0.5")
+    cluster = Cluster.build([Namespace.create("prod"), Namespace.create("dev")], [DB, double])
+    peer = NetworkPolicyPeer(namespace_selector=LabelSelector.of({"kubernetes.io/metadata.name": "prod",
+                                                                  "team": "x"}))
+    policies = (_db_policy(peer),)
+    conn = Connection(double, DB, Protocol.TCP, 80)
+    k8s, output = _both(policies, ConvertOptions(target=target), cluster, conn)
+    calico = CalicoEvaluator(PolicySet(k8s_policies=policies), cluster).evaluate(conn)
+    assert (k8s.allowed, calico.allowed, output.allowed) == (False, False, True)
+    intended = namespace_names_as_kubernetes_means(PolicySet(k8s_policies=policies))
+    assert CalicoEvaluator(intended, cluster).evaluate(conn).allowed
+    assert verify(intended, convert(policies, ConvertOptions(target=target)).policy_set).equivalent

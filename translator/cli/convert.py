@@ -155,26 +155,38 @@ def _prove(policies: Any, options: Any, result: Any, inputs: list[str]) -> None:
     from translator.convert import convert as run_conversion
     from translator.model.calico import PolicySet
     from translator.render.verify import Invocation, render_text
-    from translator.verify import Question
     from translator.verify import verify as run_verify
+    from translator.verify.intent import namespace_names_as_kubernetes_means
 
     if options.default_deny is not None:
         raise UsageError("--verify proves the output equivalent; --default-deny changes traffic on purpose: "
                          "see what it changes with `np2calico diff --migrate --symbolic`")
     output = run_conversion(policies, replace(options, staged=False)).policy_set if options.staged \
         else result.policy_set
-    # Pods with pcns.* labels of their own defeat Calico's enforcement of the input's
-    # namespaceSelectors (issue 9); the output names namespaces on labels they cannot set, so the
-    # two are compared for the pods where the input means what Kubernetes means.
-    proof = run_verify(PolicySet(k8s_policies=tuple(policies)), output, question=Question(honest_pods=True))
+    # Calico enforces the input's namespaceSelectors on pcns.* labels a pod may override (issue 9);
+    # the output names namespaces on labels it cannot set. The proof is for every pod against the
+    # input with namespace names read as Kubernetes means them (translator.verify.intent).
+    intended = namespace_names_as_kubernetes_means(PolicySet(k8s_policies=tuple(policies)))
+    proof = run_verify(intended, output)
     if proof.equivalent:
-        typer.echo(f"np2calico: verified: equivalent for every possible pod without pcns.* labels of its own "
-                   f"({len(proof.checks)} solver queries, {proof.seconds:.2f} s)", err=True)
+        typer.echo(f"np2calico: verified ({len(proof.checks)} solver queries, {proof.seconds:.2f} s): "
+                   + PROVEN_STATEMENT, err=True)
         return
     typer.echo("np2calico: error: --verify: the output is NOT equivalent to the input; nothing written",
                err=True)
-    typer.echo(render_text(proof, Invocation(inputs, ["OUTPUT.yaml"], honest_pods=True)), err=True)
+    typer.echo(render_text(proof, Invocation(inputs, ["OUTPUT.yaml"])), err=True)
+    typer.echo("(A is the input with namespace names as Kubernetes means them: for a pod carrying pcns.* "
+               "labels of its own, `explain` on the input shows Calico's enforcement instead)", err=True)
     raise typer.Exit(EXIT_NO)
+
+
+PROVEN_STATEMENT = (
+    "for every possible pod (pcns.* labels of its own included), namespace, address, protocol and "
+    "port, the output allows exactly what Calico enforcing the input allows, except that a "
+    "namespaceSelector's kubernetes.io/metadata.name terms name the pod's real namespace, which no "
+    "pod label can change; for pods without pcns.* labels of their own, that is Calico's enforcement "
+    "of the input exactly (docs/semantics.md)"
+)
 
 
 def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
