@@ -14,10 +14,11 @@ from translator.cli.options import (
     ClusterState,
     Namespace,
     OutputFile,
+    PodCidr,
     TieBreak,
     TieBreakOption,
 )
-from translator.cli.state import NETWORK_SETS_ARE_STATE, refuse_network_sets
+from translator.cli.state import NETWORK_SETS_ARE_STATE, pod_cidrs, refuse_network_sets
 from translator.errors import Level, UsageError
 
 EXAMPLES = """\b
@@ -55,6 +56,7 @@ def verify(
     ] = False,
     cluster: ClusterState = None,
     tie_break: TieBreakOption = None,
+    pod_cidr: PodCidr = None,
     output: Annotated[OutputFormat, OUTPUT_FORMAT] = OutputFormat.TEXT,
     output_file: OutputFile = None,
     namespace: Namespace = "default",
@@ -81,7 +83,7 @@ def verify(
     network_sets = _network_sets(cluster, namespace) if cluster else ()
     tie_break = tie_break or TieBreak.V3_32
     result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels),
-                        network_sets=network_sets)
+                        network_sets=network_sets, pod_cidrs=pod_cidrs(pod_cidr))
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []

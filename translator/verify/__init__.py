@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK
 from translator.model.calico import PolicySet, TieBreak
 from translator.model.cluster import NetworkSet
+from translator.model.common import IPNetwork
+from translator.verify.addresses import nicer_addresses
 from translator.verify.engine import Check, Engine, Question, Sides, UndecidedError
 from translator.verify.network_sets import assumption
 from translator.verify.witness import Witness, build_witness
@@ -33,15 +36,20 @@ class VerifyResult:
         return sum(c.seconds for c in self.checks)
 
 
+DEFAULT_POD_CIDRS: tuple[IPNetwork, ...] = (ipaddress.ip_network("10.244.0.0/16"),)
+
+
 def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
            question: Question | None = None, shortcuts: bool = True,
-           network_sets: Iterable[NetworkSet] = ()) -> VerifyResult:
+           network_sets: Iterable[NetworkSet] = (),
+           pod_cidrs: Sequence[IPNetwork] = DEFAULT_POD_CIDRS) -> VerifyResult:
     """Equivalent for every possible connection (see `invariants`), or a witness that is not.
 
     `question` may narrow the pods to those without `pcns.*` labels of their own. `shortcuts=False`
     sends every check to the solver, even those settled by comparing policies (benchmarks, tests).
     `network_sets` are cluster state, the same for both sides (`network_sets` module): rule
     selectors match their nets; without them, an address outside every pod matches no selector.
+    `pod_cidrs` only guides the witness's addresses (pods are proven for every address).
     """
     sides = Sides.of(a, b, tie_break, network_sets=network_sets)
     engine = Engine(sides, question, shortcuts=shortcuts)
@@ -51,6 +59,8 @@ def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TI
         if check.differs:
             difference = engine.find_difference(check)
             if difference is not None:
+                realistic = nicer_addresses(difference.packet, difference.query, difference.model, pod_cidrs)
+                difference = replace(difference, model=realistic)
                 witness = build_witness(difference, a, b, tie_break)
                 return VerifyResult(False, witness, tuple(checks), sides.namespaces, sides.network_sets)
     return VerifyResult(True, None, tuple(checks), sides.namespaces, sides.network_sets)

@@ -68,6 +68,8 @@ class Difference:
     model: z3.ModelRef
     allowed_a: bool
     allowed_b: bool
+    # The query the model satisfies (for choosing realistic addresses afterwards).
+    query: tuple[z3.BoolRef, ...] = ()
 
 
 @dataclass
@@ -221,10 +223,11 @@ class Engine:
         # connection (explain can replay it), IPv4.
         simple = [packet.ported, z3.Not(packet.v6)]
         for preference in ([*simple, *packet.honest_constraints()], simple, [packet.ported], []):
-            model = _solve([*base, *preference, *packet.constraints()], self.timeout_ms, self._strings)
+            query = [*base, *preference, *packet.constraints()]
+            model = _solve(query, self.timeout_ms, self._strings)
             if model is not None:
                 allowed = [z3.is_true(model.eval(s, model_completion=True)) for s in sides]
-                return Difference(packet, model, allowed[0], allowed[1])
+                return Difference(packet, model, allowed[0], allowed[1], tuple(query))
         return None
 
     def peers_of(self, where: EndpointClass) -> Iterator[EndpointClass]:
