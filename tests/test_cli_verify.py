@@ -145,3 +145,64 @@ def test_convert_verify_refuses_to_write_a_wrong_output(
     assert result.exit_code == 1, result.output
     assert "NOT equivalent" in result.output and "Reproduce:" in result.output
     assert not out.exists()
+
+
+HOST_INPUT = """apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: node-1-eth0, labels: {role: node}}
+spec: {node: node-1, interfaceName: eth0, expectedIPs: [192.0.2.10], profiles: [projectcalico-default-allow]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: ssh-only}
+spec:
+  selector: role == 'node' && !has(projectcalico.org/orchestrator)
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [PORT]}}
+"""
+
+
+def _host_inputs(tmp_path: Path, port_a: int, port_b: int) -> tuple[str, str]:
+    paths = []
+    for name, port in (("a.yaml", port_a), ("b.yaml", port_b)):
+        path = tmp_path / name
+        path.write_text(HOST_INPUT.replace("PORT", str(port)), encoding="utf-8")
+        paths.append(str(path))
+    return paths[0], paths[1]
+
+
+def test_host_endpoints_of_the_inputs_are_judged_and_their_witness_replays(tmp_path: Path) -> None:
+    """A policy selecting only host endpoints: the difference is at the inputs' host endpoint,
+    whose manifest the witness carries and whose address names it for explain."""
+    a, b = _host_inputs(tmp_path, 22, 2222)
+    witness = tmp_path / "witness.yaml"
+    result = run("verify", a, b, "--witness", str(witness), "-o", "json")
+    assert result.exit_code == 1, result.output
+    document = validate_output(result.stdout)
+    found = document["witness"]
+    assert "HostEndpoint" in {o["kind"] for o in found["objects"]}
+    assert "192.0.2.10" in (found["connection"]["from"], found["connection"]["to"])
+    assert document["covered"]["host_endpoints"] == ["node-1-eth0"]
+    for side, command in zip(("a", "b"), found["reproduce"], strict=True):
+        replay = run(*shlex.split(command)[1:], "-o", "json")
+        assert replay.exit_code == 0, replay.output
+        (verdict,) = validate_output(replay.stdout)["verdicts"]
+        assert verdict["verdict"] == found["verdicts"][side]["verdict"]
+
+
+def test_equivalent_with_host_endpoints_says_which(tmp_path: Path) -> None:
+    a, b = _host_inputs(tmp_path, 22, 22)
+    result = run("verify", a, b)
+    assert result.exit_code == 0, result.output
+    assert "the host endpoints node-1-eth0" in result.stdout
+    assert "host endpoints: node-1-eth0 (from the inputs" in result.stdout
+
+
+def test_a_host_endpoint_defined_differently_in_a_and_b_is_refused(tmp_path: Path) -> None:
+    a, b = _host_inputs(tmp_path, 22, 22)
+    moved = Path(b).read_text(encoding="utf-8").replace("192.0.2.10", "192.0.2.11")
+    Path(b).write_text(moved, encoding="utf-8")
+    result = run("verify", a, b)
+    assert result.exit_code == 2, result.output
+    assert "HostEndpoint node-1-eth0 is defined differently in A and B" in result.output

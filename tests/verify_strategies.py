@@ -17,7 +17,16 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from translator.model import calico, k8s
-from translator.model.cluster import Cluster, Connection, Endpoint, Namespace, NetworkSet, Pod
+from translator.model.cluster import (
+    DEFAULT_ALLOW_PROFILE,
+    Cluster,
+    Connection,
+    Endpoint,
+    HostEndpoint,
+    Namespace,
+    NetworkSet,
+    Pod,
+)
 from translator.model.common import (
     Direction,
     LabelSelector,
@@ -159,8 +168,21 @@ def policy_sets(draw: st.DrawFn) -> calico.PolicySet:
     return calico.PolicySet(tuple(k8ss), tuple(calicos), (), (tier,) if in_tier else ())
 
 
-def universe() -> tuple[Cluster, list[Endpoint]]:
-    """One pod per class of endpoint labels the policies can tell apart, and an outside address."""
+# Host endpoints: with pod-like labels and the default-allow profile; bare without profile; one
+# claiming namespace n1 through the label Calico writes on pods (a host endpoint may carry any
+# label), IPv6 only, with two addresses. Policies hold no CIDR, so their addresses do not matter.
+HOSTS = (
+    HostEndpoint("hep-a", "node-1", labels={"app": "a"}, expected_ips=(ipaddress.IPv4Address("192.0.2.10"),),
+                 profiles=(DEFAULT_ALLOW_PROFILE,)),
+    HostEndpoint("hep-b", "node-2", interface="eth0", expected_ips=(ipaddress.IPv4Address("192.0.2.11"),)),
+    HostEndpoint("hep-c", "node-3", labels={ENDPOINT_NAMESPACE_LABEL: NAMED, "app": "z"},
+                 expected_ips=(ipaddress.IPv6Address("2001:db8::c"), ipaddress.IPv6Address("2001:db8::d"))),
+)
+
+
+def universe(hosts: tuple[HostEndpoint, ...] = ()) -> tuple[Cluster, list[Endpoint]]:
+    """One pod per class of endpoint labels the policies can tell apart, an outside address, and
+    the host endpoints given."""
     pods = []
     choices = itertools.product((NAMED, OTHER), (None, "a", "z"), (None, "x", "y"), (False, True))
     for i, (namespace, app, team, spoof) in enumerate(choices):
@@ -168,8 +190,8 @@ def universe() -> tuple[Cluster, list[Endpoint]]:
         if spoof:  # the pod claims to be in the other namespace
             labels["pcns." + NAMESPACE_NAME_LABEL] = OTHER if namespace == NAMED else NAMED
         pods.append(Pod(namespace, f"pod-{i}", labels, (ipaddress.IPv4Address(f"10.0.0.{i + 1}"),)))
-    cluster = Cluster.build([Namespace.create(NAMED), Namespace.create(OTHER)], pods)
-    return cluster, [*pods, OUTSIDE]
+    cluster = Cluster.build([Namespace.create(NAMED), Namespace.create(OTHER)], pods, hosts)
+    return cluster, [*pods, OUTSIDE, *hosts]
 
 
 def connections(endpoints: list[Endpoint]) -> list[Connection]:

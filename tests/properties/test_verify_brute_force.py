@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 
 from tests.examples import examples
 from tests.verify_helpers import assert_reproduces
-from tests.verify_strategies import NETWORK_SETS, connections, network_set_universes, policy_sets, universe
+from tests.verify_strategies import (
+    HOSTS,
+    NETWORK_SETS,
+    connections,
+    network_set_universes,
+    policy_sets,
+    universe,
+)
 from translator.diff import diff_policies
 from translator.evaluate.calico import CalicoEvaluator
 from translator.model import calico
@@ -26,11 +33,14 @@ from translator.verify import verify
 
 CLUSTER, ENDPOINTS = universe()
 CONNECTIONS = connections(ENDPOINTS)
+HOST_CLUSTER, HOST_ENDPOINTS = universe(HOSTS)
+HOST_CONNECTIONS = connections(HOST_ENDPOINTS)
 
 
-def brute_force(a: PolicySet, b: PolicySet) -> Connection | None:
-    first, second = CalicoEvaluator(a, CLUSTER), CalicoEvaluator(b, CLUSTER)
-    return next((c for c in CONNECTIONS if first.evaluate(c).allowed != second.evaluate(c).allowed), None)
+def brute_force(a: PolicySet, b: PolicySet, with_hosts: bool = False) -> Connection | None:
+    cluster, every = (HOST_CLUSTER, HOST_CONNECTIONS) if with_hosts else (CLUSTER, CONNECTIONS)
+    first, second = CalicoEvaluator(a, cluster), CalicoEvaluator(b, cluster)
+    return next((c for c in every if first.evaluate(c).allowed != second.evaluate(c).allowed), None)
 
 
 def _mutated(draw: st.DrawFn, a: PolicySet) -> PolicySet:
@@ -57,6 +67,20 @@ def test_verify_agrees_with_brute_force(pair: tuple[PolicySet, PolicySet]) -> No
     a, b = pair
     expected = brute_force(a, b)
     result = verify(a, b)
+    assert result.equivalent == (expected is None), (expected, result.witness)
+    if result.witness is not None:
+        assert_reproduces(result.witness, (a, b))
+
+
+@settings(max_examples=examples(100, 25))
+@given(pairs())
+def test_verify_with_host_endpoints_agrees_with_brute_force(pair: tuple[PolicySet, PolicySet]) -> None:
+    """The inputs' host endpoints are endpoints too: selected by global policies (and by a
+    namespaced one when they carry its namespace label), matched as peers, allowed at the end only
+    by the default-allow profile; the witness replays with their manifests."""
+    a, b = pair
+    expected = brute_force(a, b, with_hosts=True)
+    result = verify(a, b, host_endpoints=HOSTS)
     assert result.equivalent == (expected is None), (expected, result.witness)
     if result.witness is not None:
         assert_reproduces(result.witness, (a, b))

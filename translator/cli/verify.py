@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +21,9 @@ from translator.cli.options import (
 )
 from translator.cli.state import NETWORK_SETS_ARE_STATE, pod_cidrs, refuse_network_sets
 from translator.errors import Level, UsageError
+
+if TYPE_CHECKING:
+    from translator.model.cluster import HostEndpoint
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -79,11 +83,12 @@ def verify(
         raise UsageError("verify takes two policy sets: A B")
     if paths[0] == "-" and paths[1] == "-":
         raise UsageError("only one of A and B can be '-'")
-    a, b = (_load(p, namespace) for p in paths)
-    network_sets = _network_sets(cluster, namespace) if cluster else ()
+    (a, hosts_a), (b, hosts_b) = (_load(p, namespace) for p in paths)
+    network_sets, hosts_state = _cluster_state(cluster, namespace) if cluster else ((), ())
     tie_break = tie_break or TieBreak.V3_32
     result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels),
-                        network_sets=network_sets, pod_cidrs=pod_cidrs(pod_cidr))
+                        network_sets=network_sets, pod_cidrs=pod_cidrs(pod_cidr),
+                        host_endpoints=_host_endpoints(hosts_state, hosts_a, hosts_b))
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []
@@ -93,7 +98,18 @@ def verify(
     raise typer.Exit(EXIT_OK if result.equivalent else EXIT_NO)
 
 
-def _load(path: str, namespace: str) -> Any:
+def _host_endpoints(*found_in: Sequence[HostEndpoint]) -> list[HostEndpoint]:
+    """The host endpoints of --cluster, A and B (one cluster: a name defined differently is an error)."""
+    found: dict[str, HostEndpoint] = {}
+    for host in (h for hosts in found_in for h in hosts):
+        known = found.setdefault(host.name, host)
+        if known != host or known.labels != host.labels:
+            raise UsageError(f"HostEndpoint {host.name} is defined differently in A, B or --cluster: "
+                             "verify judges both policy sets on one cluster")
+    return [found[name] for name in sorted(found)]
+
+
+def _load(path: str, namespace: str) -> tuple[Any, tuple[HostEndpoint, ...]]:
     from translator.load import load
     from translator.load.registry import LoadContext
 
@@ -101,11 +117,12 @@ def _load(path: str, namespace: str) -> Any:
     loaded.raise_if_errors()
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     refuse_network_sets(loaded.network_sets, NETWORK_SETS_ARE_STATE)
-    return loaded.policies
+    return loaded.policies, tuple(loaded.host_endpoints)
 
 
-def _network_sets(paths: list[str], namespace: str) -> Any:
-    """The network sets of the `--cluster` state; the rest of it is not used (said on stderr)."""
+def _cluster_state(paths: list[str], namespace: str) -> tuple[Any, tuple[HostEndpoint, ...]]:
+    """The network sets and host endpoints of the `--cluster` state; the rest of it is not used
+    (said on stderr)."""
     from translator.cli.state import holds_policies, note, read_state
 
     loaded = read_state(paths, namespace)
@@ -113,10 +130,9 @@ def _network_sets(paths: list[str], namespace: str) -> Any:
     if holds_policies(loaded.policies):
         raise UsageError("--cluster: verify compares the policies of A and B; give policies there, "
                          "not in the cluster state")
-    kinds = (("pod(s)", loaded.pods), ("workload(s)", loaded.workloads), ("namespace(s)", loaded.namespaces),
-             ("host endpoint(s)", loaded.host_endpoints))
+    kinds = (("pod(s)", loaded.pods), ("workload(s)", loaded.workloads), ("namespace(s)", loaded.namespaces))
     unused = [f"{len(found)} {kind}" for kind, found in kinds if found]
     if unused:
-        note([f"verify uses only the network sets of --cluster; {', '.join(unused)} not used "
-              "(verify covers every possible pod and namespace)"])
-    return loaded.network_sets
+        note([f"verify uses only the network sets and host endpoints of --cluster; {', '.join(unused)} "
+              "not used (verify covers every possible pod and namespace)"])
+    return loaded.network_sets, tuple(loaded.host_endpoints)

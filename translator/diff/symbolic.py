@@ -147,8 +147,10 @@ def symbolic_changes(before: PolicySet, after: PolicySet, *, tie_break: TieBreak
         found = list(_changes(region, before, after, tie_break))
         others += not found and _protocols(region) is None
         changes.extend(found)
-    notes = ["symbolic: exact for every possible pod (z3), both sides as Calico enforces them; "
-             + assumption(sides.network_sets)]
+    named = ", ".join(sides.namespaces) or "none"
+    notes = [f"symbolic: exact for every possible pod (z3), in every namespace (named by the policies: "
+             f"{named}; and any other) and every address outside the cluster, both sides as Calico "
+             "enforces them; host endpoints are not judged; " + assumption(sides.network_sets)]
     if others:
         notes.append(f"symbolic: {others} region(s) differ only for IP protocols other than TCP, UDP "
                      "and SCTP; `np2calico verify` shows a witness")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,19 +40,43 @@ def _pods(honest: bool) -> str:
     return f"any labels ({labels}), service account, IPv4/IPv6 address and named ports"
 
 
+def _hosts(result: VerifyResult) -> str:
+    if not result.host_endpoints:
+        return "none (the inputs hold no HostEndpoint; any other host endpoint is not judged)"
+    return (", ".join(result.host_endpoints) + " (from the inputs: their labels, expected IPs, named ports "
+            "and profiles; failsafe ports not modelled)")
+
+
+def assumptions(result: VerifyResult) -> list[str]:
+    """What the proof takes as given (translator/verify/invariants.py states them in full)."""
+    return [
+        "every namespace carries kubernetes.io/metadata.name = its name; endpoint labels as Felix "
+        "builds them (pcns.* inherited, the pod's own, then projectcalico.org/* written by Calico)",
+        "label keys and values, namespace and service-account names are valid Kubernetes names",
+        "staged policies are not enforced",
+        f"host endpoints: {_hosts(result)}",
+        f"network sets: {result.network_set_assumption} (those of --cluster; refused in A and B)",
+        "a host-network pod's traffic is the node's: the host endpoint owning its address, else an "
+        "address outside the cluster",
+        "the two ends of a connection have different addresses; any source port",
+    ]
+
+
 def covered(result: VerifyResult, how: Invocation) -> dict[str, Any]:
     named = list(result.namespaces)
     return {
         "namespaces": {"named": named, "any_other": True},
         "pods": _pods(how.honest_pods) + "; also addresses outside the cluster (and host-network "
                 "pods' node traffic)",
+        "host_endpoints": list(result.host_endpoints),
         "protocols": "TCP, UDP and SCTP on every port 1-65535, and every other IP protocol",
         "semantics": "as Calico enforces both sides: tiers, order, Pass, end of tier, profiles; "
-                     "staged policies not enforced; no host endpoints",
+                     "staged policies not enforced",
         "network_sets": {"assumed": result.network_set_assumption,
                          "global": sorted(s.name for s in result.network_sets if s.namespace is None),
                          "namespaced": sorted(f"{s.namespace}/{s.name}" for s in result.network_sets
                                               if s.namespace is not None)},
+        "assumptions": assumptions(result),
         "queries": len(result.checks),
         "seconds": round(result.seconds, 3),
     }
@@ -101,17 +126,23 @@ def render_json(result: VerifyResult, how: Invocation) -> str:
     return json.dumps(to_dict(result, how), indent=2, ensure_ascii=False) + "\n"
 
 
+def _item(line: str) -> str:
+    return textwrap.fill(line, 100, initial_indent="  - ", subsequent_indent="    ") + "\n"
+
+
 def _equivalent_text(result: VerifyResult, how: Invocation) -> str:
     named = ", ".join(result.namespaces) or "none"
+    hosts = f"; the host endpoints {', '.join(result.host_endpoints)}" if result.host_endpoints else ""
     return (
         "Equivalent for every possible pod: A and B give every connection the same verdict.\n"
         f"Covered: pods in every namespace (named by the policies: {named}; and any other), with\n"
         f"  {_pods(how.honest_pods)};\n"
-        "  addresses outside the cluster; TCP, UDP and SCTP on every port, and every other protocol.\n"
-        "Semantics: both sides as Calico enforces them (tiers, order, Pass, end of tier, profiles);\n"
-        "  staged policies are not enforced; host endpoints are not modelled.\n"
-        f"{_network_sets_text(result)}"
-        f"Proof: {len(result.checks)} solver queries, {result.seconds:.2f} s.\n"
+        f"  addresses outside the cluster{hosts};\n"
+        "  TCP, UDP and SCTP on every port, and every other protocol.\n"
+        "Semantics: both sides as Calico enforces them (tiers, order, Pass, end of tier, profiles).\n"
+        "Assumed:\n" + "".join(_item(line) for line in assumptions(result))
+        + f"{_network_sets_text(result)}"
+        + f"Proof: {len(result.checks)} solver queries, {result.seconds:.2f} s.\n"
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK
 from translator.model.calico import PolicySet, TieBreak
-from translator.model.cluster import NetworkSet
+from translator.model.cluster import HostEndpoint, NetworkSet
 from translator.model.common import IPNetwork
 from translator.verify.addresses import nicer_addresses
 from translator.verify.engine import Check, Engine, Question, Sides, UndecidedError
@@ -25,6 +25,8 @@ class VerifyResult:
     checks: tuple[Check, ...]
     namespaces: tuple[str, ...]
     network_sets: tuple[NetworkSet, ...] = ()
+    # The host endpoints the proof covered (names).
+    host_endpoints: tuple[str, ...] = ()
 
     @property
     def network_set_assumption(self) -> str:
@@ -42,7 +44,8 @@ DEFAULT_POD_CIDRS: tuple[IPNetwork, ...] = (ipaddress.ip_network("10.244.0.0/16"
 def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
            question: Question | None = None, shortcuts: bool = True,
            network_sets: Iterable[NetworkSet] = (),
-           pod_cidrs: Sequence[IPNetwork] = DEFAULT_POD_CIDRS) -> VerifyResult:
+           pod_cidrs: Sequence[IPNetwork] = DEFAULT_POD_CIDRS,
+           host_endpoints: Sequence[HostEndpoint] = ()) -> VerifyResult:
     """Equivalent for every possible connection (see `invariants`), or a witness that is not.
 
     `question` may narrow the pods to those without `pcns.*` labels of their own. `shortcuts=False`
@@ -50,8 +53,12 @@ def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TI
     `network_sets` are cluster state, the same for both sides (`network_sets` module): rule
     selectors match their nets; without them, an address outside every pod matches no selector.
     `pod_cidrs` only guides the witness's addresses (pods are proven for every address).
+    `host_endpoints`: the cluster's host endpoints, each an endpoint of its own (its labels,
+    expected IPs, named ports and profiles, as the Calico evaluator models it); an address among
+    theirs is never a pod's nor outside the cluster.
     """
-    sides = Sides.of(a, b, tie_break, network_sets=network_sets)
+    sides = Sides.of(a, b, tie_break, network_sets=network_sets, hosts=host_endpoints)
+    hosts = tuple(h.name for h in host_endpoints)
     engine = Engine(sides, question, shortcuts=shortcuts)
     checks = []
     for check in engine.checks():
@@ -62,5 +69,6 @@ def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TI
                 realistic = nicer_addresses(difference.packet, difference.query, difference.model, pod_cidrs)
                 difference = replace(difference, model=realistic)
                 witness = build_witness(difference, a, b, tie_break)
-                return VerifyResult(False, witness, tuple(checks), sides.namespaces, sides.network_sets)
-    return VerifyResult(True, None, tuple(checks), sides.namespaces, sides.network_sets)
+                return VerifyResult(False, witness, tuple(checks), sides.namespaces, sides.network_sets,
+                                    hosts)
+    return VerifyResult(True, None, tuple(checks), sides.namespaces, sides.network_sets, hosts)

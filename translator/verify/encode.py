@@ -16,6 +16,7 @@ from translator.errors import UsageError
 from translator.evaluate.calico_match import ResolvedEntity, ResolvedRule, covers_every_port, resolve_rule
 from translator.evaluate.calico_policies import PreparedPolicy, TierPolicies
 from translator.model import calico
+from translator.model.cluster import DEFAULT_ALLOW_PROFILE
 from translator.model.common import Direction, PortRange
 from translator.selectors import (
     ENDPOINT_NAMESPACE_LABEL,
@@ -231,12 +232,15 @@ def decision(
     subject = packet.source if direction is Direction.EGRESS else packet.destination
     if subject.where.outside:
         return to_z3(True)  # Calico policy applies only at pods (and host endpoints)
-    result: Term = True
+    # After the tiers, the profiles: a pod's kns.<namespace> allows; a host endpoint's allow only
+    # if one is projectcalico-default-allow (calico._profiles).
+    host = subject.where.host
+    result: Term = True if host is None else DEFAULT_ALLOW_PROFILE in host.profiles
     for tier in reversed(tiers):
         policies = [p for p in tier.policies if direction in p.types and keep(p)]
         if policies:
             result = _tier_outcome(tier, policies, direction, subject, packet, result)
-    if not subject.where.always_pod:
+    if not subject.where.always_pod and host is None:
         result = ite(subject.is_pod, result, True)
     return to_z3(result)
 

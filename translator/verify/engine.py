@@ -21,7 +21,7 @@ protocols; a solver `unknown` is reported as such, never as "equivalent".
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import z3
@@ -29,8 +29,8 @@ import z3
 from translator.errors import NP2CalicoError
 from translator.evaluate.calico_policies import DEFAULT_TIE_BREAK, TierPolicies, ordered_tiers
 from translator.model.calico import PolicySet, TieBreak
-from translator.model.cluster import NetworkSet
-from translator.model.common import Direction
+from translator.model.cluster import HostEndpoint, NetworkSet
+from translator.model.common import Direction, IPAddress
 from translator.verify.domains import Domains, tier_selectors
 from translator.verify.encode import decision, decision_shape
 from translator.verify.network_sets import NetworkSetTerms, network_set_namespaces
@@ -80,6 +80,8 @@ class Sides:
     b: tuple[TierPolicies, ...]
     # Cluster state both sides are judged on: rule selectors match these sets' nets.
     network_sets: tuple[NetworkSet, ...] = ()
+    # The host endpoints given: endpoints of their own (see `symbols.Endpoint`).
+    hosts: tuple[HostEndpoint, ...] = ()
     namespaces: tuple[str, ...] = field(init=False)
     domains: Domains = field(init=False)
 
@@ -102,7 +104,9 @@ class Sides:
         scoped = []
         for tier, positions in self._scopes[id(tiers)]:
             chosen = positions.get(None, [])
-            if where.namespace is not None and where.namespace in positions:
+            if where.host is not None:
+                chosen = list(range(len(tier.policies)))  # its labels are fixed: selectors decide
+            elif where.namespace is not None and where.namespace in positions:
                 chosen = sorted((*chosen, *positions[where.namespace]))
             if chosen:
                 scoped.append(TierPolicies(tier.tier, tuple(tier.policies[i] for i in chosen)))
@@ -110,15 +114,26 @@ class Sides:
 
     @classmethod
     def of(cls, a: PolicySet, b: PolicySet, tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
-           preview_staged: bool = False, network_sets: Iterable[NetworkSet] = ()) -> Sides:
+           preview_staged: bool = False, network_sets: Iterable[NetworkSet] = (),
+           hosts: Sequence[HostEndpoint] = ()) -> Sides:
         return cls(ordered_tiers(a, tie_break, preview_staged), ordered_tiers(b, tie_break, preview_staged),
-                   tuple(network_sets))
+                   tuple(network_sets), tuple(hosts))
 
     def classes(self) -> Iterator[EndpointClass]:
-        """Every namespace class a pod can be in: each named namespace, then any other one."""
+        """Every namespace class a pod can be in: each named namespace, then any other one; then
+        each host endpoint."""
         for name in self.namespaces:
             yield EndpointClass(namespace=name)
         yield EndpointClass(excluded=frozenset(self.namespaces))
+        yield from self.host_classes()
+
+    def host_classes(self) -> Iterator[EndpointClass]:
+        for host in self.hosts:
+            yield EndpointClass(host=host)
+
+    @property
+    def host_addresses(self) -> tuple[IPAddress, ...]:
+        return tuple(ip for host in self.hosts for ip in host.expected_ips)
 
 
 def _scope_index(tiers: tuple[TierPolicies, ...]) -> list[tuple[TierPolicies, dict[str | None, list[int]]]]:
@@ -133,7 +148,10 @@ def _scope_index(tiers: tuple[TierPolicies, ...]) -> list[tuple[TierPolicies, di
 
 
 def keeps(where: EndpointClass):  # type: ignore[no-untyped-def]
-    """The policies that can select a pod of `where`: global ones and its namespace's."""
+    """The policies that can select a pod of `where`: global ones and its namespace's. For a host
+    endpoint every policy is kept (its labels are fixed; selectors decide)."""
+    if where.host is not None:
+        return lambda p: True
     return lambda p: p.namespace is None or p.namespace == where.namespace
 
 
@@ -175,20 +193,23 @@ class Engine:
         return a != b
 
     def _packet(self, source: EndpointClass, destination: EndpointClass) -> Packet:
-        packet = Packet.create(source, destination, self.sides.domains, self.question.honest_pods)
+        packet = Packet.create(source, destination, self.sides.domains, self.question.honest_pods,
+                               self.sides.host_addresses)
         if self.sides.network_sets:
             packet.network_sets = NetworkSetTerms.of(self.sides.network_sets, self.sides.domains)
         return packet
 
-    def direction_query(self, where: EndpointClass, direction: Direction) -> list[z3.BoolRef] | None:
-        """The constraints satisfiable iff some pod of `where` decides `direction` differently
-        (for some peer and packet); None when both sides hold the same policies for it, up to
-        names and policies that cannot change a decision (`decision_shape`)."""
+    def direction_query(self, where: EndpointClass, direction: Direction,
+                        peer: EndpointClass | None = None) -> list[z3.BoolRef] | None:
+        """The constraints satisfiable iff some endpoint of `where` decides `direction` differently
+        (for some packet and a peer of `peer`, by default any pod or outside address); None when
+        both sides hold the same policies for it, up to names and policies that cannot change a
+        decision (`decision_shape`)."""
         a_tiers, b_tiers = self.sides.scoped(self.sides.a, where), self.sides.scoped(self.sides.b, where)
         if self.shortcuts and decision_shape(a_tiers, direction) == decision_shape(b_tiers, direction):
             return None
-        anywhere = EndpointClass(may_be_outside=True)
-        ends = (where, anywhere) if direction is Direction.EGRESS else (anywhere, where)
+        peer = peer or EndpointClass(may_be_outside=True)
+        ends = (where, peer) if direction is Direction.EGRESS else (peer, where)
         packet = self._packet(*ends)
         keep = keeps(where)
         a = decision(a_tiers, direction, packet, keep)
@@ -196,17 +217,22 @@ class Engine:
         return [self._differs(a, b), *packet.constraints()]
 
     def direction_check(self, where: EndpointClass, direction: Direction) -> Check:
-        """Does some pod of `where` decide `direction` differently, for some peer and packet?"""
+        """Does some endpoint of `where` decide `direction` differently, for some peer and packet?
+        The peer: any pod or outside address, then each host endpoint of the inputs."""
         started, cpu_started = time.perf_counter(), time.process_time()
-        query = self.direction_query(where, direction)
-        if query is None:
-            return Check(direction, where, False, time.perf_counter() - started, skipped=True,
-                         cpu_seconds=time.process_time() - cpu_started)
-        solver_started = time.process_time()
-        model = _solve(query, self.timeout_ms, self._strings)
-        ended = time.process_time()
+        solver_seconds, model = 0.0, None
+        for peer in (EndpointClass(may_be_outside=True), *self.sides.host_classes()):
+            query = self.direction_query(where, direction, peer)
+            if query is None:
+                return Check(direction, where, False, time.perf_counter() - started, skipped=True,
+                             cpu_seconds=time.process_time() - cpu_started)
+            solver_started = time.process_time()
+            model = _solve(query, self.timeout_ms, self._strings)
+            solver_seconds += time.process_time() - solver_started
+            if model is not None:
+                break
         return Check(direction, where, model is not None, time.perf_counter() - started,
-                     cpu_seconds=ended - cpu_started, solver_seconds=ended - solver_started)
+                     cpu_seconds=time.process_time() - cpu_started, solver_seconds=solver_seconds)
 
     def verdict_difference(self, source: EndpointClass, destination: EndpointClass,
                            extra: list[z3.BoolRef] | None = None) -> Difference | None:
@@ -239,6 +265,7 @@ class Engine:
         for name in self.sides.namespaces:
             if name != where.namespace:
                 yield EndpointClass(namespace=name)
+        yield from self.sides.host_classes()
 
     def find_difference(self, check: Check) -> Difference | None:
         for peer in self.peers_of(check.where):

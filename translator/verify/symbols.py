@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import z3
 
 from translator.load.names import port_name_errors
-from translator.model.common import IPNetwork
+from translator.model.cluster import HostEndpoint
+from translator.model.common import PROTOCOL_NUMBERS, IPAddress, IPNetwork
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.domains import (
@@ -53,19 +54,22 @@ def _subdomain_re() -> z3.ReRef:
 @dataclass(frozen=True)
 class EndpointClass:
     """Where an endpoint may be: `namespace` set: a pod of that namespace; `outside`: an address
-    outside the cluster; neither: a pod of a namespace not in `excluded` (or, with `may_be_outside`,
-    also an outside address)."""
+    outside the cluster; `host`: that host endpoint of the inputs; none of them: a pod of a
+    namespace not in `excluded` (or, with `may_be_outside`, also an outside address)."""
 
     namespace: str | None = None
     outside: bool = False
     excluded: frozenset[str] = frozenset()
     may_be_outside: bool = False
+    host: HostEndpoint | None = None
 
     @property
     def always_pod(self) -> bool:
-        return not self.outside and not self.may_be_outside
+        return not self.outside and not self.may_be_outside and self.host is None
 
     def __str__(self) -> str:
+        if self.host is not None:
+            return f"host endpoint {self.host.name}"
         if self.outside:
             return "outside the cluster"
         where = f"namespace {self.namespace}" if self.namespace else "any other namespace"
@@ -90,10 +94,16 @@ class Endpoint:
     selector_cache: dict[object, Term] = field(default_factory=dict)
     network_cache: dict[IPNetwork, z3.BoolRef] = field(default_factory=dict)
     named_ports: dict[str, Term] = field(default_factory=dict)
+    # Addresses of the inputs' host endpoints: an address among them is that host endpoint's.
+    reserved: tuple[IPAddress, ...] = ()
     _constraints: list[z3.BoolRef] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         where, tag = self.where, self.tag
+        self.address = z3.BitVec(f"{tag}.address", ADDRESS_BITS)
+        if where.host is not None:
+            self._host_endpoint(where.host)
+            return
         if where.outside:
             self.is_pod = False
         elif where.may_be_outside:
@@ -105,8 +115,28 @@ class Endpoint:
         else:
             self.namespace = self._value(ENDPOINT_NAMESPACE_LABEL, _dns_label_re(), inv.DNS_LABEL_MAX)
             self._require(*(z3.Not(self.namespace.equals(n)) for n in sorted(where.excluded)))
-        self.address = z3.BitVec(f"{tag}.address", ADDRESS_BITS)
         self._constraints.append(z3.Implies(z3.Not(self.v6), z3.Extract(127, 32, self.address) == 0))
+        self._constraints.extend(z3.Not(self.is_address(ip)) for ip in self.reserved)
+
+    def _host_endpoint(self, host: HostEndpoint) -> None:
+        """A host endpoint: its own labels only, judged by policy (`is_pod` false: no profile
+        `kns.*`, no pod-only invariants); its address one of its expected IPs of the packet's
+        family, or unknown when it has none of that family (then no CIDR matches it)."""
+        self.is_pod = False
+        self.namespace = FixedValue("")
+        for version in (4, 6):
+            ips = self.host_ips(version)
+            family = self.v6 if version == 6 else z3.Not(self.v6)
+            if ips:
+                self._constraints.append(z3.Implies(family, z3.Or(*(self.is_address(ip) for ip in ips))))
+
+    def host_ips(self, version: int) -> tuple[IPAddress, ...]:
+        host = self.where.host
+        return tuple(ip for ip in host.expected_ips if ip.version == version) if host is not None else ()
+
+    def is_address(self, ip: IPAddress) -> z3.BoolRef:
+        family = self.v6 if ip.version == 6 else z3.Not(self.v6)
+        return z3.And(family, self.address == int(ip))
 
     def _require(self, *terms: z3.BoolRef) -> None:
         if terms:
@@ -135,6 +165,9 @@ class Endpoint:
         return found
 
     def _new_label(self, key: str) -> tuple[Term, Value]:
+        host = self.where.host
+        if host is not None:
+            return key in host.labels, FixedValue(host.labels.get(key, ""))
         if key == ENDPOINT_NAMESPACE_LABEL:
             return True, self.namespace
         if key == ORCHESTRATOR_LABEL:
@@ -160,6 +193,10 @@ class Endpoint:
 
     def _in_network(self, net: IPNetwork) -> z3.BoolRef:
         family = self.v6 if net.version == 6 else z3.Not(self.v6)
+        if self.where.host is not None:
+            # Only its expected IPs (an unknown address is in no network).
+            return z3.And(family, z3.Or(False, *(self.address == int(ip) for ip in self.host_ips(net.version)
+                                               if ip in net)))
         if net.prefixlen == 0:
             return family
         base = int(net.network_address)
@@ -190,9 +227,10 @@ class Packet:
 
     @classmethod
     def create(cls, source: EndpointClass, destination: EndpointClass, domains: Domains,
-               honest: bool = False) -> Packet:
+               honest: bool = False, reserved: tuple[IPAddress, ...] = ()) -> Packet:
         v6 = z3.Bool("v6")
-        return cls(Endpoint("src", source, v6, domains), Endpoint("dst", destination, v6, domains), v6,
+        return cls(Endpoint("src", source, v6, domains, reserved=reserved),
+                   Endpoint("dst", destination, v6, domains, reserved=reserved), v6,
                    z3.BitVec("protocol", 8), z3.BitVec("port", 16), honest)
 
     port_cache: dict[object, Term] = field(default_factory=dict)
@@ -214,10 +252,27 @@ class Packet:
         """The destination declares the packet's (port, protocol) under `name`."""
         found = self.destination.named_ports.get(name)
         if found is None:
-            # A name no container can declare never matches.
-            found = False if port_name_errors(name) else z3.Bool(f"dst.port[{name}]")
+            host = self.destination.where.host
+            if host is not None:
+                # A host endpoint declares its named ports in its spec.
+                found = z3.Or(False, *(z3.And(self.protocol_is(PROTOCOL_NUMBERS[p.protocol.value]),
+                                              self.port == p.port) for p in host.ports if p.name == name))
+            else:
+                # A name no container can declare never matches.
+                found = False if port_name_errors(name) else z3.Bool(f"dst.port[{name}]")
             self.destination.named_ports[name] = found
         return found
+
+    def _host_family(self) -> list[z3.BoolRef]:
+        """Between two host endpoints, the family is one in which one of them has an address (the
+        evaluator takes the source's first IP's; IPv4 when neither has any)."""
+        src, dst = self.source, self.destination
+        if src.where.host is None or dst.where.host is None:
+            return []
+        families = [v for v in (4, 6) if src.host_ips(v) or dst.host_ips(v)]
+        if not families:
+            return [z3.Not(self.v6)]
+        return [z3.Or(*((self.v6 if v == 6 else z3.Not(self.v6)) for v in families))]
 
     def honest_constraints(self) -> list[z3.BoolRef]:
         """Inherited labels are the namespace's: the name labels hold the namespace name, and two
@@ -245,7 +300,8 @@ class Packet:
         low, high = inv.PROTOCOL_RANGE
         first, last = inv.PORT_RANGE
         named = [z3.Implies(b, z3.And(self.destination.is_pod, self.ported))
-                 for b in self.destination.named_ports.values() if not isinstance(b, bool)]
+                 for b in self.destination.named_ports.values()
+                 if not isinstance(b, bool) and self.destination.where.host is None]
         return [
             *self.source.constraints(),
             *self.destination.constraints(),
@@ -255,4 +311,5 @@ class Packet:
             *named,
             *honest,
             *sets,
+            *self._host_family(),
         ]

@@ -23,6 +23,7 @@ from translator.model.cluster import (
     Cluster,
     Connection,
     ContainerPort,
+    HostEndpoint,
     Namespace,
     NetworkSet,
     Pod,
@@ -125,6 +126,29 @@ def _pod(plan: _PodPlan, model: z3.ModelRef, namespace_labels: Mapping[str, str]
                (address,), ports, account)
 
 
+def _host_manifest(host: HostEndpoint) -> dict[str, Any]:
+    """The host endpoint as the inputs defined it (the witness replays against the same one)."""
+    spec: dict[str, Any] = {"node": host.node}
+    if host.interface:
+        spec["interfaceName"] = host.interface
+    if host.expected_ips:
+        spec["expectedIPs"] = [str(ip) for ip in host.expected_ips]
+    if host.profiles:
+        spec["profiles"] = list(host.profiles)
+    if host.ports:
+        spec["ports"] = [{"name": p.name, "port": p.port, "protocol": p.protocol.value} for p in host.ports]
+    metadata: dict[str, Any] = {"name": host.name}
+    if host.labels:
+        metadata["labels"] = dict(sorted(host.labels.items()))
+    return {"apiVersion": "projectcalico.org/v3", "kind": "HostEndpoint", "metadata": metadata, "spec": spec}
+
+
+def _host_address(endpoint: Endpoint, model: z3.ModelRef) -> IPAddress | None:
+    """The expected IP the host endpoint uses (None: it has none of the connection's family)."""
+    version = 6 if z3.is_true(model.eval(endpoint.v6, model_completion=True)) else 4
+    return endpoint.ip(model) if endpoint.host_ips(version) else None
+
+
 def _manifests(namespaces: list[Namespace], pods: list[Pod],
                network_sets: list[NetworkSet]) -> tuple[dict[str, Any], ...]:
     objects: list[dict[str, Any]] = []
@@ -186,14 +210,25 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
     names = sorted({p.namespace for p in plans} | network_set_namespaces(sets))
     ns_labels = {n: _inheriting(_namespace_labels(plans, n), inherited.get(n, {})) for n in names}
     namespaces = [Namespace.create(n, ns_labels[n]) for n in names]
-    endpoints: dict[str, Pod | IPAddress] = {e.tag: e.ip(model) for e in sides}
+    endpoints: dict[str, Pod | HostEndpoint | IPAddress] = {e.tag: e.ip(model) for e in sides}
+    hosts = {e.where.host.name: e.where.host for e in sides if e.where.host is not None}
+    # A host endpoint is named by the expected IP it uses (explain resolves the address to it);
+    # without one of the connection's family, by `hep:NAME`, and then the pods by their address,
+    # so that the connection's family stays the one the solver chose.
+    addressless = False
+    for end in sides:
+        if end.where.host is not None:
+            address = _host_address(end, model)
+            endpoints[end.tag] = address if address is not None else end.where.host
+            addressless = addressless or address is None
     pods = []
     for plan in plans:
         ports = _ports(plan.endpoint, model, protocol, port) if plan.endpoint.tag == "dst" else ()
         pod = _pod(plan, model, ns_labels[plan.namespace], plan.endpoint.ip(model), ports)
         pods.append(pod)
-        endpoints[plan.endpoint.tag] = pod
-    cluster = Cluster.build(namespaces, pods, network_sets=sets)
+        endpoints[plan.endpoint.tag] = pod.ips[0] if addressless else pod
+    host_list = tuple(hosts[n] for n in sorted(hosts))
+    cluster = Cluster.build(namespaces, pods, host_list, network_sets=sets)
     verdicts: list[Verdict | None] = [None, None]
     if protocol is not None and port is not None:
         connection = Connection(endpoints["src"], endpoints["dst"], protocol, port)
@@ -204,6 +239,7 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
             raise NP2CalicoError(
                 f"verify engine and Calico evaluator disagree on {connection}: engine says "
                 f"{difference.allowed_a}/{difference.allowed_b}, evaluator {found} (please report)")
-    return Witness(cluster, _manifests(namespaces, pods, sets), endpoint_label(endpoints["src"]),
+    objects = (*_manifests(namespaces, pods, sets), *(_host_manifest(h) for h in host_list))
+    return Witness(cluster, objects, endpoint_label(endpoints["src"]),
                    endpoint_label(endpoints["dst"]), name, port, verdicts[0], verdicts[1],
                    difference.allowed_a, difference.allowed_b)
