@@ -23,9 +23,12 @@ Label keys and values follow Kubernetes validation: a key no object can carry is
 and a value is empty or at most 63 characters of `[A-Za-z0-9._-]`, alphanumeric at both ends.
 
 Connections: one IP family per connection; each endpoint is a pod (any labels, any address of
-that family, any named ports declaring the destination port) or an address outside the cluster
-(a host-network pod's traffic is the node's, which Calico judges as such an address when no host
-endpoint owns it). The two addresses differ. Protocols: every IP protocol 1-255; only TCP, UDP
+that family, any named ports declaring the destination port), an address outside the cluster, or
+one of the host endpoints the inputs hold (its own labels, one of its expected IPs of that family
+or none, the named ports it declares; profiles decide after the tiers). An address a host
+endpoint expects is that host endpoint's, never a pod's nor an outside one. A host-network pod's
+traffic is the node's: the host endpoint owning its address, else an outside address. Without
+host endpoints in the inputs, none is judged. The two addresses differ. Protocols: every IP protocol 1-255; only TCP, UDP
 and SCTP carry a destination port (1-65535).
 """
 
