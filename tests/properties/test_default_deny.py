@@ -247,7 +247,7 @@ def intended_policies(policies: tuple[NetworkPolicy, ...], deny: DefaultDenyOpti
     return PolicySet(calico_policies=(exceptions, isolate, *inputs.calico_policies), tiers=(first,))
 
 
-@settings(max_examples=examples(ci=300, dev=30))
+@settings(max_examples=examples(ci=200, dev=30))
 @given(policy_sets(), migrations, st.booleans())
 def test_migration_is_proven_to_keep_its_promise_for_every_pod(
     policies: tuple[NetworkPolicy, ...], options: ConvertOptions, with_originals: bool
