@@ -119,10 +119,39 @@ def test_convert_verify_writes_a_proven_output(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8").startswith(("apiVersion", "---", "#"))
 
 
-def test_convert_verify_refuses_default_deny() -> None:
-    result = run("convert", POLICIES, "--verify", "--default-deny", "global")
-    assert result.exit_code == 2
-    assert "--default-deny changes traffic on purpose" in result.output
+def test_convert_verify_proves_the_default_deny_promise(tmp_path: Path) -> None:
+    out = tmp_path / "calico.yaml"
+    result = run("convert", POLICIES, "--verify", "--default-deny", "global", "--dns-ip", "169.254.20.10",
+                 "--allow-apiserver", "192.0.2.0/24:6443", "--output-file", str(out))
+    assert result.exit_code == 0, result.output
+    assert "np2calico: verified (" in result.output
+    assert "under the default deny as promised" in result.output
+    assert out.exists()
+
+
+def test_convert_verify_refuses_a_default_deny_that_breaks_its_promise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A converter defect in the migration (here: the default deny's DNS exception lost) is caught."""
+    import dataclasses
+
+    import translator.convert as conversion
+
+    real = conversion.convert
+
+    def without_dns(*args: object, **kwargs: object) -> conversion.ConversionResult:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        deny = next(p for p in result.policies if p.name == "np2calico-default-deny")
+        broken = dataclasses.replace(deny, spec=dataclasses.replace(deny.spec, egress=deny.spec.egress[1:]))
+        policies = tuple(broken if p is deny else p for p in result.policies)
+        return dataclasses.replace(result, policies=policies)
+
+    monkeypatch.setattr(conversion, "convert", without_dns)
+    out = tmp_path / "calico.yaml"
+    result = run("convert", POLICIES, "--verify", "--default-deny", "global", "--output-file", str(out))
+    assert result.exit_code == 1, result.output
+    assert "NOT what the default deny promises" in result.output
+    assert not out.exists()
 
 
 def test_convert_verify_refuses_to_write_a_wrong_output(

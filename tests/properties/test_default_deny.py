@@ -1,5 +1,5 @@
 """`--default-deny global`: the migrated output means what the migration promises (sampled, and
-proven for every possible pod by verify against the promise written as a policy set of its own).
+proven for every possible pod by verify against the promise as `convert --verify` writes it).
 
 Intended meaning, computed here from the Kubernetes evaluator and the options alone (never from
 the converter): for a pod of a namespace the default deny covers, a side is allowed iff one of its
@@ -28,15 +28,13 @@ from translator.convert.options import parse_apiserver
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.k8s import K8sEvaluator
 from translator.evaluate.verdict import Decision
-from translator.model import calico
 from translator.model.calico import Action, PolicySet
 from translator.model.cluster import Cluster, Connection, HostEndpoint, Pod
-from translator.model.common import Direction, IPAddress, IPNetwork, LabelSelector, PortRange, Protocol
+from translator.model.common import Direction, IPAddress, IPNetwork, LabelSelector, Protocol
 from translator.model.k8s import IPBlock, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyRule, normalise
 from translator.render.verdicts import decision_reasons
-from translator.selectors import ENDPOINT_NAMESPACE_LABEL, And, Equals, Has, NotIn, Selector, parse
 from translator.verify import Question, verify
-from translator.verify.intent import namespace_names_as_kubernetes_means
+from translator.verify.promise import default_deny_promise
 
 NODELOCAL_DNS = ipaddress.ip_network("169.254.20.10/32")
 DNS_NAMESPACE = "kube-system"
@@ -207,58 +205,20 @@ def test_default_deny_never_selects_host_endpoints_or_excluded_namespaces(
 # --- the same promise, proven for every possible pod (verify) ----------------------------------
 
 
-def _covered(deny: DefaultDenyOptions) -> Selector:
-    """Pods of the namespaces the default deny covers, on labels no pod can set."""
-    return And((Has(ENDPOINT_NAMESPACE_LABEL), NotIn(ENDPOINT_NAMESPACE_LABEL, deny.exclude_namespaces)))
-
-
-def _allow(protocol: str, *, selector: Selector | None = None, nets: tuple[IPNetwork, ...] = (),
-           ports: tuple[PortRange, ...]) -> calico.Rule:
-    destination = calico.EntityRule(selector=selector, nets=nets, ports=ports)
-    return calico.Rule(calico.Action.ALLOW, protocol, destination=destination)
-
-
-def _exceptions(deny: DefaultDenyOptions) -> tuple[calico.Rule, ...]:
-    """The egress exceptions of the options (module docstring), as Allow rules."""
-    dns = (PortRange(53, 53),)
-    dns_pods = And((Equals(ENDPOINT_NAMESPACE_LABEL, deny.dns_namespace), parse(deny.dns_selector)))
-    rules = [_allow(p, selector=dns_pods, ports=dns) for p in ("UDP", "TCP")]
-    if deny.dns_ips:
-        rules += [_allow(p, nets=deny.dns_ips, ports=dns) for p in ("UDP", "TCP")]
-    rules += [_allow("TCP", nets=(a.net,), ports=a.ports) for a in deny.allow_apiserver]
-    return tuple(rules)
-
-
-def intended_policies(policies: tuple[NetworkPolicy, ...], deny: DefaultDenyOptions) -> PolicySet:
-    """The promise as a policy set of its own, written from the options (never from the
-    converter): a tier before everything whose one policy allows the exceptions to covered pods
-    (and passes the rest), then, in tier `default`, the input (namespace names as Kubernetes means
-    them) next to a policy that selects every covered pod with no rule, so that what no input rule
-    allows ends denied."""
-    first = calico.Tier("intended-exceptions", 1.0, calico.Action.PASS)
-    exceptions_spec = calico.PolicySpec(tier=first.name, order=1.0, selector=_covered(deny),
-                                        types=(Direction.EGRESS,), egress=_exceptions(deny))
-    name = f"{first.name}.dns-and-apiserver"
-    exceptions = calico.GlobalNetworkPolicy(calico.Metadata(name), exceptions_spec)
-    isolate_spec = calico.PolicySpec(order=2000.0, selector=_covered(deny),
-                                     types=(Direction.INGRESS, Direction.EGRESS))
-    isolate = calico.GlobalNetworkPolicy(calico.Metadata("intended-isolation"), isolate_spec)
-    inputs = namespace_names_as_kubernetes_means(PolicySet(k8s_policies=policies))
-    return PolicySet(calico_policies=(exceptions, isolate, *inputs.calico_policies), tiers=(first,))
-
-
 @settings(max_examples=examples(ci=200, dev=30))
 @given(policy_sets(), migrations, st.booleans())
 def test_migration_is_proven_to_keep_its_promise_for_every_pod(
     policies: tuple[NetworkPolicy, ...], options: ConvertOptions, with_originals: bool
 ) -> None:
-    """verify: no connection of any possible pod differs from the promise. With the originals
-    still enforced, for pods without `pcns.*` labels of their own (the originals are Calico's
-    enforcement, which such labels defeat: see `check_migration`)."""
+    """verify: no connection of any possible pod differs from the promise as `convert --verify`
+    writes it (`translator.verify.promise`, from the options alone; the sampled properties above
+    hold the converter to this module's own reading of the options, so the two agree). With the
+    originals still enforced, for pods without `pcns.*` labels of their own (the originals are
+    Calico's enforcement, which such labels defeat: see `check_migration`)."""
     assert options.default_deny is not None
     output = convert(policies, replace(options, staged=False)).policy_set
     originals = PolicySet(k8s_policies=policies) if with_originals else PolicySet()
-    intended = intended_policies(policies, options.default_deny)
+    intended = default_deny_promise(PolicySet(k8s_policies=policies), options.default_deny)
     proof = verify(intended, originals.merged(output), question=Question(honest_pods=with_originals))
     if proof.witness is not None:
         assert_reproduces(proof.witness, (intended, originals.merged(output)))

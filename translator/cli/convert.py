@@ -91,8 +91,9 @@ def convert(
     allow_empty: AllowEmpty = False,
     verify: Annotated[
         bool,
-        typer.Option("--verify", help="Prove the output equivalent for every possible pod first (z3); exit 1 "
-                     "and write nothing, with a witness, if it is not."),
+        typer.Option("--verify", help="Prove the output equivalent for every possible pod first (z3), or "
+                     "with --default-deny that it keeps the migration's promise; exit 1 and write "
+                     "nothing, with a witness, if it does not."),
     ] = False,
     from_cluster: FromCluster = False,
     context: Context = None,
@@ -148,8 +149,9 @@ def convert(
 
 
 def _prove(policies: Any, options: Any, result: Any, inputs: list[str]) -> None:
-    """`--verify`: the output (as enforced once promoted, for --staged) must be equivalent to the
-    input for every possible pod; otherwise print the witness to stderr and exit 1."""
+    """`--verify`: the output (as enforced once promoted, for --staged) must allow exactly what the
+    input means for every possible pod (with --default-deny, what the migration promises);
+    otherwise print the witness to stderr and exit 1."""
     from dataclasses import replace
 
     from translator.convert import convert as run_conversion
@@ -157,26 +159,31 @@ def _prove(policies: Any, options: Any, result: Any, inputs: list[str]) -> None:
     from translator.render.verify import Invocation, render_text
     from translator.verify import verify as run_verify
     from translator.verify.intent import namespace_names_as_kubernetes_means
+    from translator.verify.promise import default_deny_promise
 
-    if options.default_deny is not None:
-        raise UsageError("--verify proves the output equivalent; --default-deny changes traffic on purpose: "
-                         "see what it changes with `np2calico diff --migrate --symbolic`")
     output = run_conversion(policies, replace(options, staged=False)).policy_set if options.staged \
         else result.policy_set
     # Calico enforces the input's namespaceSelectors on pcns.* labels a pod may override (issue 9);
     # the output names namespaces on labels it cannot set. The proof is for every pod against the
     # input with namespace names read as Kubernetes means them (translator.verify.intent).
-    intended = namespace_names_as_kubernetes_means(PolicySet(k8s_policies=tuple(policies)))
+    source = PolicySet(k8s_policies=tuple(policies))
+    deny = options.default_deny
+    intended = default_deny_promise(source, deny) if deny is not None \
+        else namespace_names_as_kubernetes_means(source)
     proof = run_verify(intended, output)
     if proof.equivalent:
+        statement = PROVEN_STATEMENT + (PROMISE_STATEMENT if deny is not None else "")
         typer.echo(f"np2calico: verified ({len(proof.checks)} solver queries, {proof.seconds:.2f} s): "
-                   + PROVEN_STATEMENT, err=True)
+                   + statement, err=True)
         return
-    typer.echo("np2calico: error: --verify: the output is NOT equivalent to the input; nothing written",
-               err=True)
+    typer.echo("np2calico: error: --verify: the output is NOT "
+               + ("what the default deny promises" if deny is not None else "equivalent to the input")
+               + "; nothing written", err=True)
     typer.echo(render_text(proof, Invocation(inputs, ["OUTPUT.yaml"])), err=True)
-    typer.echo("(A is the input with namespace names as Kubernetes means them: for a pod carrying pcns.* "
-               "labels of its own, `explain` on the input shows Calico's enforcement instead)", err=True)
+    typer.echo("(A is the input with namespace names as Kubernetes means them"
+               + (", under the default deny as promised" if deny is not None else "")
+               + ": for a pod carrying pcns.* labels of its own, `explain` on the input shows Calico's "
+               "enforcement instead)", err=True)
     raise typer.Exit(EXIT_NO)
 
 
@@ -186,6 +193,11 @@ PROVEN_STATEMENT = (
     "namespaceSelector's kubernetes.io/metadata.name terms name the pod's real namespace, which no "
     "pod label can change; for pods without pcns.* labels of their own, that is Calico's enforcement "
     "of the input exactly (docs/semantics.md)"
+)
+PROMISE_STATEMENT = (
+    "; under the default deny as promised: a pod of a covered namespace is allowed only what an "
+    "input rule allows, plus DNS (UDP/TCP 53) to the DNS pods and --dns-ip, and TCP to "
+    "--allow-apiserver (translator/verify/promise.py)"
 )
 
 

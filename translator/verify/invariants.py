@@ -28,8 +28,8 @@ one of the host endpoints the inputs hold (its own labels, one of its expected I
 or none, the named ports it declares; profiles decide after the tiers). An address a host
 endpoint expects is that host endpoint's, never a pod's nor an outside one. A host-network pod's
 traffic is the node's: the host endpoint owning its address, else an outside address. Without
-host endpoints in the inputs, none is judged. The two addresses differ. Protocols: every IP protocol 1-255; only TCP, UDP
-and SCTP carry a destination port (1-65535).
+host endpoints in the inputs, none is judged. The two addresses differ. Protocols: every IP
+protocol 1-255; only TCP, UDP and SCTP carry a destination port (1-65535).
 """
 
 from __future__ import annotations
