@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from translator.convert.options import DefaultDenyOptions
 from translator.model import calico
-from translator.model.common import Direction, IPNetwork, PortRange
+from translator.model.common import Direction, IPNetwork, PortRange, RuleProtocol
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, And, Equals, Has, NotIn, Selector, parse
 from translator.verify.intent import namespace_names_as_kubernetes_means
 
@@ -35,7 +35,7 @@ def covered_pods(deny: DefaultDenyOptions) -> Selector:
 def _allow(protocol: str, *, selector: Selector | None = None, nets: tuple[IPNetwork, ...] = (),
            ports: tuple[PortRange, ...]) -> calico.Rule:
     destination = calico.EntityRule(selector=selector, nets=nets, ports=ports)
-    return calico.Rule(calico.Action.ALLOW, protocol, destination=destination)
+    return calico.Rule(calico.Action.ALLOW, RuleProtocol.of(protocol), destination=destination)
 
 
 def exceptions(deny: DefaultDenyOptions) -> tuple[calico.Rule, ...]:
