@@ -129,6 +129,12 @@ def test_convert_verify_proves_the_default_deny_promise(tmp_path: Path) -> None:
     assert out.exists()
 
 
+def test_convert_verify_refuses_allow_apiserver_by_service() -> None:
+    result = run("convert", POLICIES, "--verify", "--default-deny", "global", "--allow-apiserver")
+    assert result.exit_code == 2, result.output
+    assert "--verify cannot prove --allow-apiserver without a CIDR" in result.output
+
+
 def test_convert_verify_refuses_a_default_deny_that_breaks_its_promise(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

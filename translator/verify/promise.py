@@ -18,6 +18,7 @@ Covered pods are named on `projectcalico.org/namespace`, which no pod can set.
 from __future__ import annotations
 
 from translator.convert.options import DefaultDenyOptions
+from translator.errors import UsageError
 from translator.model import calico
 from translator.model.common import Direction, IPNetwork, PortRange, RuleProtocol
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, And, Equals, Has, NotIn, Selector, parse
@@ -44,7 +45,13 @@ def exceptions(deny: DefaultDenyOptions) -> tuple[calico.Rule, ...]:
     rules = [_allow(p, selector=dns_pods, ports=DNS_PORTS) for p in ("UDP", "TCP")]
     if deny.dns_ips:
         rules += [_allow(p, nets=deny.dns_ips, ports=DNS_PORTS) for p in ("UDP", "TCP")]
-    rules += [_allow("TCP", nets=(a.net,), ports=a.ports) for a in deny.allow_apiserver]
+    for access in deny.allow_apiserver:
+        if access.net is None:
+            # Service endpoints are cluster state, which a proof for every possible cluster lacks.
+            raise UsageError("--verify cannot prove --allow-apiserver without a CIDR (it allows the "
+                             "endpoints of Service default/kubernetes, which verify does not model): give "
+                             "--allow-apiserver CIDR[:PORT] with the API server's endpoint addresses")
+        rules.append(_allow("TCP", nets=(access.net,), ports=access.ports))
     return tuple(rules)
 
 
