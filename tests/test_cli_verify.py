@@ -47,6 +47,20 @@ def test_lab_conversion_is_equivalent_for_pods_without_pcns_labels(converted: Pa
     assert "named by the policies: default; and any other" in result.stdout
 
 
+def test_lab_conversion_is_equivalent_for_every_pod_with_kubernetes_names(converted: Path) -> None:
+    """What `convert --verify` proves, by hand: no pcns.* restriction needed."""
+    result = run("verify", POLICIES, str(converted), "--kubernetes-names")
+    assert result.exit_code == 0, result.output
+    assert "pcns.* overrides included" in result.stdout
+    assert "kubernetes.io/metadata.name terms name the pod's real" in result.stdout
+
+
+def test_kubernetes_names_needs_kubernetes_policies_in_a(converted: Path) -> None:
+    result = run("verify", str(converted), POLICIES, "--kubernetes-names")
+    assert result.exit_code == 2, result.output
+    assert "Kubernetes NetworkPolicies only" in result.output
+
+
 def _mutated(converted: Path, tmp_path: Path) -> Path:
     """The lab's conversion with the DNS egress rule's port changed (53 -> 54)."""
     text = converted.read_text(encoding="utf-8")

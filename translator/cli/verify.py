@@ -58,6 +58,13 @@ def verify(
                      "labels they inherit from their namespace): then Calico enforces a Kubernetes "
                      "namespaceSelector as Kubernetes means it."),
     ] = False,
+    kubernetes_names: Annotated[
+        bool,
+        typer.Option("--kubernetes-names",
+                     help="Read A (Kubernetes policies only) with its namespaceSelectors' "
+                     "kubernetes.io/metadata.name terms naming the pod's real namespace, as Kubernetes "
+                     "means them: what `convert --verify` proves a conversion equivalent to."),
+    ] = False,
     cluster: ClusterState = None,
     tie_break: TieBreakOption = None,
     pod_cidr: PodCidr = None,
@@ -85,6 +92,10 @@ def verify(
         raise UsageError("only one of A and B can be '-'")
     (a, hosts_a), (b, hosts_b) = (_load(p, namespace) for p in paths)
     network_sets, hosts_state = _cluster_state(cluster, namespace) if cluster else ((), ())
+    if kubernetes_names:
+        from translator.verify.intent import namespace_names_as_kubernetes_means
+
+        a = namespace_names_as_kubernetes_means(a)
     tie_break = tie_break or TieBreak.V3_32
     result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels),
                         network_sets=network_sets, pod_cidrs=pod_cidrs(pod_cidr),
@@ -93,7 +104,8 @@ def verify(
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []
     extra += ["--tie-break", tie_break.value] if tie_break is not TieBreak.V3_32 else []
-    how = Invocation([paths[0]], [paths[1]], str(witness) if witness else None, extra, no_pcns_labels)
+    how = Invocation([paths[0]], [paths[1]], str(witness) if witness else None, extra, no_pcns_labels,
+                     kubernetes_names)
     write_output(RENDERERS[output.value](result, how), output_file)
     raise typer.Exit(EXIT_OK if result.equivalent else EXIT_NO)
 

@@ -33,11 +33,17 @@ class Invocation:
     witness_file: str | None = None
     extra: Sequence[str] = ()
     honest_pods: bool = False
+    # A read with namespace names as Kubernetes means them (translator.verify.intent).
+    kubernetes_names: bool = False
 
 
 def _pods(honest: bool) -> str:
     labels = "no pcns.* label of their own" if honest else "pcns.* overrides included"
     return f"any labels ({labels}), service account, IPv4/IPv6 address and named ports"
+
+
+_KUBERNETES_NAMES = ("; in A, a namespaceSelector's kubernetes.io/metadata.name terms name the pod's real "
+                     "namespace (as Kubernetes means them)")
 
 
 def _hosts(result: VerifyResult) -> str:
@@ -71,7 +77,7 @@ def covered(result: VerifyResult, how: Invocation) -> dict[str, Any]:
         "host_endpoints": list(result.host_endpoints),
         "protocols": "TCP, UDP and SCTP on every port 1-65535, and every other IP protocol",
         "semantics": "as Calico enforces both sides: tiers, order, Pass, end of tier, profiles; "
-                     "staged policies not enforced",
+                     "staged policies not enforced" + (_KUBERNETES_NAMES if how.kubernetes_names else ""),
         "network_sets": {"assumed": result.network_set_assumption,
                          "global": sorted(s.name for s in result.network_sets if s.namespace is None),
                          "namespaced": sorted(f"{s.namespace}/{s.name}" for s in result.network_sets
@@ -139,7 +145,9 @@ def _equivalent_text(result: VerifyResult, how: Invocation) -> str:
         f"  {_pods(how.honest_pods)};\n"
         f"  addresses outside the cluster{hosts};\n"
         "  TCP, UDP and SCTP on every port, and every other protocol.\n"
-        "Semantics: both sides as Calico enforces them (tiers, order, Pass, end of tier, profiles).\n"
+        + textwrap.fill("Semantics: both sides as Calico enforces them (tiers, order, Pass, end of tier, "
+                        "profiles)" + (_KUBERNETES_NAMES if how.kubernetes_names else "") + ".",
+                        100, subsequent_indent="  ") + "\n"
         "Assumed:\n" + "".join(_item(line) for line in assumptions(result))
         + f"{_network_sets_text(result)}"
         + f"Proof: {len(result.checks)} solver queries, {result.seconds:.2f} s.\n"
