@@ -72,7 +72,7 @@ def test_verify_agrees_with_brute_force(pair: tuple[PolicySet, PolicySet]) -> No
         assert_reproduces(result.witness, (a, b))
 
 
-@settings(max_examples=examples(100, 25))
+@settings(max_examples=examples(50, 15))
 @given(pairs())
 def test_verify_with_host_endpoints_agrees_with_brute_force(pair: tuple[PolicySet, PolicySet]) -> None:
     """The inputs' host endpoints are endpoints too: selected by global policies (and by a

@@ -101,3 +101,12 @@ def test_resource_diff_without_changes() -> None:
 )
 def test_outside_addresses_use_the_shorter_form(networks: tuple[str, ...], text: str) -> None:
     assert Endpoints(EndpointKind.EXTERNAL, networks=networks).describe() == text
+
+
+def test_symbolic_alone_says_nothing_of_a_cluster_it_did_not_have() -> None:
+    """Without a cluster (no connection evaluated) the text opens with the symbolic changes."""
+    text = render_semantic_diff(SemanticDiff(symbolic_changes=DIFF.changes), "text")
+    assert text.startswith("For pods described by labels (symbolic):")
+    assert "No change on the cluster's pods" not in text
+    with_cluster = render_semantic_diff(SemanticDiff(symbolic_changes=DIFF.changes, evaluated=12), "text")
+    assert with_cluster.startswith("No change on the cluster's pods.\n")

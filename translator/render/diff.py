@@ -100,7 +100,8 @@ def _semantic_text(diff: SemanticDiff, color: bool) -> str:
         # Without a cluster's connections (symbolic alone) there is nothing to say about them.
         cluster = [_summary(diff.changes)] if diff.changes else (
             ["No change on the cluster's pods."] if diff.evaluated else [])
-        lines = [*cluster, *([judged] if judged else []), ""]
+        head = [*cluster, *([judged] if judged else [])]
+        lines = [*head, ""] if head else []
         lines += _text_groups(diff, False, color)
         if diff.symbolic_changes:
             lines += [_paint("For pods described by labels (symbolic):", "bold", color),
