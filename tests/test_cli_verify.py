@@ -254,4 +254,22 @@ def test_a_host_endpoint_defined_differently_in_a_and_b_is_refused(tmp_path: Pat
     Path(b).write_text(moved, encoding="utf-8")
     result = run("verify", a, b)
     assert result.exit_code == 2, result.output
-    assert "HostEndpoint node-1-eth0 is defined differently in A and B" in result.output
+    assert "HostEndpoint node-1-eth0 is defined differently in A, B or --cluster" in result.output
+
+
+def test_host_endpoints_of_the_cluster_state_are_judged_too(tmp_path: Path) -> None:
+    """A HostEndpoint given with --cluster (cluster state, like network sets) is an endpoint too."""
+    a, b = _host_inputs(tmp_path, 22, 2222)
+    hep = Path(a).read_text(encoding="utf-8").split("---\n")[0]
+    state = tmp_path / "state.yaml"
+    state.write_text(hep, encoding="utf-8")
+    for path in (a, b):
+        Path(path).write_text(Path(path).read_text(encoding="utf-8").split("---\n")[1], encoding="utf-8")
+    assert "HostEndpoint" not in Path(a).read_text(encoding="utf-8")
+    without = run("verify", a, b)
+    assert without.exit_code == 0, without.output
+    result = run("verify", a, b, "--cluster", str(state), "-o", "json")
+    assert result.exit_code == 1, result.output
+    document = validate_output(result.stdout)
+    assert document["covered"]["host_endpoints"] == ["node-1-eth0"]
+    assert "192.0.2.10" in document["witness"]["connection"].values()
