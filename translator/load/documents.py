@@ -6,21 +6,15 @@ a `List` (or any `*List` kind, as `kubectl get -o yaml` or the API prints them) 
 of their own that keep the list's index and carry the path prefix `items[i]`, so an error in the
 third item of the first document reads `file:1:items[2].spec.podSelector`.
 
-Safety. Only safe loading (libyaml's C loader when present). Before anything is composed,
-`yaml_guard.check_stream` walks the YAML events once to refuse alias bombs (more than
+Safety. Only safe loading (libyaml's C parser when present). `yaml_guard.load_all` builds the
+values straight from libyaml's events and refuses, on the way, alias bombs (more than
 `MAX_ALIAS_EXPANSION` nodes reached through aliases), recursive aliases, nesting deeper than
 `MAX_NESTING_DEPTH`, and duplicate mapping keys. Files larger than `MAX_INPUT_BYTES` are refused
 without being read in full. Every refusal is an InputError naming the file and document.
-
-Speed. Most files have no anchors and shallow nesting; a text scan proves it
-(`yaml_guard.needs_event_pass`), and such a file is loaded in one pass by `yaml_guard.load_plain`,
-which also refuses duplicate keys. Whatever that pass does not accept goes the careful way above,
-so every refusal and error reads the same either way.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import re
@@ -30,20 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from translator.errors import Diagnostic, InputError, Level, Location
-from translator.load.yaml_guard import (
-    Loader,
-    NeedsCarefulPath,
-    YAMLRefused,
-    check_stream,
-    error_message,
-    key_text,
-    load_plain,
-    needs_event_pass,
-    syntax_message,
-)
+from translator.load.yaml_guard import YAMLRefused, load_all
 
 # Only a guard against reading an endless stream: a real 150,000-pod snapshot is about 70 MiB,
 # and hostile YAML is refused by its alias expansion and depth, not by its size.
@@ -284,42 +266,10 @@ def _no_constant(name: str) -> Any:
 
 
 def _parse_yaml(file: str, text: str) -> list[Any]:
-    if not needs_event_pass(text, max_depth=MAX_NESTING_DEPTH):
-        try:
-            return load_plain(text)
-        except (NeedsCarefulPath, yaml.YAMLError):
-            pass  # the careful path finds the same problem and words it
-    return [_plain(body) for body in _parse_yaml_carefully(file, text)]
-
-
-def _parse_yaml_carefully(file: str, text: str) -> list[Any]:
     try:
-        check_stream(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
+        return load_all(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
     except YAMLRefused as exc:
         raise InputError.at(Location(file, exc.document), exc.message) from None
-    bodies: list[Any] = []
-    loader = Loader(text)
-    try:
-        while loader.check_node():
-            bodies.append(loader.construct_document(loader.get_node()))
-    except yaml.MarkedYAMLError as exc:  # e.g. an undefined alias, found while composing
-        raise InputError.at(Location(file, len(bodies) + 1), syntax_message(exc)) from None
-    except yaml.YAMLError as exc:
-        raise InputError.at(Location(file, len(bodies) + 1), error_message(exc)) from None
-    finally:
-        loader.dispose()
-    return bodies
-
-
-def _plain(value: Any) -> Any:
-    """JSON-like values, as Kubernetes' YAML decoder gives them: string keys, timestamps as text."""
-    if isinstance(value, dict):
-        return {key_text(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    return value
 
 
 # --- List kinds -------------------------------------------------------------------------------

@@ -1,52 +1,52 @@
-"""One pass over a YAML event stream that refuses what must never be composed.
+"""YAML text to JSON-like values in one pass over libyaml's events, refusing what must not load.
 
-libyaml parses into events without building anything; composing and constructing is where a
-hostile file hurts. So before composing, this walks the events once and refuses:
-- alias bombs ("billion laughs"): more than `max_alias_nodes` nodes reached through aliases,
-  counted with each anchor's expanded size, so the count is exact and nothing is expanded;
+libyaml (the C parser) reads the text into events; this module builds the values from them
+directly, without the node tree PyYAML would compose first (10x the size of the text, most of the
+peak memory of a big snapshot). On the way it refuses what libyaml lets through:
+- a mapping key written twice: kubectl refuses it, PyYAML would silently keep the last value;
+- alias bombs ("billion laughs"): aliases stay shared references, but every later walk of the
+  value (schema check, parsers) would expand them, so more than `max_alias_nodes` nodes reached
+  through aliases are refused, counted exactly and without expanding anything;
 - recursive aliases (an alias inside the node its anchor names);
-- nesting deeper than `max_depth` (libyaml's composer recurses in C and would crash the
-  interpreter; libyaml also slows down quadratically with depth);
-- a mapping key written twice: kubectl refuses it, PyYAML would silently keep the last value.
+- nesting deeper than `max_depth`: libyaml 0.2.5 has no limit of its own, slows down
+  quadratically with depth, and PyYAML's composer recurses in C until the interpreter crashes.
+  Nothing here recurses, and the pass stops at the first level too deep.
 
-That pass costs more than half of what libyaml takes to load the text, and it is needed only
-where the text could hold what it refuses. `needs_event_pass` is a cheap, conservative scan of the
-text (it may say yes needlessly, never no wrongly): no anchor or alias can occur without `&` or
-`*` before a name, and no nesting can be deeper than the indentation and flow brackets allow.
-Text that passes is loaded by `load_plain`, which refuses duplicate keys as it builds mappings and
-hands anything unusual (merge keys, `!!set`, a refusal, a syntax error) back to the careful path,
-which then says exactly what it always said.
+Values are what Kubernetes' YAML decoder gives: string keys, timestamps as ISO text. Plain
+scalars resolve as PyYAML's safe loader resolves them (YAML 1.1: `yes` is true, `0x1F` is 31).
+Rare constructs whose meaning belongs to PyYAML's constructor (merge keys `<<`, keys that are not
+strings, tagged collections such as `!!set`) are still checked by this pass; the text is then
+built by PyYAML's safe constructor instead, which is safe once the pass has accepted it.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.composer import ComposerError
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode
 
 Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# libyaml and PyYAML both read an anchor or alias name as `[0-9A-Za-z_-]+` right after `&`/`*`.
-_ANCHOR_OR_ALIAS = re.compile(r"[&*][0-9A-Za-z_-]")
-# What may stand before a block collection's first token on its line: indentation (a BOM at a line
-# start counts as a column in libyaml) and the compact indicators `- `, `? ` and `: `.
-_LINE_PREFIX = re.compile(r"^[ \t?:\-\ufeff]*", re.MULTILINE)
-# Column-0 document markers: libyaml ends every collection there (or fails), so a flow
-# collection never carries its depth across one.
-_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
-# libyaml also breaks lines at a lone CR, NEL, LS and PS; `^` above knows only LF, so text with
-# any of them goes the careful way.
-_OTHER_LINE_BREAK = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")
-# `{}` and `[]` open and close at once: one level, however many of them.
-_EMPTY_FLOW = re.compile(r"\{\s*\}|\[\s*\]")
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_COLLECTION_TAGS = (None, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_IMPLICIT_RESOLVERS = Loader.yaml_implicit_resolvers
+_CACHE_LIMIT = 200_000  # distinct plain scalars remembered (values repeat a lot in manifests)
 
 
 class YAMLRefused(Exception):
@@ -76,161 +76,6 @@ def error_message(exc: yaml.YAMLError) -> str:
     return "YAML error: " + " ".join(str(exc).split())
 
 
-@dataclass
-class _Open:
-    """A collection being read: its anchor, expanded node count, and for a mapping its keys."""
-
-    anchor: str | None
-    count: int = 1
-    keys: dict[str, int] | None = None  # key → line, only for mappings
-    next_is_key: bool = True
-
-
-@dataclass
-class _Watch:
-    max_alias_nodes: int
-    max_depth: int
-    document: int = 0
-    open: list[_Open] = field(default_factory=list)
-    anchor_sizes: dict[str, int] = field(default_factory=dict)
-    through_aliases: int = 0
-
-    def on_document(self, _event: yaml.Event) -> None:
-        self.document += 1
-        self.anchor_sizes.clear()  # anchors do not cross documents
-
-    def on_mapping(self, event: yaml.MappingStartEvent) -> None:
-        self.on_collection(event, {})
-
-    def on_sequence(self, event: yaml.SequenceStartEvent) -> None:
-        self.on_collection(event, None)
-
-    def on_collection(self, event: yaml.CollectionStartEvent, keys: dict[str, int] | None) -> None:
-        self.open.append(_Open(event.anchor, keys=keys))
-        if len(self.open) > self.max_depth:
-            raise self.refuse(event, f"nesting deeper than {self.max_depth} levels")
-
-    def on_end(self, event: yaml.Event) -> None:
-        done = self.open.pop()
-        self.completed(event, done.count, done.anchor, key=None)
-
-    def on_scalar(self, event: yaml.ScalarEvent) -> None:
-        is_merge = event.value == "<<" and event.implicit[0]
-        self.completed(event, 1, event.anchor, key=None if is_merge else event.value)
-
-    def on_alias(self, event: yaml.AliasEvent) -> None:
-        if any(entry.anchor == event.anchor for entry in self.open):
-            raise self.refuse(event, f"recursive alias *{event.anchor}")
-        # An undefined alias counts as one node here; the composer reports it properly.
-        count = self.anchor_sizes.get(event.anchor, 1) if event.anchor is not None else 1
-        self.through_aliases += count
-        if self.through_aliases > self.max_alias_nodes:
-            message = f"YAML aliases expand to more than {self.max_alias_nodes} nodes (alias bomb?)"
-            raise self.refuse(event, message)
-        self.completed(event, count, None, key=None)
-
-    def completed(self, event: yaml.Event, count: int, anchor: str | None, key: str | None) -> None:
-        """A node ended: record its anchor's size and add it to its parent."""
-        if anchor is not None:
-            self.anchor_sizes[anchor] = count
-        if not self.open:
-            return
-        parent = self.open[-1]
-        parent.count += count
-        if parent.keys is None:
-            return
-        if parent.next_is_key and key is not None:
-            self.check_key(parent.keys, key, event)
-        parent.next_is_key = not parent.next_is_key
-
-    def check_key(self, keys: dict[str, int], key: str, event: yaml.Event) -> None:
-        line = _line(event)
-        if key in keys:
-            message = f"YAML mapping key {key!r} at line {line} already defined at line {keys[key]}"
-            raise YAMLRefused(max(self.document, 1), message)
-        keys[key] = line
-
-    def refuse(self, event: yaml.Event, message: str) -> YAMLRefused:
-        return YAMLRefused(max(self.document, 1), f"{message} (line {_line(event)}); refused")
-
-
-def _line(event: yaml.Event) -> int:
-    return event.start_mark.line + 1 if event.start_mark else 0
-
-
-def check_stream(text: str, *, max_alias_nodes: int, max_depth: int) -> None:
-    """Raise YAMLRefused if `text` is unparsable or must not be loaded."""
-    watch = _Watch(max_alias_nodes, max_depth)
-    handlers: dict[type[yaml.Event], Callable[[Any], None]] = {
-        yaml.DocumentStartEvent: watch.on_document,
-        yaml.MappingStartEvent: watch.on_mapping,
-        yaml.SequenceStartEvent: watch.on_sequence,
-        yaml.MappingEndEvent: watch.on_end,
-        yaml.SequenceEndEvent: watch.on_end,
-        yaml.ScalarEvent: watch.on_scalar,
-        yaml.AliasEvent: watch.on_alias,
-    }
-    try:
-        for event in yaml.parse(text, Loader=Loader):
-            handler = handlers.get(type(event))
-            if handler is not None:
-                handler(event)
-    except yaml.MarkedYAMLError as exc:
-        raise YAMLRefused(max(watch.document, 1), syntax_message(exc)) from None
-    except yaml.YAMLError as exc:
-        raise YAMLRefused(max(watch.document, 1), error_message(exc)) from None
-
-
-# --- the fast path: a pre-scan, and a loader that builds plain values --------------------------
-
-
-def needs_event_pass(text: str, *, max_depth: int) -> bool:
-    """False only if `check_stream` could not refuse `text` for an alias or for its depth."""
-    return (
-        _ANCHOR_OR_ALIAS.search(text) is not None
-        or _OTHER_LINE_BREAK.search(text) is not None
-        or nesting_bound(text) > max_depth
-    )
-
-
-def nesting_bound(text: str) -> int:
-    """An upper bound on how deeply collections nest in `text` (the root collection is level 1).
-
-    Block collections: a nested one starts at a greater column than its parent, except a sequence
-    that is a mapping's value, so 2 levels per column at most. Flow collections (which hold no
-    block ones) add at most one level per `[` or `{` in their document.
-    """
-    widest_prefix = max(len(prefix) for prefix in _LINE_PREFIX.findall(text))
-    flow = max(_flow_openers(part) for part in _DOCUMENT_MARKER.split(text))
-    return 2 * (widest_prefix + 1) + flow
-
-
-def _flow_openers(part: str) -> int:
-    stripped = _EMPTY_FLOW.sub("", part)
-    empty = 1 if len(stripped) != len(part) else 0
-    return stripped.count("[") + stripped.count("{") + empty
-
-
-class NeedsCarefulPath(Exception):
-    """`load_plain` met something it leaves to the event pass and the careful loader."""
-
-
-def load_plain(text: str) -> list[Any]:
-    """Every document of `text` as JSON-like values (string keys, timestamps as ISO text).
-
-    Raises NeedsCarefulPath for a duplicate key or anything unusual, and yaml.YAMLError for a
-    syntax error: the caller then takes the careful path, which words the refusal.
-    """
-    loader = _PlainLoader(text)
-    try:
-        bodies = []
-        while loader.check_node():
-            bodies.append(loader.construct_document(loader.get_node()))
-        return bodies
-    finally:
-        loader.dispose()
-
-
 def key_text(key: Any) -> str:
     """A mapping key as Kubernetes' YAML decoder gives it: `true`, `null`, `1` as text."""
     if isinstance(key, bool):
@@ -240,59 +85,249 @@ def key_text(key: Any) -> str:
     return key if isinstance(key, str) else str(key)
 
 
-class _PlainLoader(Loader):  # type: ignore[misc, valid-type]
-    """The C loader, building mappings with string keys and refusing a key written twice."""
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        if not isinstance(node, MappingNode):
-            raise NeedsCarefulPath("not a mapping")
-        mapping: dict[Any, Any] = {}
-        written: set[str] = set()
-        all_text = True
-        construct = self.construct_object
-        for key_node, value_node in node.value:
-            # The common key, a plain string written once, is taken as is (hot loop: inlined).
-            if (
-                key_node.tag == _STR_TAG
-                and key_node.__class__ is ScalarNode
-                and key_node.value not in written
-                and key_node.value != "<<"
-            ):
-                key = key_node.value
-                written.add(key)
-            else:
-                key = self._key(key_node, written)
-                all_text = all_text and type(key) is str
-            mapping[key] = construct(value_node, deep=deep)
-        if all_text:
-            return mapping
-        # As the careful path does it: build with the YAML keys, then turn them into text.
-        return {key_text(key): value for key, value in mapping.items()}
-
-    def _key(self, key_node: Any, written: set[str]) -> Any:
-        if isinstance(key_node, ScalarNode):
-            raw = key_node.value
-            # A duplicate (as the event pass compares keys: by their text), a merge key, or a
-            # timestamp key (which the careful path turns into text its own way).
-            if raw in written or raw == "<<" or key_node.tag in (_MERGE_TAG, _TIMESTAMP_TAG):
-                raise NeedsCarefulPath(f"key {raw!r}")
-            written.add(raw)
-            if key_node.tag == _STR_TAG:
-                return raw
-        key = self.construct_object(key_node)
-        if not isinstance(key, Hashable):
-            raise NeedsCarefulPath("unhashable key")
-        return key
-
-    def construct_iso_timestamp(self, node: Any) -> str:
-        value: datetime.date = self.construct_yaml_timestamp(node)
+def plain_value(value: Any) -> Any:
+    """JSON-like values, as Kubernetes' YAML decoder gives them: string keys, timestamps as text."""
+    if isinstance(value, dict):
+        return {key_text(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
-
-    def refuse(self, node: Any) -> Any:
-        # Sets, ordered maps and pairs keep values the careful path leaves unconverted.
-        raise NeedsCarefulPath(node.tag)
+    return value
 
 
-_PlainLoader.add_constructor(_TIMESTAMP_TAG, _PlainLoader.construct_iso_timestamp)
-for _tag in ("set", "omap", "pairs"):
-    _PlainLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _PlainLoader.refuse)
+def load_all(text: str, *, max_alias_nodes: int, max_depth: int) -> list[Any]:
+    """Every document of `text` as JSON-like values; YAMLRefused when it is refused or unparsable."""
+    builder = _Builder(max_alias_nodes, max_depth)
+    loader = Loader(text)
+    try:
+        bodies = builder.run(loader)
+    except yaml.MarkedYAMLError as exc:
+        raise YAMLRefused(max(builder.document, 1), syntax_message(exc)) from None
+    except yaml.YAMLError as exc:
+        raise YAMLRefused(max(builder.document, 1), error_message(exc)) from None
+    finally:
+        loader.dispose()
+    return _construct_all(text) if builder.needs_constructor else bodies
+
+
+def _construct_all(text: str) -> list[Any]:
+    """PyYAML's safe constructor, for the rare constructs it gives meaning to (see the docstring)."""
+    loader = Loader(text)
+    bodies: list[Any] = []
+    try:
+        while loader.check_node():
+            bodies.append(plain_value(loader.construct_document(loader.get_node())))
+    except yaml.MarkedYAMLError as exc:
+        raise YAMLRefused(len(bodies) + 1, syntax_message(exc)) from None
+    except yaml.YAMLError as exc:
+        raise YAMLRefused(len(bodies) + 1, error_message(exc)) from None
+    finally:
+        loader.dispose()
+    return bodies
+
+
+class _Open:
+    """A collection being built: a list, or a dict with the key waiting for its value."""
+
+    __slots__ = ("anchor", "key", "key_marks", "value")
+
+    def __init__(self, value: Any, anchor: str | None) -> None:
+        self.value = value
+        self.anchor = anchor
+        self.key: Any = _NO_KEY
+        self.key_marks: dict[Any, Any] | None = {} if type(value) is dict else None
+
+
+_NO_KEY = object()
+
+
+class _Builder:
+    def __init__(self, max_alias_nodes: int, max_depth: int) -> None:
+        self.max_alias_nodes = max_alias_nodes
+        self.max_depth = max_depth
+        self.document = 0
+        self.needs_constructor = False
+        self.anchors: dict[str, Any] = {}
+        self.anchor_sizes: dict[str, int] = {}
+        self.through_aliases = 0
+        self.plain: dict[str, Any] = {}  # plain scalar text -> value, shared (values are immutable)
+
+    def run(self, loader: Any) -> list[Any]:
+        """The documents; the loop is inlined by event kind, the commonest first (it is hot)."""
+        bodies: list[Any] = []
+        stack: list[_Open] = []
+        get_event = loader.get_event
+        plain = self.plain
+        root: Any = None
+        while True:
+            event = get_event()
+            kind = event.__class__
+            if kind is ScalarEvent:
+                tag = event.tag
+                if tag is None and event.implicit[0]:
+                    value = plain.get(event.value, _NO_KEY)
+                    if value is _NO_KEY:
+                        value = self.resolve_plain(loader, event)
+                elif tag is None or tag == _STR_TAG:
+                    value = event.value
+                else:
+                    value = self.construct_tagged(loader, event)
+                if event.anchor is not None:
+                    self.check_new_anchor(event)
+                    self.anchors[event.anchor] = value
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if len(stack) >= self.max_depth:
+                    raise self.refuse(event, f"nesting deeper than {self.max_depth} levels")
+                if event.tag not in _PLAIN_COLLECTION_TAGS:
+                    self.needs_constructor = True  # `!!set`, `!!omap`, a custom tag, ...
+                if event.anchor is not None:
+                    self.check_new_anchor(event)
+                stack.append(_Open({} if kind is MappingStartEvent else [], event.anchor))
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                done = stack.pop()
+                value = done.value
+                if done.anchor is not None:
+                    self.anchors[done.anchor] = value
+            elif kind is AliasEvent:
+                value = self.alias(event, stack)
+            elif kind is DocumentStartEvent:
+                self.document += 1
+                self.anchors.clear()  # anchors do not cross documents
+                self.anchor_sizes.clear()
+                continue
+            elif kind is DocumentEndEvent:
+                bodies.append(root)
+                root = None
+                continue
+            elif kind is StreamEndEvent:
+                return bodies
+            else:
+                continue  # the stream's start
+            if not stack:
+                root = value
+                continue
+            parent = stack[-1]
+            key_marks = parent.key_marks
+            if key_marks is None:
+                parent.value.append(value)
+            elif parent.key is _NO_KEY:
+                parent.key = self.key(event, value, key_marks)
+            else:
+                parent.value[parent.key] = value
+                parent.key = _NO_KEY
+
+    def resolve_plain(self, loader: Any, event: Any) -> Any:
+        """A plain scalar as the safe loader reads it: null, bool, int, float, timestamp or text."""
+        text = event.value
+        tag = _STR_TAG
+        for candidate, pattern in _IMPLICIT_RESOLVERS.get(text[:1], ()):
+            if pattern.match(text):
+                tag = candidate
+                break
+        if tag == _STR_TAG:
+            value: Any = text
+        elif tag in loader.yaml_constructors and tag != "tag:yaml.org,2002:merge":
+            value = self.construct(loader, event, tag)
+        else:
+            self.needs_constructor = True  # a merge key `<<` (or a value spelled like one)
+            return _Unusual(text)
+        if len(self.plain) >= _CACHE_LIMIT:
+            self.plain.clear()
+        self.plain[text] = value
+        return value
+
+    def construct_tagged(self, loader: Any, event: Any) -> Any:
+        if event.tag == "!":
+            self.needs_constructor = True  # a non-specific tag: libyaml's composer decides
+            return _Unusual(event.value)
+        return self.construct(loader, event, event.tag)
+
+    def construct(self, loader: Any, event: Any, tag: str) -> Any:
+        """The safe constructor's value for one scalar (an unknown tag raises its usual error)."""
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        value = loader.construct_object(node)
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        return value
+
+    def key(self, event: Any, value: Any, key_marks: dict[Any, Any]) -> Any:
+        """The key of a mapping entry; a key written twice (compared as text) is refused."""
+        if event.__class__ is not ScalarEvent:
+            self.needs_constructor = True  # a collection or an alias as a key
+            return object()  # a placeholder: the constructor builds (or refuses) the real key
+        text = event.value
+        if type(value) is not str or value != text:
+            if isinstance(value, _Unusual):
+                return object()  # a merge key is not a key of its own
+            # `80:`, `true:`, a date: typed first, then turned into text (as the constructor does)
+            self.needs_constructor = True
+            if not isinstance(value, Hashable):
+                return object()
+            value = text
+        mark: Any = event.start_mark
+        first = key_marks.get(text)
+        if first is not None:
+            message = (f"YAML mapping key {text!r} at line {mark.line + 1} already defined at line "
+                       f"{first.line + 1}")
+            raise YAMLRefused(max(self.document, 1), message)
+        key_marks[text] = mark
+        return value  # shared with every other use of the same plain text
+
+    # --- anchors and aliases --------------------------------------------------------------------
+
+    def check_new_anchor(self, event: Any) -> None:
+        if event.anchor in self.anchors:
+            raise ComposerError(f"found duplicate anchor {event.anchor!r}; first occurrence", None,
+                                "second occurrence", event.start_mark)
+
+    def alias(self, event: Any, stack: list[_Open]) -> Any:
+        name = event.anchor
+        if name not in self.anchors:
+            if any(frame.anchor == name for frame in stack):
+                raise self.refuse(event, f"recursive alias *{name}")
+            raise ComposerError(None, None, f"found undefined alias {name!r}", event.start_mark)
+        size = self.anchor_sizes.get(name)
+        if size is None:
+            size = self.anchor_sizes[name] = _node_count(self.anchors[name])
+        self.through_aliases += size
+        if self.through_aliases > self.max_alias_nodes:
+            message = f"YAML aliases expand to more than {self.max_alias_nodes} nodes (alias bomb?)"
+            raise self.refuse(event, message)
+        return self.anchors[name]
+
+    def refuse(self, event: Any, message: str) -> YAMLRefused:
+        return YAMLRefused(max(self.document, 1), f"{message} (line {event.start_mark.line + 1}); refused")
+
+
+class _Unusual(str):
+    """A scalar whose meaning the constructor gives (a merge key); only ever a placeholder."""
+
+
+def _node_count(value: Any) -> int:
+    """The YAML nodes `value` stands for, aliases expanded (each shared collection counted once
+    per use), computed without expanding: a collection seen before reuses its count."""
+    counts: dict[int, int] = {}
+    pending: list[tuple[Any, bool]] = [(value, False)]
+    while pending:
+        item, children_done = pending.pop()
+        if type(item) is dict:
+            children = [*item.values()]
+            extra = len(item)  # the keys: scalars (or placeholders), one node each
+        elif type(item) is list:
+            children, extra = item, 0
+        else:
+            continue
+        if id(item) in counts:
+            continue
+        if children_done:
+            counts[id(item)] = 1 + extra + sum(_count_of(c, counts) for c in children)
+        else:
+            pending.append((item, True))
+            pending.extend((c, False) for c in children if type(c) in (dict, list))
+    return _count_of(value, counts)
+
+
+def _count_of(value: Any, counts: dict[int, int]) -> int:
+    return counts[id(value)] if type(value) in (dict, list) else 1
