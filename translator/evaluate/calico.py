@@ -268,12 +268,15 @@ def _step(tier: calico.Tier, policy: PreparedPolicy, rule: ResolvedRule) -> Trai
     return TrailStep(tier.name, rule.action, policy.key, rule.index, rule.origin)
 
 
+_SUBJECTS = {
+    EndpointKind.POD: Subject.POD,
+    EndpointKind.HOST: Subject.HOST_ENDPOINT,
+    EndpointKind.OUTSIDE: Subject.OUTSIDE,
+}
+
+
 def _subject_kind(view: EndpointView) -> Subject:
-    return {
-        EndpointKind.POD: Subject.POD,
-        EndpointKind.HOST: Subject.HOST_ENDPOINT,
-        EndpointKind.OUTSIDE: Subject.OUTSIDE,
-    }[view.kind]
+    return _SUBJECTS[view.kind]
 
 
 def _not_judged(view: EndpointView, direction: Direction) -> Decision:
@@ -317,7 +320,7 @@ def _end_of_tier(
         view.key,
         _subject_kind(view),
         tier=tier_policies.tier.name,
-        isolating=tuple(p.key for p in tier_policies.policies),
+        isolating=tier_policies.keys,
         trail=tuple(trail),
     )
 

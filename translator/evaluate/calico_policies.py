@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from translator.errors import InputError, Location, UsageError
 from translator.evaluate import knp
@@ -79,6 +80,10 @@ class PreparedPolicy:
 class TierPolicies:
     tier: calico.Tier
     policies: tuple[PreparedPolicy, ...]
+
+    @cached_property  # named by every end-of-tier verdict
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.policies)
 
 
 def tiered_name(name: str) -> str:

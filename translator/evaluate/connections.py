@@ -27,6 +27,8 @@ HEP_PREFIX = "hep:"
 # IANA service name, as Kubernetes validates named ports: 1-15 lower-case alphanumerics and '-',
 # at least one letter, no leading, trailing or double '-'.
 _PORT_NAME = re.compile(r"(?=.*[a-z])(?!-)(?!.*--)[a-z0-9-]{1,15}(?<!-)")
+_SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
+_PROTOCOLS = {**{p.value: p for p in Protocol}, **{p.value.lower(): p for p in Protocol}}
 _DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes other scripts' digits
 # Keys a batch item may hold: the connection, plus an expected verdict (samples/lab/expected.yaml).
 # Anything else is refused, so that a typo such as `prot: UDP` cannot silently mean TCP.
@@ -81,7 +83,7 @@ def resolve_endpoint(text: object, cluster: Cluster, location: Location) -> Endp
     ip = _ip_or_none(text) if "/" not in text else None  # an IP literal never holds a '/'
     if ip is not None:
         return EndpointRef(cluster.endpoint_for_ip(ip), ip)
-    if text.count("/") == 1 and all(text.split("/")) and not any(c.isspace() for c in text):
+    if text.count("/") == 1 and all(text.split("/")) and not _SPACE.search(text):
         return _resolve_pod(text, cluster, location)
     workload = " ".join(text.split()).replace(" ", "/", 1)  # `deployment ns/name`, as reports write it
     kind, _, rest = workload.partition("/")
@@ -171,6 +173,34 @@ def connection_from_item(item: object, cluster: Cluster, location: Location) -> 
     return make_connection(source, destination, port, protocol, location.child("port"))
 
 
+def _plain_connection(item: object, cluster: Cluster) -> Connection | None:
+    """The commonest item, `{from, to, port: NUMBER, protocol}` with each side a pod of the cluster
+    (`NS/POD`) or an IP literal, built without the locations only an error needs; None for anything
+    else, which `connection_from_item` then reads (and words its problems) the careful way."""
+    if type(item) is not dict or not item.keys() <= _ITEM_KEYS:
+        return None
+    source = _plain_endpoint(item.get("from"), cluster)
+    destination = _plain_endpoint(item.get("to"), cluster)
+    port, protocol = item.get("port"), item.get("protocol", "TCP")
+    if source is None or destination is None or type(port) is not int or not MIN_PORT <= port <= MAX_PORT:
+        return None
+    known = _PROTOCOLS.get(protocol) if isinstance(protocol, str) else None
+    if known is None:
+        return None
+    return Connection(source.endpoint, destination.endpoint, known, port,
+                      source_ip=source.address, destination_ip=destination.address)
+
+
+def _plain_endpoint(text: object, cluster: Cluster) -> EndpointRef | None:
+    if type(text) is not str or _SPACE.search(text) or is_service_ref(text) or text.startswith(HEP_PREFIX):
+        return None
+    if "/" not in text:
+        ip = _ip_or_none(text)
+        return None if ip is None else EndpointRef(cluster.endpoint_for_ip(ip), ip)
+    pod = cluster.pod(text) if text.count("/") == 1 else None
+    return None if pod is None else EndpointRef(pod)
+
+
 def connections_from_item(item: object, cluster: Cluster, location: Location) -> list[Connection]:
     """One item; `to: svc/NS/NAME[:PORT]` stands for one connection per endpoint of the Service."""
     if not (isinstance(item, Mapping) and is_service_ref(item.get("to"))):
@@ -198,6 +228,10 @@ def parse_connections(
     diagnostics = Diagnostics()
     connections: list[Connection] = []
     for index, item in enumerate(data):
+        plain = _plain_connection(item, cluster)
+        if plain is not None:
+            connections.append(plain)
+            continue
         try:
             connections.extend(connections_from_item(item, cluster, top.child(index)))
         except InputError as exc:

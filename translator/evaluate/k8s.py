@@ -66,10 +66,15 @@ class K8sEvaluator:
         for policy in ordered:
             for direction in policy.policy_types or ():
                 self._governing[(policy.namespace, direction)].append(policy)
-        self._isolating: dict[tuple[str, Direction], tuple[NetworkPolicy, ...]] = {}
+        # (pod key, direction) -> the isolating policies and their keys (named by every verdict)
+        self._isolating: dict[tuple[str, Direction], tuple[tuple[NetworkPolicy, ...], tuple[str, ...]]] = {}
 
     def evaluate(self, conn: Connection) -> Verdict:
-        return Verdict(conn, self.decide(conn, Direction.EGRESS), self.decide(conn, Direction.INGRESS))
+        source_ip, destination_ip = conn.addresses()
+        port = conn.port_number()
+        src, dst = conn.source, conn.destination
+        egress = self._decide(Direction.EGRESS, conn, src, dst, destination_ip, port)
+        return Verdict(conn, egress, self._decide(Direction.INGRESS, conn, dst, src, source_ip, port))
 
     def decide(self, conn: Connection, direction: Direction) -> Decision:
         """One direction's decision alone (egress at the source, ingress at the destination)."""
@@ -82,12 +87,17 @@ class K8sEvaluator:
 
     def isolating_policies(self, pod: Pod, direction: Direction) -> tuple[NetworkPolicy, ...]:
         """The policies of the pod's namespace that select it and govern `direction`."""
+        return self._isolating_with_keys(pod, direction)[0]
+
+    def _isolating_with_keys(
+        self, pod: Pod, direction: Direction
+    ) -> tuple[tuple[NetworkPolicy, ...], tuple[str, ...]]:
         key = (pod.key, direction)
         found = self._isolating.get(key)
         if found is None:
             candidates = self._governing.get((pod.namespace, direction), ())
-            found = tuple(p for p in candidates if self._selectors.pod(p.pod_selector, pod))
-            self._isolating[key] = found
+            policies = tuple(p for p in candidates if self._selectors.pod(p.pod_selector, pod))
+            found = self._isolating[key] = (policies, _keys(policies))
         return found
 
     def _decide(
@@ -102,7 +112,7 @@ class K8sEvaluator:
         pod = policy_pod(subject)
         if pod is None:
             return _not_judged(subject, direction)
-        isolating = self.isolating_policies(pod, direction)
+        isolating, keys = self._isolating_with_keys(pod, direction)
         if not isolating:
             return Decision(Semantics.K8S, direction, True, DecidedBy.NOT_ISOLATED, label(pod))
         side = ConnectionSide(pod.namespace, peer, peer_address, conn.protocol, port, conn.destination)
@@ -110,10 +120,8 @@ class K8sEvaluator:
             for index, rule in enumerate(policy.rules(direction)):
                 found = match_rule(rule, side, self._selectors)
                 if found is not None:
-                    return _allowed(direction, pod, isolating, policy, index, found)
-        return Decision(
-            Semantics.K8S, direction, False, DecidedBy.NO_RULE, label(pod), isolating=_keys(isolating)
-        )
+                    return _allowed(direction, pod, keys, policy, index, found)
+        return Decision(Semantics.K8S, direction, False, DecidedBy.NO_RULE, label(pod), isolating=keys)
 
 
 def evaluate(policies: Sequence[NetworkPolicy], cluster: Cluster, conn: Connection) -> Verdict:
@@ -141,7 +149,7 @@ def _keys(isolating: Sequence[NetworkPolicy]) -> tuple[str, ...]:
 def _allowed(
     direction: Direction,
     pod: Pod,
-    isolating: Sequence[NetworkPolicy],
+    isolating: tuple[str, ...],
     policy: NetworkPolicy,
     index: int,
     found: RuleMatch,
@@ -156,5 +164,5 @@ def _allowed(
         policy=policy.key,
         rule=index,
         k8s_match=match,
-        isolating=_keys(isolating),
+        isolating=isolating,
     )

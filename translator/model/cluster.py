@@ -62,7 +62,7 @@ class Pod:
     host_network: bool = False
     workload: str | None = None
 
-    @property
+    @cached_property  # asked for on every connection an evaluator judges
     def key(self) -> str:
         """Unique in a cluster: `ns/pod`, or `kind/ns/name` for a workload."""
         if self.workload is not None:
@@ -185,14 +185,19 @@ class Connection:
 
 
 def _connection_family(conn: Connection) -> int | None:
-    sides = (conn.source, conn.destination)
-    candidates = (
-        conn.source_ip,
-        conn.destination_ip,
-        *(e for e in sides if not isinstance(e, (Pod, HostEndpoint))),
-        *(e.ips[0] for e in sides if isinstance(e, (Pod, HostEndpoint)) and e.ips),
-    )
-    return next((ip.version for ip in candidates if ip is not None), None)
+    """The family of the first address known: explicit ones, IP endpoints, then primary IPs."""
+    for explicit in (conn.source_ip, conn.destination_ip):
+        if explicit is not None:
+            return explicit.version
+    owners: list[Pod | HostEndpoint] = []
+    for side in (conn.source, conn.destination):
+        if not isinstance(side, (Pod, HostEndpoint)):
+            return side.version
+        owners.append(side)
+    for owner in owners:
+        if owner.ips:
+            return owner.ips[0].version
+    return None
 
 
 def _address_of(
@@ -202,7 +207,10 @@ def _address_of(
         return explicit
     if not isinstance(endpoint, (Pod, HostEndpoint)):
         return endpoint
-    return next((ip for ip in endpoint.ips if ip.version == family), None)
+    for ip in endpoint.ips:
+        if ip.version == family:
+            return ip
+    return None
 
 
 @dataclass(frozen=True)
