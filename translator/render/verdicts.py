@@ -82,7 +82,8 @@ def render_json(verdicts: Sequence[Verdict]) -> str:
     allowed = sum(1 for v in verdicts if v.allowed)
     summary = {"connections": len(verdicts), "allowed": allowed, "denied": len(verdicts) - allowed}
     head = json.dumps(envelope("ExplainResult", {"summary": summary}))[:-1]
-    lines = (json.dumps(verdict_to_dict(v), ensure_ascii=False) for v in verdicts)
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every line
+    lines = (encode(verdict_to_dict(v)) for v in verdicts)
     body = ",\n".join(lines)
     return head + ', "verdicts": [\n' + body + ("\n" if body else "") + "]}\n"
 
@@ -157,8 +158,11 @@ def decision_reasons(decision: Decision, conn: Connection) -> tuple[str, ...]:
     return (_calico_reason(decision), *(_trail_text(step, decision.direction) for step in decision.trail))
 
 
+_WORDS = {direction: direction.value.lower() for direction in Direction}
+
+
 def _word(direction: Direction) -> str:
-    return direction.value.lower()
+    return _WORDS[direction]
 
 
 _K8S_NOT_JUDGED = {
