@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -174,8 +175,21 @@ def _network_and_address(value: str) -> tuple[IPNetwork, IPAddress]:
 
 
 def parse_ip(value: str, location: Location, diags: Diagnostics) -> IPAddress | None:
+    found = ip_or_none(value)
+    if found is None:
+        diags.error(location, f"invalid IP address {value!r}")
+    return found
+
+
+def ip_or_none(value: str) -> IPAddress | None:
+    """An IP address as `ipaddress.ip_address` reads it; None when it is none."""
+    try:
+        # inet_pton takes exactly the dotted quads ipaddress takes (four decimal octets up to
+        # 255, no leading zeros), in C: a snapshot holds one or two addresses per pod.
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, value))
+    except (OSError, ValueError):  # ValueError: a NUL character
+        pass
     try:
         return ipaddress.ip_address(value)
     except ValueError:
-        diags.error(location, f"invalid IP address {value!r}")
         return None

@@ -9,7 +9,8 @@ dropped (the loader then refuses the whole input). Valid policies leave through
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from translator.errors import Diagnostics, Location
@@ -279,17 +280,30 @@ def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: L
 
 def _pod_ips(status: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[IPAddress, ...]:
     """`status.podIPs` (dual stack), and `status.podIP` for older servers that print only that."""
-    found: list[IPAddress] = []
+    found: dict[IPAddress, None] = {}
     for i, entry in enumerate(items(status.get("podIPs"))):
         value = text(mapping(entry).get("ip"))
-        ip = fields.parse_ip(value, loc.child("podIPs").child(i).child("ip"), diags) if value else None
-        if ip is not None:
-            found.append(ip)
+        if value:
+            _add_ip(found, value, partial(_pod_ip_location, loc, i), diags)
     single = text(status.get("podIP"))
-    ip = fields.parse_ip(single, loc.child("podIP"), diags) if single else None
-    if ip is not None:
-        found.append(ip)
-    return tuple(dict.fromkeys(found))
+    if single:
+        _add_ip(found, single, lambda: loc.child("podIP"), diags)
+    return tuple(found)
+
+
+def _pod_ip_location(status: Location, index: int) -> Location:
+    return status.child("podIPs").child(index).child("ip")
+
+
+def _add_ip(
+    found: dict[IPAddress, None], value: str, where: Callable[[], Location], diags: Diagnostics
+) -> None:
+    """Add the address `value`; the location is built only for an error (most pods have none)."""
+    ip = fields.ip_or_none(value)
+    if ip is None:
+        fields.parse_ip(value, where(), diags)
+    else:
+        found[ip] = None
 
 
 def container_ports(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[ContainerPort, ...]:
@@ -300,8 +314,9 @@ def container_ports(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) 
             body = mapping(container)
             if group == "initContainers" and body.get("restartPolicy") != "Always":
                 continue  # a plain init container has exited before any traffic to the pod
-            ports_loc = loc.child(group).child(i).child("ports")
-            for j, port in enumerate(items(body.get("ports"))):
+            port_values = items(body.get("ports"))
+            ports_loc = loc.child(group).child(i).child("ports") if port_values else loc
+            for j, port in enumerate(port_values):
                 parsed = _container_port(mapping(port), ports_loc.child(j), diags)
                 if parsed is not None:
                     ports.append(parsed)
