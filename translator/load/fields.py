@@ -102,8 +102,9 @@ def labels(value: Any, location: Location, diags: Diagnostics) -> dict[str, str]
     """A label map (metadata.labels or matchLabels) with every key and value checked."""
     result: dict[str, str] = {}
     for key, label_value in mapping(value).items():
-        key_problems = qualified_name_errors(key)
-        value_problems = label_value_errors(label_value) if isinstance(label_value, str) else []
+        key_problems = [] if _valid_key(key) else qualified_name_errors(key)
+        value_ok = not isinstance(label_value, str) or _valid_label_value(label_value)
+        value_problems = [] if value_ok else label_value_errors(label_value)
         if key_problems or value_problems:  # the location only when there is something to report
             here = location.child(key)
             report(diags, here, f"label key {key!r}", key_problems)
@@ -111,6 +112,17 @@ def labels(value: Any, location: Location, diags: Diagnostics) -> dict[str, str]
         if isinstance(label_value, str):
             result[key] = label_value
     return result
+
+
+# Snapshots repeat the same few label keys (and many values) on every pod: check each once.
+@lru_cache(maxsize=65536)
+def _valid_key(key: str) -> bool:
+    return not qualified_name_errors(key)
+
+
+@lru_cache(maxsize=65536)
+def _valid_label_value(value: str) -> bool:
+    return not label_value_errors(value)
 
 
 ANNOTATIONS_MAX_BYTES = 256 * 1024
@@ -123,7 +135,8 @@ def validate_annotations(value: Any, location: Location, diags: Diagnostics) -> 
     for key, annotation in mapping(value).items():
         if not isinstance(key, str):
             continue
-        report(diags, location.child(key), f"annotation key {key!r}", qualified_name_errors(key.lower()))
+        if not _valid_key(key.lower()):
+            report(diags, location.child(key), f"annotation key {key!r}", qualified_name_errors(key.lower()))
         size += len(key.encode()) + (len(annotation.encode()) if isinstance(annotation, str) else 0)
     if size > ANNOTATIONS_MAX_BYTES:
         diags.error(location, f"may not be more than {ANNOTATIONS_MAX_BYTES} bytes (keys and values: {size})")
