@@ -1,4 +1,4 @@
-"""The Calico evaluator's namespace index gives each endpoint exactly the policies a scan would."""
+"""The Calico evaluator's indexes (policies by namespace, rules by nets) give what a scan would."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from tests.strategies import Scenario, scenarios
 from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
 from translator.evaluate.calico import CalicoEvaluator, required_value
+from translator.evaluate.calico_match import _address_matches, resolve_rule
 from translator.evaluate.calico_policies import TierPolicies
-from translator.model.calico import PolicySet
-from translator.model.common import Direction
+from translator.evaluate.rule_index import INDEXED_FROM, RuleIndex
+from translator.model.calico import Action, EntityRule, PolicySet, Rule
+from translator.model.common import Direction, parse_ip, parse_network
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, parse
 
 NS = ENDPOINT_NAMESPACE_LABEL
@@ -42,3 +44,30 @@ def test_required_value_reads_top_level_equality_only() -> None:
     assert required_value(parse(f"!({NS} == 'shop')"), NS) is None
     assert required_value(parse(f"{NS} != 'shop'"), NS) is None
     assert required_value(parse("all()"), NS) is None
+
+
+_NETS = ("10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.168.0.0/16", "0.0.0.0/0",
+         "fd00::/8", "fd00:1::/32")
+_ADDRESSES = ("10.1.2.3", "10.9.9.9", "10.1.7.1", "192.168.3.4", "8.8.8.8", "fd00:1::5", "fe80::1")
+
+
+def _entities() -> st.SearchStrategy[EntityRule]:
+    nets = st.lists(st.sampled_from(_NETS), max_size=2, unique=True).map(
+        lambda found: tuple(parse_network(n) for n in found))
+    return st.builds(EntityRule, nets=nets, not_nets=nets)
+
+
+@settings(max_examples=80)
+@given(st.lists(st.tuples(_entities(), _entities()), min_size=INDEXED_FROM, max_size=14),
+       st.sampled_from((None, *_ADDRESSES)), st.sampled_from((None, *_ADDRESSES)))
+def test_rule_index_leaves_out_only_rules_whose_nets_exclude_the_packet(
+        sides: list[tuple[EntityRule, EntityRule]], source: str | None, destination: str | None) -> None:
+    rules = tuple(resolve_rule(Rule(Action.ALLOW, source=s, destination=d), i, None, f"rule {i}")
+                  for i, (s, d) in enumerate(sides))
+    source_ip = None if source is None else parse_ip(source)
+    destination_ip = None if destination is None else parse_ip(destination)
+    expected = tuple(r for r in rules if _address_matches(r.source, source_ip)
+                     and _address_matches(r.destination, destination_ip))
+    found = RuleIndex(rules).candidates(source_ip, destination_ip)
+    assert [r.index for r in found] == sorted(r.index for r in found)
+    assert set(expected) <= set(found)

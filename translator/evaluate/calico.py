@@ -172,7 +172,7 @@ class CalicoEvaluator:
         """The tier's decision, or None to go on with the next tier (after a Pass)."""
         tier = tier_policies.tier
         for policy in tier_policies.policies:
-            for rule in policy.rules(direction):
+            for rule in policy.candidate_rules(direction, packet.source_ip, packet.destination_ip):
                 if not _matches(policy, rule, packet, self._selects, self._services):
                     continue
                 if rule.action is calico.Action.LOG:

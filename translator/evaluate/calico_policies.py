@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from translator.errors import InputError, Location, UsageError
@@ -32,9 +32,10 @@ from translator.evaluate.calico_scope import (
     global_policy_selector,
     namespaced_policy_selector,
 )
+from translator.evaluate.rule_index import RuleIndex
 from translator.model import calico, k8s
 from translator.model.calico import TieBreak
-from translator.model.common import Direction
+from translator.model.common import Direction, IPAddress
 from translator.selectors import Selector
 
 DEFAULT_TIE_BREAK = TieBreak.V3_32
@@ -67,9 +68,20 @@ class PreparedPolicy:
     types: frozenset[Direction]
     ingress: tuple[ResolvedRule, ...]
     egress: tuple[ResolvedRule, ...]
+    # The same rules indexed by their nets (hundreds of ipBlocks are common).
+    indexes: dict[Direction, RuleIndex] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "indexes", {Direction.INGRESS: RuleIndex(self.ingress),
+                                             Direction.EGRESS: RuleIndex(self.egress)})
 
     def rules(self, direction: Direction) -> tuple[ResolvedRule, ...]:
         return self.ingress if direction is Direction.INGRESS else self.egress
+
+    def candidate_rules(self, direction: Direction, source_ip: IPAddress | None,
+                        destination_ip: IPAddress | None) -> tuple[ResolvedRule, ...]:
+        """The rules of `direction`, in order, leaving out those whose nets exclude the packet."""
+        return self.indexes[direction].candidates(source_ip, destination_ip)
 
     @property
     def sort_key(self) -> tuple[float, str]:

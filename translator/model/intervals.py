@@ -44,5 +44,9 @@ class AddressSet:
         at = bisect_right(starts, value) - 1
         return at >= 0 and value <= self._ends[address.version][at]
 
+    def intervals(self, family: int) -> list[tuple[int, int]]:
+        """The disjoint inclusive integer intervals of one family, in order."""
+        return list(zip(self._starts.get(family, []), self._ends.get(family, []), strict=True))
+
     def __bool__(self) -> bool:
         return bool(self._starts)
