@@ -68,6 +68,8 @@ class Atoms:
         default_factory=lambda: {p: {MIN_PORT} for p in PROTOCOLS}
     )
     named_ports: set[tuple[str, Protocol]] = field(default_factory=set)
+    # The named ports resolved on the peer (egress: destination ports; ingress: source ports).
+    peer_named_ports: set[tuple[str, Protocol]] = field(default_factory=set)
     # Kubernetes policies' own boundaries and names, applying only to pods their podSelector selects.
     k8s_ports: list[tuple[LabelSelector, Atoms]] = field(default_factory=list)
     # Services Calico rules name (namespace, name): their endpoints are atoms too (`service_atoms`).
@@ -97,6 +99,7 @@ class Atoms:
         self.cidrs |= other.cidrs
         self.named_ports |= other.named_ports
         self.services |= other.services
+        self.peer_named_ports |= other.peer_named_ports
         self.k8s_ports.extend(other.k8s_ports)
         for protocol, starts in other.port_starts.items():
             self.port_starts[protocol] |= starts
@@ -172,6 +175,8 @@ def add_k8s_policy(atoms: Atoms, policy: k8s.NetworkPolicy, direction: Direction
             _k8s_port(ports, entry)
         for peer in rule.peers:
             _k8s_peer(atoms, peer)
+    if direction is Direction.EGRESS:  # destination ports: the peer's names
+        atoms.peer_named_ports |= ports.named_ports
     atoms.k8s_ports.append((policy.pod_selector, ports))
 
 
@@ -203,6 +208,8 @@ def _calico_entity(atoms: Atoms, entity: calico.EntityRule, protocols: tuple[Pro
     for spec in (*entity.ports, *entity.not_ports):
         if isinstance(spec, str):
             atoms.named_ports.update((spec, p) for p in protocols)
+            if peer:
+                atoms.peer_named_ports.update((spec, p) for p in protocols)
         else:
             atoms.add_range(protocols, spec.start, spec.end)
 
@@ -321,4 +328,54 @@ def scope_atoms(sides: Iterable[ScopeIndex], scope: str | None, direction: Direc
             add_k8s_policy(atoms, staged.policy, direction)
         for calico_policy in sorted(chosen.calico_policies, key=lambda p: p.key):
             add_calico_policy(atoms, calico_policy, direction)
+    return atoms
+
+
+# --- atoms per subject ---------------------------------------------------------------------------
+
+ScopePolicy = k8s.NetworkPolicy | calico.StagedKubernetesNetworkPolicy | calico.CalicoPolicy
+
+
+def scope_policy_list(sides: Iterable[ScopeIndex], scope: str | None) -> list[ScopePolicy]:
+    """Every policy of `scope` on any side, once, in the order `scope_atoms` reads them."""
+    found: dict[ScopePolicy, None] = {}
+    for index in sides:
+        chosen = index.policies(scope)
+        found.update((p, None) for p in sorted(chosen.k8s_policies, key=lambda p: p.key))
+        found.update((p, None) for p in sorted(chosen.staged_k8s, key=lambda p: p.key))
+        found.update((p, None) for p in sorted(chosen.calico_policies, key=lambda p: p.key))
+    return list(found)
+
+
+def policy_atoms(policy: ScopePolicy, direction: Direction) -> Atoms:
+    """The atoms of one policy governing `direction` (empty when it does not)."""
+    atoms = Atoms()
+    if isinstance(policy, k8s.NetworkPolicy):
+        add_k8s_policy(atoms, policy, direction)
+    elif isinstance(policy, calico.StagedKubernetesNetworkPolicy):
+        add_k8s_policy(atoms, policy.policy, direction)
+    else:
+        add_calico_policy(atoms, policy, direction)
+    return atoms
+
+
+def may_select(policy: ScopePolicy, own: Labels | None, full: Labels | None) -> bool:
+    """False only when `policy` certainly selects no endpoint with these label sets (a pod's
+    own labels and the labels Calico selectors read); None: not a pod, every policy may."""
+    if own is None or full is None:
+        return True
+    if isinstance(policy, calico.StagedKubernetesNetworkPolicy):
+        policy = policy.policy
+    if isinstance(policy, k8s.NetworkPolicy):
+        return policy.pod_selector.matches(own) or policy.pod_selector.matches(full)
+    if isinstance(policy, calico.NetworkPolicy):
+        selector = policy.spec.selector
+        return selector is None or selector.matches(full) or selector.matches(own)
+    return True  # global policies: their namespace selector reads other label sets
+
+
+def merged_atoms(found: Iterable[Atoms]) -> Atoms:
+    atoms = Atoms()
+    for one in found:
+        atoms.merge(one)
     return atoms

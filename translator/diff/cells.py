@@ -7,7 +7,7 @@ ingress row together and keeps the ports whose overall verdict changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,14 +35,46 @@ class ViewTable:
     def __init__(self, classes: Sequence[EndpointClass]) -> None:
         self._bits = [c.rep.bits for c in classes]
         self._ids: dict[tuple[int, ...], list[int]] = {}
+        self._lazy: dict[tuple[int, ...], _LazyView] = {}
+
+    def id_of(self, positions: tuple[int, ...], index: int) -> int:
+        """The view id of one class, computed on demand: for positions read by few classes (a
+        subject's own policies), a table over every class would cost classes × subjects."""
+        found = self._ids.get(positions)
+        if found is not None:
+            return found[index]
+        lazy = self._lazy.get(positions)
+        if lazy is None:
+            lazy = self._lazy[positions] = _LazyView(projector(positions))
+        return lazy.id_of(index, self._bits[index])
 
     def ids(self, positions: tuple[int, ...]) -> list[int]:
         found = self._ids.get(positions)
         if found is None:
-            pick = projector(positions)
-            interned: dict[tuple[Any, ...], int] = {}
-            found = self._ids[positions] = [interned.setdefault(pick(b), len(interned))
-                                            for b in self._bits]
+            lazy = self._lazy.get(positions)
+            if lazy is not None:  # one numbering per positions: continue the on-demand one
+                found = [lazy.id_of(i, b) for i, b in enumerate(self._bits)]
+            else:
+                pick = projector(positions)
+                interned: dict[tuple[Any, ...], int] = {}
+                found = [interned.setdefault(pick(b), len(interned)) for b in self._bits]
+            self._ids[positions] = found
+        return found
+
+
+class _LazyView:
+    """View ids through one set of positions, interned as classes are asked for."""
+
+    def __init__(self, pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> None:
+        self._pick = pick
+        self._interned: dict[tuple[Any, ...], int] = {}
+        self._by_index: dict[int, int] = {}
+
+    def id_of(self, index: int, bits: tuple[Any, ...]) -> int:
+        found = self._by_index.get(index)
+        if found is None:
+            found = self._by_index[index] = self._interned.setdefault(
+                self._pick(bits), len(self._interned))
         return found
 
 

@@ -38,7 +38,12 @@ from translator.diff.atoms import (
     Atoms,
     PortStarts,
     ScopeIndex,
+    ScopePolicy,
+    may_select,
+    merged_atoms,
+    policy_atoms,
     scope_atoms,
+    scope_policy_list,
 )
 from translator.diff.cells import (
     Row,
@@ -58,6 +63,7 @@ from translator.diff.space import (
     EndpointCatalog,
     EndpointInfo,
     address_cells,
+    calico_pod_labels,
     destination_port_starts,
     port_cells,
     representative_address,
@@ -94,6 +100,17 @@ class ScopeState:
     other_namespace_peer: dict[Direction, tuple[int, ...]]
 
 
+@dataclass(frozen=True)
+class SubjectState:
+    """The atoms of the policies that may select one subject view, and the positions its peers
+    are read at: a decision at an endpoint depends on the policies selecting it alone, so
+    peers only they cannot tell apart share a row."""
+
+    atoms: Atoms
+    same_namespace_peer: tuple[int, ...]
+    other_namespace_peer: tuple[int, ...]
+
+
 # Destinations as seen from one source scope: (same namespace?, peer view id, members by the
 # destination's own (scope, ingress subject view)).
 DestinationGroup = tuple[bool, int, dict[tuple[str | None, int], list[int]]]
@@ -122,7 +139,7 @@ class DiffEngine:
         self._describe = describe
         self.evaluated = 0
         scopes = {GLOBAL_SCOPE, *(p.namespace for p in cluster.pods)}
-        services = ServiceIndex(cluster)
+        services = self._services = ServiceIndex(cluster)
         atoms = {(s, d): with_services(with_network_sets(scope_atoms(self._sides, s, d), cluster),
                                        cluster, services)
                  for s in scopes for d in DIRECTIONS}
@@ -131,6 +148,9 @@ class DiffEngine:
         self._classes = endpoint_classes(self._catalog.infos)
         self._views = ViewTable(self._classes)
         self._scopes = {s: self._scope_state(s, atoms) for s in scopes}
+        self._scope_policies = {s: scope_policy_list(self._sides, s) for s in scopes}
+        self._policy_atoms: dict[tuple[ScopePolicy, Direction], Atoms] = {}
+        self._subjects: dict[tuple[Direction, str | None, int], SubjectState] = {}
         self._by_scope: dict[str | None, list[int]] = defaultdict(list)
         for index, cls in enumerate(self._classes):
             self._by_scope[cls.rep.scope].append(index)
@@ -197,31 +217,69 @@ class DiffEngine:
             return before, before
         return before, outcome(self._evaluator(1, scope)(conn))
 
-    def _ports(self, state: ScopeState, direction: Direction,
+    def _ports(self, subject_state: SubjectState,
                subject: EndpointInfo) -> tuple[PortStarts, set[tuple[str, Protocol]]]:
         own = subject.endpoint.labels if subject.kind is Subject.POD else None
-        return state.atoms[direction].ports_for(own)
+        return subject_state.atoms.ports_for(own)
 
-    def _row(self, direction: Direction, subject: int, same: bool, peer_view: int,
-             family: int | None, peer: int) -> Row:
+    def _subject(self, direction: Direction, subject: int) -> SubjectState:
+        """The atoms that matter for decisions at class `subject` (memoised per subject view)."""
+        scope = self._classes[subject].rep.scope
+        state = self._scopes[scope]
+        key = (direction, scope, self._views.ids(state.subject[direction])[subject])
+        found = self._subjects.get(key)
+        if found is None:
+            found = self._subjects[key] = self._compute_subject(direction, subject)
+        return found
+
+    def _compute_subject(self, direction: Direction, subject: int) -> SubjectState:
+        info = self._classes[subject].rep
+        own: dict[str, str] | None = None
+        full: dict[str, str] | None = None
+        if info.kind is Subject.POD and isinstance(info.endpoint, Pod):
+            own = dict(info.endpoint.labels)
+            full = calico_pod_labels(
+                info.endpoint, self._cluster.namespace(info.endpoint.namespace).labels)
+        chosen = [self._atoms_of(p, direction) for p in self._scope_policies[info.scope]
+                  if may_select(p, own, full)]
+        atoms = with_services(with_network_sets(merged_atoms(chosen), self._cluster),
+                              self._cluster, self._services)
+        names = atoms.peer_named_ports  # the others resolve on the subject, in its own view
+        position = self._index.positions
+        return SubjectState(atoms, position(atoms.peer_leaves, atoms.cidrs, names),
+                            position(atoms.other_namespace_leaves, atoms.cidrs, names))
+
+    def _atoms_of(self, policy: ScopePolicy, direction: Direction) -> Atoms:
+        key = (policy, direction)
+        found = self._policy_atoms.get(key)
+        if found is None:
+            found = self._policy_atoms[key] = policy_atoms(policy, direction)
+        return found
+
+    def _row(self, direction: Direction, subject: int, same: bool, family: int | None,
+             peer: int) -> Row:
         """Decisions at class `subject` (egress: the source; ingress: the destination) towards
-        a peer seen as `peer_view`; class `peer` is one such peer."""
+        class `peer` (`same`: in the subject's namespace), shared by every peer that the policies
+        selecting the subject cannot tell apart from it."""
         scope = self._classes[subject].rep.scope
         state = self._scopes[scope]
         subject_view = self._views.ids(state.subject[direction])[subject]
-        key = (direction, scope, subject_view, same, peer_view, family)
+        mine = self._subject(direction, subject)
+        positions = mine.same_namespace_peer if same else mine.other_namespace_peer
+        own_peer_view = self._views.id_of(positions, peer)
+        key = (direction, scope, subject_view, same, own_peer_view, family)
         found = self._rows.get(key)
         if found is None:
-            found = self._rows[key] = self._compute_row(direction, state, subject, peer, family)
+            found = self._rows[key] = self._compute_row(direction, state, mine, subject, peer, family)
             if all(not b.allowed and not a.allowed for row in found for _, _, b, a in row):
                 self._denying.add(id(found))
         return found
 
-    def _compute_row(self, direction: Direction, state: ScopeState, subject: int, peer: int,
-                     family: int | None) -> Row:
+    def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
+                     subject: int, peer: int, family: int | None) -> Row:
         me, other = self._classes[subject].rep, self._classes[peer].rep
         source, destination = (me, other) if direction is Direction.EGRESS else (other, me)
-        starts, names = self._ports(state, direction, me)
+        starts, names = self._ports(mine, me)
         row = []
         for protocol in PROTOCOLS:
             cells = port_cells(destination_port_starts(starts[protocol], names,
@@ -293,12 +351,12 @@ class DiffEngine:
         for s, source in enumerate(self._classes):
             scope = source.rep.scope
             changed = self._scopes[scope].changed
-            for same, view, members in self._destination_groups(scope):
+            for same, _view, members in self._destination_groups(scope):
                 if not changed and not any(self._scopes[k[0]].changed for k in members):
                     continue  # both ends decide as before
                 first = next(iter(members.values()))[0]
                 for family in source.rep.families_with(self._classes[first].rep):
-                    egress = self._row(Direction.EGRESS, s, same, view, family, first)
+                    egress = self._row(Direction.EGRESS, s, same, family, first)
                     if id(egress) in self._denying:
                         continue  # denied before and after, whatever the destination says
                     self._towards(s, egress, members, family)
@@ -309,8 +367,8 @@ class DiffEngine:
         for (scope, _), destinations in members.items():
             if not (source_changed or self._scopes[scope].changed):
                 continue
-            same, view = self._peer_view(s, scope, Direction.INGRESS)
-            ingress = self._row(Direction.INGRESS, destinations[0], same, view, family, s)
+            same = scope is not GLOBAL_SCOPE and self._classes[s].rep.scope == scope
+            ingress = self._row(Direction.INGRESS, destinations[0], same, family, s)
             entries = self._combine(egress, ingress)
             if entries:
                 targets = [("class", d) for d in destinations]
@@ -344,13 +402,16 @@ class DiffEngine:
                family)
         found = self._external_rows.get(key)
         if found is None:
-            found = self._external_rows[key] = self._compute_external(info, state, family, direction)
+            found = self._external_rows[key] = self._compute_external(
+                info, state, self._subject(direction, index), family, direction)
         return found
 
-    def _compute_external(self, info: EndpointInfo, state: ScopeState, family: int,
-                          direction: Direction) -> ExternalRow:
+    def _compute_external(self, info: EndpointInfo, state: ScopeState, mine: SubjectState,
+                          family: int, direction: Direction) -> ExternalRow:
+        # Address cells stay the scope's: a cell wholly owned by endpoints is left out, so
+        # coarser cells could report owned addresses that finer ones leave out.
         atoms = state.atoms[direction]
-        starts, names = self._ports(state, direction, info)
+        starts, names = self._ports(mine, info)
         found = []
         for cell in address_cells(atoms.cidrs, family):
             address = representative_address(cell, family, self._catalog.owned_addresses)

@@ -43,4 +43,5 @@ def with_services(atoms: Atoms, cluster: Cluster, index: ServiceIndex) -> Atoms:
                 target = service_port.target_port
                 if isinstance(target, str) and service_port.protocol in PROTOCOLS:
                     atoms.named_ports.add((target, service_port.protocol))
+                    atoms.peer_named_ports.add((target, service_port.protocol))
     return atoms
