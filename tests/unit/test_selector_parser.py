@@ -22,8 +22,11 @@ from translator.selectors import (
     Or,
     SelectorSyntaxError,
     StartsWith,
+    find_all,
+    leaves,
     parse,
     parse_selector,
+    walk,
 )
 
 PARSES = [
@@ -178,3 +181,11 @@ def test_canonical_rendering(text: str, canonical: str) -> None:
     selector = parse_selector(text)
     assert selector.render() == canonical
     assert parse_selector(canonical) == selector
+
+
+def test_walk_visits_parents_before_operands_and_leaves_skip_connectives() -> None:
+    selector = parse("a == 'x' && !(has(b) || c in {'1'})")
+    kinds = [type(node).__name__ for node in walk(selector)]
+    assert kinds == ["And", "Equals", "Not", "Or", "Has", "In"]
+    assert [n.render() for n in leaves(selector)] == ["a == 'x'", "has(b)", "c in {'1'}"]
+    assert [n.render() for n in find_all(selector, Has, In)] == ["has(b)", "c in {'1'}"]

@@ -1,7 +1,7 @@
 """From changed cells back to a readable report: port ranges, CIDRs and lists of pods.
 
-An item is an endpoint class (`("class", index)`) or an address cell (`("external", family,
-cell)`). Changes are merged in steps, each exact (a `Change` never claims a connection that did
+An item is an endpoint class (`ClassItem`) or an address cell (`ExternalItem`).
+Changes are merged in steps, each exact (a `Change` never claims a connection that did
 not change): adjacent ports with the same outcomes become ranges (`entries_of`); destinations
 with the same entries for one source are collected; then sources with the same destinations
 and entries are merged. Items only merge within one namespace (or "outside", or one host
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from translator.diff.result import Change, EndpointKind, Endpoints, Outcome
 from translator.diff.space import range_networks
@@ -20,10 +20,39 @@ from translator.model.cluster import Pod
 from translator.model.common import PortRange
 from translator.model.common import Protocol as NetProtocol
 
-Item = tuple[Any, ...]
-# One protocol's changed ports with the outcomes before and after.
-Entry = tuple[NetProtocol, tuple[PortRange, ...], Outcome, Outcome]
-Segment = tuple[int, int, Outcome, Outcome]
+
+class ClassItem(NamedTuple):
+    """An endpoint class, by its position in the engine's classes."""
+
+    position: int
+
+
+class ExternalItem(NamedTuple):
+    """An address cell outside the cluster: inclusive integer bounds in one family."""
+
+    family: int
+    cell: tuple[int, int]
+
+
+Item = ClassItem | ExternalItem
+
+
+class Entry(NamedTuple):
+    """One protocol's changed ports with the outcomes before and after."""
+
+    protocol: NetProtocol
+    ports: tuple[PortRange, ...]
+    before: Outcome
+    after: Outcome
+
+
+class Segment(NamedTuple):
+    """Ports first..last (inclusive) with a value on each side (Causes in rows, Outcomes after)."""
+
+    first: int
+    last: int
+    before: Any
+    after: Any
 
 
 class ClassLike(Protocol):
@@ -48,8 +77,17 @@ def entries_of(per_protocol: Iterable[tuple[NetProtocol, Iterable[Segment]]]) ->
         by_outcome: dict[tuple[Outcome, Outcome], list[tuple[int, int]]] = {}
         for first, last, before, after in segments:
             by_outcome.setdefault((before, after), []).append((first, last))
-        entries += [(protocol, merge_ranges(c), b, a) for (b, a), c in by_outcome.items()]
-    return tuple(sorted(entries, key=lambda e: (e[0].value, e[1][0].start)))
+        entries += [Entry(protocol, merge_ranges(c), b, a) for (b, a), c in by_outcome.items()]
+    return tuple(sorted(entries, key=lambda e: (e.protocol.value, e.ports[0].start)))
+
+
+class ChangeKey(NamedTuple):
+    """What changes must share to be merged: buckets of both ends, family and entries."""
+
+    source_bucket: tuple[str, ...]
+    destination_bucket: tuple[str, ...]
+    family: int | None
+    entries: tuple[Entry, ...]
 
 
 class Collector:
@@ -57,12 +95,12 @@ class Collector:
 
     def __init__(self, classes: Sequence[Any]) -> None:
         self._classes = classes
-        self._by_source: dict[tuple[Any, ...], dict[Item, set[Item]]] = defaultdict(
+        self._by_source: dict[ChangeKey, dict[Item, set[Item]]] = defaultdict(
             lambda: defaultdict(set))
 
     def add(self, source: Item, destinations: Iterable[Item], family: int | None,
             entries: tuple[Entry, ...], destination_bucket: tuple[str, ...]) -> None:
-        key = (_bucket(source, self._classes), destination_bucket, family, entries)
+        key = ChangeKey(_bucket(source, self._classes), destination_bucket, family, entries)
         self._by_source[key][source].update(destinations)
 
     def bucket(self, item: Item) -> tuple[str, ...]:
@@ -70,23 +108,23 @@ class Collector:
 
     def changes(self, describe: Callable[[Sequence[Pod]], str] | None) -> tuple[Change, ...]:
         found = []
-        for (_, _, family, entries), targets in self._by_source.items():
+        for key, targets in self._by_source.items():
             by_targets: dict[frozenset[Item], set[Item]] = defaultdict(set)
             for source, destinations in targets.items():
                 by_targets[frozenset(destinations)].add(source)
             for shared, sources in by_targets.items():
                 src = _endpoints(frozenset(sources), self._classes, describe)
                 dst = _endpoints(shared, self._classes, describe)
-                found += [Change(src, dst, protocol, ports, before, after, family)
-                          for protocol, ports, before, after in entries]
+                found += [Change(src, dst, e.protocol, e.ports, e.before, e.after, key.family)
+                          for e in key.entries]
         return tuple(sorted(found, key=change_sort_key))
 
 
 def _bucket(item: Item, classes: Sequence[Any]) -> tuple[str, ...]:
     """Items that may merge: pods of one namespace, one host-side endpoint, outside per family."""
-    if item[0] == "external":
-        return ("external", str(item[1]))
-    info = classes[item[1]].rep
+    if isinstance(item, ExternalItem):
+        return ("external", str(item.family))
+    info = classes[item.position].rep
     if info.identity is not None:
         return ("host", info.identity)
     return ("pods", info.scope)
@@ -95,9 +133,9 @@ def _bucket(item: Item, classes: Sequence[Any]) -> tuple[str, ...]:
 def _endpoints(items: frozenset[Item], classes: Sequence[Any],
                describe: Callable[[Sequence[Pod]], str] | None) -> Endpoints:
     first = next(iter(items))
-    if first[0] == "external":
+    if isinstance(first, ExternalItem):
         return Endpoints(EndpointKind.EXTERNAL, networks=_networks(items))
-    members = [m for item in items for m in classes[item[1]].members]
+    members = [m for item in items if isinstance(item, ClassItem) for m in classes[item.position].members]
     rep = members[0]
     if rep.identity is not None:
         return Endpoints(EndpointKind.HOST, names=tuple(sorted({m.identity for m in members})))
@@ -114,8 +152,8 @@ def _name(pod: Pod) -> str:
 
 
 def _networks(items: frozenset[Item]) -> tuple[str, ...]:
-    family = next(iter(items))[1]
-    cells = sorted(item[2] for item in items)
+    cells = sorted(item.cell for item in items if isinstance(item, ExternalItem))
+    family = next(item.family for item in items if isinstance(item, ExternalItem))
     merged: list[list[int]] = []
     for first, last in cells:
         if merged and merged[-1][1] + 1 == first:

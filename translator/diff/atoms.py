@@ -30,7 +30,7 @@ from translator.model.common import (
     LabelSelector,
     Protocol,
 )
-from translator.selectors import And, Equals, Not, Or, Selector
+from translator.selectors import Equals, Selector, leaves
 
 PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 PortStarts = dict[Protocol, set[int]]
@@ -126,15 +126,8 @@ class Atoms:
 
 
 def selector_leaves(selector: Selector | None) -> Iterator[Leaf]:
-    if selector is None:
-        return
-    if isinstance(selector, (And, Or)):
-        for operand in selector.operands:
-            yield from selector_leaves(operand)
-    elif isinstance(selector, Not):
-        yield from selector_leaves(selector.operand)
-    else:
-        yield selector
+    if selector is not None:
+        yield from leaves(selector)
 
 
 def label_selector_leaves(selector: LabelSelector | None) -> Iterator[Leaf]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from translator.diff.assemble import Segment
 from translator.diff.atoms import Atoms
 from translator.diff.result import Cause, Outcome
 from translator.diff.space import AtomIndex, EndpointInfo, projector
@@ -18,8 +19,6 @@ from translator.evaluate.verdict import Verdict
 from translator.model.cluster import Connection
 from translator.model.common import Direction, Protocol
 
-# (first port, last port, before, after) — before/after are Causes (rows) or Outcomes (results).
-Segment = tuple[int, int, Any, Any]
 Row = tuple[tuple[Segment, ...], ...]  # one tuple of segments per protocol, in PROTOCOLS order
 
 
@@ -127,9 +126,9 @@ def append_segment(segments: list[Segment], first: int, last: int, before: Any, 
     if segments:
         p_first, p_last, p_before, p_after = segments[-1]
         if p_last + 1 == first and p_before == before and p_after == after:
-            segments[-1] = (p_first, last, before, after)
+            segments[-1] = Segment(p_first, last, before, after)
             return
-    segments.append((first, last, before, after))
+    segments.append(Segment(first, last, before, after))
 
 
 def changed_segments(egress: tuple[Segment, ...], ingress: tuple[Segment, ...]) -> tuple[Segment, ...]:

@@ -30,8 +30,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
-from translator.diff.assemble import Collector, Entry, entries_of
+from translator.diff.assemble import ClassItem, Collector, Entry, ExternalItem, entries_of
 from translator.diff.atoms import (
     GLOBAL_SCOPE,
     PROTOCOLS,
@@ -111,9 +112,50 @@ class SubjectState:
     other_namespace_peer: tuple[int, ...]
 
 
-# Destinations as seen from one source scope: (same namespace?, peer view id, members by the
-# destination's own (scope, ingress subject view)).
-DestinationGroup = tuple[bool, int, dict[tuple[str | None, int], list[int]]]
+class DestinationKey(NamedTuple):
+    """Destinations deciding ingress alike: their scope and their view as its ingress subject."""
+
+    scope: str | None
+    ingress_view: int
+
+
+class DestinationGroup(NamedTuple):
+    """Destinations one source scope's egress rules cannot tell apart, by `DestinationKey`."""
+
+    same_namespace: bool
+    peer_view: int
+    members: dict[DestinationKey, list[int]]
+
+
+class RowKey(NamedTuple):
+    """What a decision row depends on: the subject as its scope sees it, the peer as the
+    policies that may select the subject see it, and the IP family."""
+
+    direction: Direction
+    scope: str | None
+    subject_view: int
+    same_namespace: bool
+    peer_view: int
+    family: int | None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One decision per port cell and protocol, before and after; `number` names it in memos."""
+
+    number: int
+    cells: Row
+    denies_all: bool  # denied before and after on every port: the other end cannot matter
+    changes: bool  # allowed on one side only somewhere
+
+
+def decision_row(number: int, cells: Row) -> DecisionRow:
+    segments = [segment for per_protocol in cells for segment in per_protocol]
+    return DecisionRow(number, cells,
+                       all(not s.before.allowed and not s.after.allowed for s in segments),
+                       any(s.before.allowed != s.after.allowed for s in segments))
+
+
 # Per external cell (source and destination address classes), the verdict entries that changed.
 ExternalRow = list[tuple[tuple[int, int], tuple[Entry, ...]]]
 
@@ -154,11 +196,10 @@ class DiffEngine:
         self._by_scope: dict[str | None, list[int]] = defaultdict(list)
         for index, cls in enumerate(self._classes):
             self._by_scope[cls.rep.scope].append(index)
-        self._rows: dict[tuple[object, ...], Row] = {}
-        self._external_rows: dict[tuple[object, ...], ExternalRow] = {}
-        self._denying: set[int] = set()  # ids of rows that deny everything on both sides
-        self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}
-        self._groups: dict[tuple[object, ...], list[DestinationGroup]] = {}
+        self._rows: dict[RowKey, DecisionRow] = {}
+        self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
+        self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
+        self._groups: dict[tuple[int, ...], list[DestinationGroup]] = {}
         self._scope_groups: dict[str | None, list[DestinationGroup]] = {}
         self._collector = Collector(self._classes)
 
@@ -257,7 +298,7 @@ class DiffEngine:
         return found
 
     def _row(self, direction: Direction, subject: int, same: bool, family: int | None,
-             peer: int) -> Row:
+             peer: int) -> DecisionRow:
         """Decisions at class `subject` (egress: the source; ingress: the destination) towards
         class `peer` (`same`: in the subject's namespace), shared by every peer that the policies
         selecting the subject cannot tell apart from it."""
@@ -267,12 +308,11 @@ class DiffEngine:
         mine = self._subject(direction, subject)
         positions = mine.same_namespace_peer if same else mine.other_namespace_peer
         own_peer_view = self._views.id_of(positions, peer)
-        key = (direction, scope, subject_view, same, own_peer_view, family)
+        key = RowKey(direction, scope, subject_view, same, own_peer_view, family)
         found = self._rows.get(key)
         if found is None:
-            found = self._rows[key] = self._compute_row(direction, state, mine, subject, peer, family)
-            if all(not b.allowed and not a.allowed for row in found for _, _, b, a in row):
-                self._denying.add(id(found))
+            found = self._rows[key] = decision_row(
+                len(self._rows), self._compute_row(direction, state, mine, subject, peer, family))
         return found
 
     def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
@@ -292,13 +332,15 @@ class DiffEngine:
             row.append(tuple(segments))
         return tuple(row)
 
-    def _combine(self, egress: Row, ingress: Row) -> tuple[Entry, ...]:
-        key = (id(egress), id(ingress))
+    def _combine(self, egress: DecisionRow, ingress: DecisionRow) -> tuple[Entry, ...]:
+        if not (egress.changes or ingress.changes):
+            return ()  # both directions decide as before on every port
+        key = (egress.number, ingress.number)
         found = self._combined.get(key)
         if found is None:
             found = self._combined[key] = entries_of(
-                (p, changed_segments(e, i)) for p, e, i in zip(PROTOCOLS, egress, ingress, strict=True)
-            )
+                (p, changed_segments(e, i))
+                for p, e, i in zip(PROTOCOLS, egress.cells, ingress.cells, strict=True))
         return found
 
     # --- pods and host endpoints -----------------------------------------------------------------
@@ -318,10 +360,11 @@ class DiffEngine:
         if own:
             groups += self._grouped(state.same_namespace_peer[Direction.EGRESS], own, True)
         others = self._cached_other_groups(state.other_namespace_peer[Direction.EGRESS])
-        groups += [(False, view, {k: m for k, m in members.items() if k[0] != scope or
-                                  scope is GLOBAL_SCOPE})
-                   for _, view, members in others]
-        return [g for g in groups if g[2]]
+        groups += [DestinationGroup(False, g.peer_view,
+                                    {k: m for k, m in g.members.items()
+                                     if k.scope != scope or scope is GLOBAL_SCOPE})
+                   for g in others]
+        return [g for g in groups if g.members]
 
     def _cached_other_groups(self, positions: tuple[int, ...]) -> list[DestinationGroup]:
         found = self._groups.get(positions)
@@ -333,47 +376,43 @@ class DiffEngine:
     def _grouped(self, positions: tuple[int, ...], indices: Iterable[int],
                  same: bool) -> list[DestinationGroup]:
         ids = self._views.ids(positions)
-        grouped: dict[int, dict[tuple[str | None, int], list[int]]] = {}
+        grouped: dict[int, dict[DestinationKey, list[int]]] = {}
         for index in indices:
             scope = self._classes[index].rep.scope
             own_view = self._views.ids(self._scopes[scope].subject[Direction.INGRESS])[index]
-            grouped.setdefault(ids[index], {}).setdefault((scope, own_view), []).append(index)
-        return [(same, view, members) for view, members in grouped.items()]
-
-    def _peer_view(self, peer: int, scope: str | None, direction: Direction) -> tuple[bool, int]:
-        """How `scope` sees class `peer` in `direction` rules: same namespace?, view id."""
-        state = self._scopes[scope]
-        same = scope is not GLOBAL_SCOPE and self._classes[peer].rep.scope == scope
-        positions = (state.same_namespace_peer if same else state.other_namespace_peer)[direction]
-        return same, self._views.ids(positions)[peer]
+            key = DestinationKey(scope, own_view)
+            grouped.setdefault(ids[index], {}).setdefault(key, []).append(index)
+        return [DestinationGroup(same, view, members) for view, members in grouped.items()]
 
     def _pairs(self) -> None:
         for s, source in enumerate(self._classes):
             scope = source.rep.scope
             changed = self._scopes[scope].changed
-            for same, _view, members in self._destination_groups(scope):
-                if not changed and not any(self._scopes[k[0]].changed for k in members):
+            for group in self._destination_groups(scope):
+                members = group.members
+                if not changed and not any(self._scopes[k.scope].changed for k in members):
                     continue  # both ends decide as before
                 first = next(iter(members.values()))[0]
                 for family in source.rep.families_with(self._classes[first].rep):
-                    egress = self._row(Direction.EGRESS, s, same, family, first)
-                    if id(egress) in self._denying:
+                    egress = self._row(Direction.EGRESS, s, group.same_namespace, family, first)
+                    if egress.denies_all:
                         continue  # denied before and after, whatever the destination says
                     self._towards(s, egress, members, family)
 
-    def _towards(self, s: int, egress: Row, members: dict[tuple[str | None, int], list[int]],
+    def _towards(self, s: int, egress: DecisionRow, members: dict[DestinationKey, list[int]],
                  family: int | None) -> None:
-        source_changed = self._scopes[self._classes[s].rep.scope].changed
-        for (scope, _), destinations in members.items():
-            if not (source_changed or self._scopes[scope].changed):
+        source_scope = self._classes[s].rep.scope
+        source_changed = self._scopes[source_scope].changed
+        for key, destinations in members.items():
+            if not (source_changed or self._scopes[key.scope].changed):
                 continue
-            same = scope is not GLOBAL_SCOPE and self._classes[s].rep.scope == scope
+            same = key.scope is not GLOBAL_SCOPE and source_scope == key.scope
             ingress = self._row(Direction.INGRESS, destinations[0], same, family, s)
             entries = self._combine(egress, ingress)
             if entries:
-                targets = [("class", d) for d in destinations]
+                targets = [ClassItem(d) for d in destinations]
                 bucket = self._collector.bucket(targets[0])
-                self._collector.add(("class", s), targets, family, entries, bucket)
+                self._collector.add(ClassItem(s), targets, family, entries, bucket)
 
     # --- addresses outside the cluster -----------------------------------------------------------
 
@@ -389,7 +428,7 @@ class DiffEngine:
 
     def _record_external(self, index: int, cell: tuple[int, int], family: int,
                          direction: Direction, entries: tuple[Entry, ...]) -> None:
-        me, outside = ("class", index), ("external", family, cell)
+        me, outside = ClassItem(index), ExternalItem(family, cell)
         if direction is Direction.EGRESS:
             self._collector.add(me, [outside], family, entries, self._collector.bucket(outside))
         else:
@@ -398,8 +437,7 @@ class DiffEngine:
     def _external_row(self, index: int, state: ScopeState, family: int,
                       direction: Direction) -> ExternalRow:
         info = self._classes[index].rep
-        key = ("external", direction, info.scope, self._views.ids(state.subject[direction])[index],
-               family)
+        key = (direction, info.scope, self._views.ids(state.subject[direction])[index], family)
         found = self._external_rows.get(key)
         if found is None:
             found = self._external_rows[key] = self._compute_external(

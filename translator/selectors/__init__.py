@@ -28,9 +28,12 @@ from translator.selectors.ast import (
     Selector,
     StartsWith,
     and_,
+    find_all,
     from_label_selector,
+    leaves,
     or_,
     quote,
+    walk,
 )
 from translator.selectors.parser import SelectorSyntaxError, parse_selector
 
@@ -61,9 +64,12 @@ __all__ = [
     "SelectorSyntaxError",
     "StartsWith",
     "and_",
+    "find_all",
     "from_label_selector",
+    "leaves",
     "or_",
     "parse",
     "parse_selector",
     "quote",
+    "walk",
 ]

@@ -8,8 +8,9 @@ label is absent; every other test is false.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from translator.model.common import Labels, LabelSelector, LabelSelectorRequirement, SelectorOperator
 
@@ -18,6 +19,7 @@ NAMESPACE_NAME_LABEL = "projectcalico.org/name"
 ENDPOINT_NAMESPACE_LABEL = "projectcalico.org/namespace"
 ORCHESTRATOR_LABEL = "projectcalico.org/orchestrator"
 SERVICE_ACCOUNT_LABEL = "projectcalico.org/serviceaccount"
+T = TypeVar("T")
 
 
 class Selector(ABC):
@@ -191,6 +193,26 @@ class Or(Selector):
 
     def render(self) -> str:
         return " || ".join(o.render() for o in self.operands)
+
+
+def walk(selector: Selector) -> Iterator[Selector]:
+    """Every node of `selector`, each before its operands (model: sqlglot's `Expression.walk`)."""
+    yield selector
+    if isinstance(selector, Not):
+        yield from walk(selector.operand)
+    elif isinstance(selector, (And, Or)):
+        for operand in selector.operands:
+            yield from walk(operand)
+
+
+def find_all(selector: Selector, *types: type[T]) -> Iterator[T]:
+    """The nodes of `selector` of the given types, in `walk` order (sqlglot's `find_all`)."""
+    return (node for node in walk(selector) if isinstance(node, types))
+
+
+def leaves(selector: Selector) -> Iterator[Selector]:
+    """The tests of `selector` without And/Or/Not: any selector is a boolean function of them."""
+    return (node for node in walk(selector) if not isinstance(node, (And, Or, Not)))
 
 
 def and_(parts: Iterable[Selector]) -> Selector:

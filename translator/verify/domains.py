@@ -21,28 +21,16 @@ from translator.evaluate.calico_policies import TierPolicies
 from translator.selectors import (
     ENDPOINT_NAMESPACE_LABEL,
     SERVICE_ACCOUNT_LABEL,
-    And,
     Contains,
     EndsWith,
-    Not,
-    Or,
     Selector,
     StartsWith,
+    leaves,
 )
 from translator.verify import invariants as inv
 from translator.verify.terms import Term
 
 STRING_TESTS = (Contains, StartsWith, EndsWith)
-
-
-def _leaves(selector: Selector) -> Iterator[Selector]:
-    if isinstance(selector, Not):
-        yield from _leaves(selector.operand)
-    elif isinstance(selector, (And, Or)):
-        for operand in selector.operands:
-            yield from _leaves(operand)
-    else:
-        yield selector
 
 
 def tier_selectors(tiers: Iterable[TierPolicies]) -> Iterator[Selector]:
@@ -90,7 +78,7 @@ class Domains:
         for name in NAMESPACE_VALUED:
             domains.constants[name] = shared
         for selector in selectors:
-            for leaf in _leaves(selector):
+            for leaf in leaves(selector):
                 label: str | None = getattr(leaf, "label", None)
                 if label is None:
                     continue
