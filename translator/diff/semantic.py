@@ -196,6 +196,14 @@ class DiffEngine:
         self._by_scope: dict[str | None, list[int]] = defaultdict(list)
         for index, cls in enumerate(self._classes):
             self._by_scope[cls.rep.scope].append(index)
+        # Each class's view as a subject of its scope, per direction (read in every pair).
+        self._subject_view: dict[Direction, list[int]] = {d: [0] * len(self._classes)
+                                                          for d in DIRECTIONS}
+        for scope, members in self._by_scope.items():
+            for direction, views in self._subject_view.items():
+                ids = self._views.ids(self._scopes[scope].subject[direction])
+                for index in members:
+                    views[index] = ids[index]
         self._rows: dict[RowKey, DecisionRow] = {}
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
@@ -266,8 +274,7 @@ class DiffEngine:
     def _subject(self, direction: Direction, subject: int) -> SubjectState:
         """The atoms that matter for decisions at class `subject` (memoised per subject view)."""
         scope = self._classes[subject].rep.scope
-        state = self._scopes[scope]
-        key = (direction, scope, self._views.ids(state.subject[direction])[subject])
+        key = (direction, scope, self._subject_view[direction][subject])
         found = self._subjects.get(key)
         if found is None:
             found = self._subjects[key] = self._compute_subject(direction, subject)
@@ -304,7 +311,7 @@ class DiffEngine:
         selecting the subject cannot tell apart from it."""
         scope = self._classes[subject].rep.scope
         state = self._scopes[scope]
-        subject_view = self._views.ids(state.subject[direction])[subject]
+        subject_view = self._subject_view[direction][subject]
         mine = self._subject(direction, subject)
         positions = mine.same_namespace_peer if same else mine.other_namespace_peer
         own_peer_view = self._views.id_of(positions, peer)
@@ -379,7 +386,7 @@ class DiffEngine:
         grouped: dict[int, dict[DestinationKey, list[int]]] = {}
         for index in indices:
             scope = self._classes[index].rep.scope
-            own_view = self._views.ids(self._scopes[scope].subject[Direction.INGRESS])[index]
+            own_view = self._subject_view[Direction.INGRESS][index]
             key = DestinationKey(scope, own_view)
             grouped.setdefault(ids[index], {}).setdefault(key, []).append(index)
         return [DestinationGroup(same, view, members) for view, members in grouped.items()]
@@ -437,7 +444,7 @@ class DiffEngine:
     def _external_row(self, index: int, state: ScopeState, family: int,
                       direction: Direction) -> ExternalRow:
         info = self._classes[index].rep
-        key = (direction, info.scope, self._views.ids(state.subject[direction])[index], family)
+        key = (direction, info.scope, self._subject_view[direction][index], family)
         found = self._external_rows.get(key)
         if found is None:
             found = self._external_rows[key] = self._compute_external(

@@ -25,7 +25,7 @@ from typing import Any
 from translator.diff.atoms import Leaf
 from translator.evaluate.verdict import Subject
 from translator.model.cluster import Cluster, HostEndpoint, Pod
-from translator.model.common import MAX_PORT, IPAddress, IPNetwork, Protocol, network_in
+from translator.model.common import MAX_PORT, IPAddress, IPNetwork, Protocol
 from translator.selectors import NAMESPACE_NAME_LABEL
 
 FAMILIES = (4, 6)
@@ -86,6 +86,9 @@ class AtomIndex:
         self._leaf_at = {leaf: i for i, leaf in enumerate(self.leaves)}
         self._cidr_at = {net: i for i, net in enumerate(self.cidrs)}
         self._name_at = {name: i for i, name in enumerate(self.named_ports)}
+        # (family, first, last) of each CIDR as integers: membership without ipaddress objects.
+        self.cidr_bounds = [(n.version, int(n.network_address), int(n.broadcast_address))
+                            for n in self.cidrs]
 
     def positions(self, leaves: Iterable[Leaf], cidrs: Iterable[IPNetwork],
                   named_ports: Iterable[NamedPort]) -> tuple[int, ...]:
@@ -133,7 +136,15 @@ class EndpointCatalog:
         return found
 
     def _address_bits(self, addresses: Iterable[IPAddress]) -> list[bool]:
-        return [any(network_in(ip, net) for ip in addresses) for net in self._index.cidrs]
+        """Per CIDR of the index: does one of the addresses lie in it (same family only)."""
+        bounds = self._index.cidr_bounds
+        found = [False] * len(bounds)
+        for ip in addresses:
+            value, version = int(ip), ip.version
+            for at, (family, first, last) in enumerate(bounds):
+                if family == version and first <= value <= last:
+                    found[at] = True
+        return found
 
     def _port_bits(self, endpoint: Pod | HostEndpoint) -> list[tuple[int, ...]]:
         return [endpoint.named_ports(name, protocol) for name, protocol in self._index.named_ports]
