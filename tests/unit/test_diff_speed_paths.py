@@ -2,6 +2,7 @@
 
 - `ScopeIndex`: one pass over a side's policies gives each scope exactly what a scan would.
 - `decide(conn, direction)` of both evaluators is the matching half of `evaluate(conn)`.
+- `LeafVector` gives every selector leaf's value on a label set, as testing each leaf does.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.selector_strategies import label_sets, requirements
+from tests.selector_strategies import leaves as selector_leaves
 from tests.strategies import Scenario, policy_sets, scenarios
 from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
 from translator.diff.atoms import GLOBAL_SCOPE, ScopeIndex, ScopePolicies, policy_scope
 from translator.diff.semantic import one_direction
+from translator.diff.space import LeafVector
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.k8s import K8sEvaluator
 from translator.model.calico import PolicySet
@@ -70,3 +74,9 @@ def test_one_direction_is_half_a_verdict(scenario: Scenario, target: Target) -> 
             verdict = evaluate(conn)
             for direction in Direction:
                 assert decide(conn, direction) == verdict.decision(direction)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.one_of(selector_leaves, requirements), max_size=12), label_sets)
+def test_leaf_vector_is_every_leaf_tested(found: list, labels: dict[str, str]) -> None:
+    assert LeafVector(found)(labels) == [leaf.matches(labels) for leaf in found]

@@ -25,8 +25,15 @@ from typing import Any
 from translator.diff.atoms import Leaf
 from translator.evaluate.verdict import Subject
 from translator.model.cluster import Cluster, HostEndpoint, Pod
-from translator.model.common import MAX_PORT, IPAddress, IPNetwork, Protocol
-from translator.selectors import NAMESPACE_NAME_LABEL
+from translator.model.common import (
+    MAX_PORT,
+    IPAddress,
+    IPNetwork,
+    LabelSelectorRequirement,
+    Protocol,
+    SelectorOperator,
+)
+from translator.selectors import NAMESPACE_NAME_LABEL, Equals, In, NotEquals, NotIn
 
 FAMILIES = (4, 6)
 _FAMILY_SIZE = {4: 2**32, 6: 2**128}
@@ -71,6 +78,59 @@ class EndpointInfo:
 HEADER = 3  # kind, identity, address families: the first entries of every atom vector
 
 
+class LeafVector:
+    """The truth value of every leaf on one label set, in time that grows with the labels.
+
+    Most leaves compare one label with values (`==`, `!=`, `in`, `not in`, Kubernetes `In` and
+    `NotIn`): such a leaf is fixed for every label set without that (label, value) pair, so a
+    label set only visits the leaves its own pairs name. With one selector per app, testing
+    every leaf on every label set made the diff quadratic in apps. Other leaves are tested.
+    """
+
+    def __init__(self, leaves: Sequence[Leaf]) -> None:
+        self._default: list[bool] = []
+        self._by_pair: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+        self._tested: list[tuple[int, Leaf]] = []
+        for position, leaf in enumerate(leaves):
+            found = _value_test(leaf)
+            if found is None:
+                self._default.append(False)
+                self._tested.append((position, leaf))
+                continue
+            label, values, positive = found
+            self._default.append(not positive)
+            for value in values:
+                self._by_pair.setdefault((label, value), []).append((position, positive))
+
+    def __call__(self, labels: Mapping[str, str]) -> list[bool]:
+        bits = list(self._default)
+        for pair in labels.items():
+            for position, positive in self._by_pair.get(pair, ()):
+                bits[position] = positive
+        for position, leaf in self._tested:
+            bits[position] = leaf.matches(labels)
+        return bits
+
+
+def _value_test(leaf: Leaf) -> tuple[str, tuple[str, ...], bool] | None:
+    """(label, values, positive) when `leaf` holds exactly when the label has one of the values
+    (positive) or exactly when it has none of them, absent included (negative)."""
+    if isinstance(leaf, Equals):
+        return leaf.label, (leaf.value,), True
+    if isinstance(leaf, NotEquals):
+        return leaf.label, (leaf.value,), False
+    if isinstance(leaf, In):
+        return leaf.label, leaf.values, True
+    if isinstance(leaf, NotIn):
+        return leaf.label, leaf.values, False
+    if isinstance(leaf, LabelSelectorRequirement):
+        if leaf.operator is SelectorOperator.IN:
+            return leaf.key, leaf.values, True
+        if leaf.operator is SelectorOperator.NOT_IN:
+            return leaf.key, leaf.values, False
+    return None
+
+
 class AtomIndex:
     """Positions of every atom in the flat vector `EndpointInfo.bits`.
 
@@ -86,6 +146,7 @@ class AtomIndex:
         self._leaf_at = {leaf: i for i, leaf in enumerate(self.leaves)}
         self._cidr_at = {net: i for i, net in enumerate(self.cidrs)}
         self._name_at = {name: i for i, name in enumerate(self.named_ports)}
+        self.leaf_vector = LeafVector(self.leaves)
         # (family, first, last) of each CIDR as integers: membership without ipaddress objects.
         self.cidr_bounds = [(n.version, int(n.network_address), int(n.broadcast_address))
                             for n in self.cidrs]
@@ -118,9 +179,9 @@ class EndpointCatalog:
 
     def _leaf_bits(self, own: Mapping[str, str], full: Mapping[str, str],
                    namespace: Mapping[str, str]) -> tuple[bool, ...]:
-        bits: list[bool] = []
-        for leaf in self._index.leaves:
-            bits += (leaf.matches(own), leaf.matches(full), leaf.matches(namespace))
+        vector = self._index.leaf_vector
+        bits: list[bool] = [False] * (3 * len(self._index.leaves))
+        bits[0::3], bits[1::3], bits[2::3] = vector(own), vector(full), vector(namespace)
         return tuple(bits)
 
     def _cached_leaf_bits(
