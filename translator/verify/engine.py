@@ -253,7 +253,10 @@ class Engine:
             model = _solve(query, self.timeout_ms, self._strings)
             if model is not None:
                 allowed = [z3.is_true(model.eval(s, model_completion=True)) for s in sides]
-                return Difference(packet, model, allowed[0], allowed[1], tuple(query))
+                # The verdicts are held too: choosing other addresses must not flip which side
+                # allows (the witness states the verdicts of this model).
+                held = [side == z3.BoolVal(value) for side, value in zip(sides, allowed, strict=True)]
+                return Difference(packet, model, allowed[0], allowed[1], (*query, *held))
         return None
 
     def peers_of(self, where: EndpointClass) -> Iterator[EndpointClass]:

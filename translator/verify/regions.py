@@ -25,7 +25,7 @@ from translator.selectors import Contains, EndsWith, Selector, StartsWith
 from translator.verify import invariants as inv
 from translator.verify.domains import EnumValue, FixedValue, StringValue, Value
 from translator.verify.encode import decision
-from translator.verify.engine import DIRECTIONS, Engine
+from translator.verify.engine import DEFAULT_TIMEOUT_MS, DIRECTIONS, Engine, UndecidedError
 from translator.verify.symbols import OUTSIDE, Endpoint, EndpointClass, Packet
 from translator.verify.terms import Term
 
@@ -62,12 +62,28 @@ class Region:
         """A connection of the region using `protocol` (the verdicts, hence causes, of one)."""
         if self.seed.eval(self.packet.protocol, model_completion=True).as_long() == protocol:
             return self.seed
-        solver = z3.Solver() if self.strings else z3.SolverFor("QF_BV")
+        solver = _solver(self.strings)
         solver.add(*self.base, *(x.term for x in self.literals), self.packet.protocol == protocol)
-        return solver.model() if solver.check() == z3.sat else None
+        return solver.model() if _check(solver) == z3.sat else None
 
     def facts(self, side: str, kind: str | None = None) -> list[Literal]:
         return [x for x in self.literals if x.side == side and (kind is None or x.kind == kind)]
+
+
+def _solver(strings: bool, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> z3.Solver:
+    """A solver with the engine's time limit: without one a hard string query could run forever."""
+    solver = z3.Solver() if strings else z3.SolverFor("QF_BV")
+    solver.set("timeout", timeout_ms)
+    return solver
+
+
+def _check(solver: z3.Solver) -> z3.CheckSatResult:
+    """`unknown` is never taken as "no more regions" or "no such connection": the diff must not
+    claim no change for what it did not examine."""
+    answer = solver.check()
+    if answer == z3.unknown:
+        raise UndecidedError(f"the solver could not decide a query ({solver.reason_unknown()})")
+    return answer
 
 
 def _true(model: z3.ModelRef, term: Term) -> bool:
@@ -223,11 +239,11 @@ class RegionFinder:
                                _keeps(destination))
             verdicts.append(z3.And(egress, ingress))
         a, b = verdicts
-        solver = z3.SolverFor("QF_BV") if not engine.sides.domains.strings else z3.Solver()
+        solver = _solver(bool(engine.sides.domains.strings), engine.timeout_ms)
         solver.add(a != b)
         base = packet.constraints()
         solver.add(*base)
-        while solver.check() == z3.sat:
+        while _check(solver) == z3.sat:
             model = solver.model()
             allowed_a = _true(model, a)
             literals = self._literals(packet, model)
@@ -240,14 +256,14 @@ class RegionFinder:
 
     def _widen(self, literals: list[Literal], base: list[z3.BoolRef], same: z3.BoolRef) -> list[Literal]:
         """Drop each literal whose absence keeps every connection of the region differing alike."""
-        checker = z3.SolverFor("QF_BV") if not self.engine.sides.domains.strings else z3.Solver()
+        checker = _solver(bool(self.engine.sides.domains.strings), self.engine.timeout_ms)
         checker.add(*base, z3.Not(same))
         kept = list(literals)
         for literal in literals:
             trial = [x for x in kept if x is not literal]
             checker.push()
             checker.add(*(x.term for x in trial))
-            if checker.check() == z3.unsat:
+            if checker.check() == z3.unsat:  # unknown keeps the literal: a narrower region, still exact
                 kept = trial
             checker.pop()
         return kept
