@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from translator.cli import app
 
 # Model types by module (k8s.NetworkPolicy, calico.EntityRule): both models have a NetworkPolicy.
 from translator.model import calico, cluster, common, k8s
@@ -116,6 +120,7 @@ def pod(
 
 
 HTTP_AND_DNS = (cluster.ContainerPort(80, TCP, "http"), cluster.ContainerPort(53, UDP, "dns"))
+HTTP_ON_8080 = (cluster.ContainerPort(8080, TCP, "http"),)
 # Two containers of one pod may declare the same port name with different numbers (Kubernetes
 # only warns); the third entry is the name again for another protocol.
 HTTP_DECLARED_TWICE = (
@@ -123,6 +128,61 @@ HTTP_DECLARED_TWICE = (
     cluster.ContainerPort(8080, TCP, "http"),
     cluster.ContainerPort(9090, UDP, "http"),
 )
+
+
+def evaluator_cluster(
+    *,
+    namespaces: Sequence[cluster.Namespace] = (),
+    pods: Sequence[cluster.Pod] = (),
+    host_endpoints: Sequence[cluster.HostEndpoint] = (),
+) -> cluster.Cluster:
+    """The cluster both evaluator tables stand on, plus what a table adds: namespaces default
+    (team=a) and dev (env=dev); default/web (10.0.0.1, fd00::1, ports http and dns),
+    default/client (10.0.0.2, fd00::2), dev/client (10.0.1.2) and dev/other (10.0.1.3)."""
+    base_namespaces = (
+        cluster.Namespace.create("default", {"team": "a"}),
+        cluster.Namespace.create("dev", {"env": "dev"}),
+    )
+    base_pods = (
+        pod("default", "web", {"app": "web"}, "10.0.0.1", "fd00::1", ports=HTTP_AND_DNS),
+        pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
+        pod("dev", "client", {"app": "client"}, "10.0.1.2"),
+        pod("dev", "other", {"app": "other"}, "10.0.1.3"),
+    )
+    return cluster.Cluster.build((*base_namespaces, *namespaces), (*base_pods, *pods), host_endpoints)
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def run(*args: object, stdin: str | None = None) -> Result:
+    """`np2calico ARGS` in this process: arguments as text (paths welcome), stdout and stderr apart."""
+    return CliRunner().invoke(app, [str(a) for a in args], input=stdin)
+
+
+def run_outputs(*args: object, stdin: str | None = None) -> tuple[int, str, str]:
+    """The exit code, stdout and stderr of `np2calico ARGS`."""
+    result = run(*args, stdin=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+# --- documents -------------------------------------------------------------------------------------
+
+# The default deny of the Calico docs (semantics.md §3): every namespace but kube-system and
+# calico-system, DNS to kube-dns left open; no order, so it runs after the Kubernetes policies.
+CALICO_DOCS_DEFAULT_DENY = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: deny-app-policy
+spec:
+  namespaceSelector: >-
+    has(projectcalico.org/name) && projectcalico.org/name not in {"kube-system", "calico-system"}
+  types: [Ingress, Egress]
+  egress:
+  - {action: Allow, protocol: UDP, destination: {selector: 'k8s-app == "kube-dns"', ports: [53]}}
+  - {action: Allow, protocol: TCP, destination: {selector: 'k8s-app == "kube-dns"', ports: [53]}}
+"""
 
 
 # --- evaluator tables ------------------------------------------------------------------------------
@@ -164,5 +224,9 @@ class Case(Generic[P]):
 
 
 def table(cases: Sequence[Case[Any]]) -> list[Any]:
-    """The rows as pytest parameters, each with its name as its id."""
+    """The rows as pytest parameters, each with its name as its id (names must be unique)."""
+    names = [case.name for case in cases]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"table rows named twice: {', '.join(repeated)}")
     return [pytest.param(case, id=case.name) for case in cases]

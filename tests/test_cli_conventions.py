@@ -14,6 +14,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from tests.builders import run_outputs as run
 from translator.cli import app
 from translator.version import __version__
 
@@ -31,11 +32,6 @@ RUNS: dict[str, list[str]] = {
                 "--from", "default/curl", "--to", "default/color-api-7b9d7c9c7b-lx8tm", "--port", "80"],
     "validate": ["validate", str(LAB / "policies")],
 }
-
-
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def choices(param: Any) -> set[str]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.builders import run
 from tests.fake_apiserver import lab_state, serve
 from tests.schema_helper import validate_output
-from translator.cli import app
 
 CURL_TO_COLOR_API = ["--from", "default/curl", "--to", "default/color-api-7b9d7c9c7b-lx8tm", "--port", "80"]
 
@@ -24,10 +22,6 @@ CURL_TO_COLOR_API = ["--from", "default/curl", "--to", "default/color-api-7b9d7c
 def kubeconfig(tmp_path: Path) -> Iterator[Path]:
     with serve(lab_state()) as state:
         yield state.kubeconfig(tmp_path)
-
-
-def run(*args: Any) -> Any:
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def test_validate_reads_the_cluster(kubeconfig: Path) -> None:

@@ -13,19 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from tests.fake_apiserver import (
-    CALICO_CRD,
-    CALICO_V3,
-    FakeApiServer,
-    ToolCalls,
-    lab_state,
-    serve,
-    use_stand_in_tools,
-)
+from tests.builders import run
+from tests.fake_apiserver import CALICO_CRD, CALICO_V3, FakeApiServer, ToolCalls, lab_state, serve
 from tests.schema_helper import validate_output
-from translator.cli import app, live
+from translator.cli import live
 from translator.load import load
 
 ALLOW = {"apiVersion": CALICO_V3, "kind": "NetworkPolicy",
@@ -44,10 +36,6 @@ def manifests(tmp_path: Path) -> Path:
     path = tmp_path / "calico.yaml"
     path.write_text(yaml.safe_dump_all([TIER, ALLOW, DENY], sort_keys=False), encoding="utf-8")
     return path
-
-
-def run(*args: Any, stdin: str | None = None) -> Any:
-    return CliRunner().invoke(app, [str(a) for a in args], input=stdin)
 
 
 def one_error_line(result: Any) -> str:
@@ -308,10 +296,10 @@ def test_promote_needs_exactly_one_source(args: list[str]) -> None:
     ("wrong-kind", ":1: error: apply takes projectcalico.org/v3"),
     ("bad-bundle", "not a rollback bundle"),
 ], ids=["no-tool", "kubectl-without-calico-apiserver", "calico-absent", "wrong-kind", "bad-bundle"])
+@pytest.mark.usefixtures("tools")
 def test_every_failure_is_one_line_and_exit_2(
     case: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, manifests: Path
 ) -> None:
-    use_stand_in_tools(monkeypatch, tmp_path)
     groups = {"kubectl-without-calico-apiserver": (CALICO_CRD,), "calico-absent": ()}.get(case, (CALICO_V3,))
     with serve(lab_state(calico_groups=groups)) as state:
         args: list[Any] = ["apply", manifests, "--yes", "--kubeconfig", state.kubeconfig(tmp_path)]

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from translator.cli import app
+from tests.builders import run_outputs as run
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "samples" / "lab"
@@ -24,11 +23,6 @@ metadata: {name: p, namespace: default}
 spec:
   podSelector: {}
 """
-
-
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _empty_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str | None, str]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.builders import run_outputs as run
 from translator.cli import app
 
 LAB = Path(__file__).resolve().parents[1] / "samples" / "lab"
@@ -16,11 +17,6 @@ CLUSTER = str(LAB / "cluster.yaml")
 NO_NAMESPACE = (
     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
 )
-
-
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def assert_clean_failure(code: int, err: str, *fragments: str) -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from tests.fake_apiserver import CALICO_V3, FakeApiServer, ToolCalls, lab_state, serve, use_stand_in_tools
-from translator.cli import app
+from tests.builders import run
+from tests.fake_apiserver import CALICO_V3, FakeApiServer, ToolCalls, lab_state, serve
 
 SECURITY_TIER = {"apiVersion": CALICO_V3, "kind": "Tier", "metadata": {"name": "security"},
                  "spec": {"order": 100, "defaultAction": "Pass"}}
@@ -37,10 +35,6 @@ def server() -> Iterator[FakeApiServer]:
     state.add(CALICO_V3, "stagednetworkpolicies", STAGED)
     with serve(state) as running:
         yield running
-
-
-def run(*args: Any) -> Any:
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture
@@ -79,9 +73,8 @@ def test_migration_diff_judges_the_calico_policies_on_both_sides(snapshot: Path)
 
 
 def test_apply_of_the_conversion_does_not_touch_the_calico_policies(
-    server: FakeApiServer, snapshot: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    server: FakeApiServer, snapshot: Path, tools: ToolCalls, tmp_path: Path
 ) -> None:
-    tools: ToolCalls = use_stand_in_tools(monkeypatch, tmp_path)
     converted = tmp_path / "after.yaml"
     assert run("convert", snapshot, "--output-file", converted).exit_code == 0
     result = run("apply", converted, "--yes", "--bundle", tmp_path / "undo.yaml",

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from translator.cli import app
+from tests.builders import run
 
 POLICY = """\
 apiVersion: projectcalico.org/v3
@@ -44,10 +43,6 @@ metadata: {name: client, namespace: default}
 spec: {containers: [{name: c, image: x}]}
 status: {podIP: 10.0.0.2}
 """
-
-
-def run(*args: str):
-    return CliRunner().invoke(app, list(args))
 
 
 @pytest.fixture

@@ -6,18 +6,13 @@ import shlex
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.builders import run
 from tests.schema_helper import validate_output
-from translator.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "samples" / "lab"
 POLICIES = str(LAB / "policies")
-
-
-def run(*args: str):
-    return CliRunner().invoke(app, list(args))
 
 
 @pytest.fixture

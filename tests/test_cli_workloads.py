@@ -6,20 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from translator.cli import app
+from tests.builders import run_outputs as run
 
 LAB = Path(__file__).resolve().parents[1] / "samples" / "lab"
 POLICIES = str(LAB / "policies")
 WORKLOADS = str(LAB / "workloads")
 
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_explain_names_a_workload_as_one_endpoint() -> None:

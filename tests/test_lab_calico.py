@@ -18,6 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from tests.builders import CALICO_DOCS_DEFAULT_DENY
 from tests.schema_helper import validate_output
 from translator.cli import app
 from translator.errors import Location
@@ -195,26 +196,10 @@ def test_cli_tie_break_accepted_with_calico(tie_break: str) -> None:
     assert out.startswith("ALLOW")
 
 
-# The Calico docs' default deny (semantics.md §3), with no order: after the Kubernetes policies.
-DEFAULT_DENY = """\
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata:
-  name: deny-app-policy
-spec:
-  namespaceSelector: >-
-    has(projectcalico.org/name) && projectcalico.org/name not in {"kube-system", "calico-system"}
-  types: [Ingress, Egress]
-  egress:
-  - {action: Allow, protocol: UDP, destination: {selector: 'k8s-app == "kube-dns"', ports: [53]}}
-  - {action: Allow, protocol: TCP, destination: {selector: 'k8s-app == "kube-dns"', ports: [53]}}
-"""
-
-
 @pytest.fixture
 def default_deny(tmp_path: Path) -> str:
     path = tmp_path / "default-deny.yaml"
-    path.write_text(DEFAULT_DENY)
+    path.write_text(CALICO_DOCS_DEFAULT_DENY)
     return str(path)
 
 

@@ -17,7 +17,6 @@ from tests.builders import (
     DENIED_AT_EGRESS,
     DENIED_AT_INGRESS,
     EGRESS,
-    HTTP_AND_DNS,
     HTTP_DECLARED_TWICE,
     INGRESS,
     SCTP,
@@ -25,6 +24,7 @@ from tests.builders import (
     UDP,
     Case,
     ent,
+    evaluator_cluster,
     pod,
     table,
 )
@@ -59,24 +59,9 @@ from translator.selectors import parse
 ALLOW, DENY, PASS, LOG = Action.ALLOW, Action.DENY, Action.PASS, Action.LOG
 
 
-CLUSTER = Cluster.build(
-    namespaces=[
-        Namespace.create("default", {"team": "a"}),
-        Namespace.create("dev", {"env": "dev"}),
-        Namespace.create("kube-system"),
-    ],
+CLUSTER = evaluator_cluster(
+    namespaces=[Namespace.create("kube-system")],
     pods=[
-        pod(
-            "default",
-            "web",
-            {"app": "web"},
-            "10.0.0.1",
-            "fd00::1",
-            ports=HTTP_AND_DNS,
-        ),
-        pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
-        pod("dev", "client", {"app": "client"}, "10.0.1.2"),
-        pod("dev", "other", {"app": "other"}, "10.0.1.3"),
         pod("kube-system", "dns", {"k8s-app": "kube-dns"}, "10.0.2.2"),
         pod("default", "hostpod", {"app": "client"}, "192.168.0.1", host_network=True),
     ],

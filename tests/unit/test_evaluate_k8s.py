@@ -19,14 +19,15 @@ from tests.builders import (
     DENIED_AT_EGRESS,
     DENIED_AT_INGRESS,
     EGRESS,
-    HTTP_AND_DNS,
     HTTP_DECLARED_TWICE,
+    HTTP_ON_8080,
     INGRESS,
     SCTP,
     TCP,
     UDP,
     Case,
     block,
+    evaluator_cluster,
     pod,
     pods,
     pol,
@@ -38,15 +39,7 @@ from tests.builders import (
 from tests.examples import examples
 from translator.evaluate.k8s import K8sEvaluator, evaluate
 from translator.evaluate.verdict import DecidedBy, Decision, Subject, Verdict
-from translator.model.cluster import (
-    Cluster,
-    Connection,
-    ContainerPort,
-    Endpoint,
-    HostEndpoint,
-    Namespace,
-    Pod,
-)
+from translator.model.cluster import Cluster, Connection, Endpoint, HostEndpoint, Namespace, Pod
 from translator.model.common import LabelSelector, Protocol, parse_ip
 from translator.model.k8s import (
     NetworkPolicy,
@@ -57,26 +50,11 @@ from translator.model.k8s import (
 )
 from translator.render.verdicts import decision_reasons, describe_selector
 
-CLUSTER = Cluster.build(
-    namespaces=[
-        Namespace.create("default", {"team": "a"}),
-        Namespace.create("dev", {"env": "dev"}),
-        Namespace.create("prod", {"env": "prod"}),
-    ],
+CLUSTER = evaluator_cluster(
+    namespaces=[Namespace.create("prod", {"env": "prod"})],
     pods=[
-        pod(
-            "default",
-            "web",
-            {"app": "web"},
-            "10.0.0.1",
-            "fd00::1",
-            ports=HTTP_AND_DNS,
-        ),
-        pod("default", "client", {"app": "client"}, "10.0.0.2", "fd00::2"),
         pod("default", "db", {"app": "db", "tier": "backend"}, "10.0.0.3"),
-        pod("dev", "client", {"app": "client"}, "10.0.1.2"),
-        pod("dev", "other", {"app": "other"}, "10.0.1.3"),
-        pod("prod", "client", {"app": "client"}, "10.0.2.2", ports=(ContainerPort(8080, TCP, "http"),)),
+        pod("prod", "client", {"app": "client"}, "10.0.2.2", ports=HTTP_ON_8080),
         pod("bare", "pod", {}, "10.0.3.2"),
         pod("default", "hostpod", {"app": "client"}, "192.168.1.10", host_network=True),
     ],

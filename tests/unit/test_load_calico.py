@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.builders import CALICO_DOCS_DEFAULT_DENY
 from translator.errors import Level
 from translator.load import Loaded, parse_documents
 from translator.load.documents import Document
@@ -104,18 +105,7 @@ def test_types_defaulting(spec: dict[str, Any], types: tuple[Direction, ...]) ->
 
 
 def test_global_network_policy_from_the_calico_docs() -> None:
-    text = """
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: deny-app-policy}
-spec:
-  namespaceSelector: >-
-    has(projectcalico.org/name) && projectcalico.org/name not in {"kube-system", "calico-system"}
-  types: [Ingress, Egress]
-  egress:
-  - {action: Allow, protocol: UDP, destination: {selector: 'k8s-app == "kube-dns"', ports: [53]}}
-"""
-    policy = only_policy(load_objects(yaml.safe_load(text)))
+    policy = only_policy(load_objects(yaml.safe_load(CALICO_DOCS_DEFAULT_DENY)))
     assert isinstance(policy, GlobalNetworkPolicy)
     assert policy.namespace_selector == And(
         (Has("projectcalico.org/name"), NotIn("projectcalico.org/name", ("calico-system", "kube-system")))
