@@ -222,6 +222,12 @@ class Case(Generic[P]):
     decided_by: str | None = None  # what decided the ingress side, in `explain`'s words, where it matters
     policy: str | None = None  # the policy that decided the ingress side, where it matters
 
+    @property
+    def addresses(self) -> dict[str, str]:
+        """`source_ip` and `destination_ip` where the row names them, as keyword arguments."""
+        given = {"source_ip": self.source_ip, "destination_ip": self.destination_ip}
+        return {side: ip for side, ip in given.items() if ip is not None}
+
 
 def table(cases: Sequence[Case[Any]]) -> list[Any]:
     """The rows as pytest parameters, each with its name as its id (names must be unique)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.builders import run_outputs
 from tests.schema_helper import validate_output
 from translator.cli import app
 
@@ -24,8 +25,7 @@ runner = CliRunner()
 
 
 def explain(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["explain", *args], input=stdin)
-    return result.exit_code, result.stdout, result.stderr
+    return run_outputs("explain", *args, stdin=stdin)
 
 
 def single(source: str, destination: str, port: str, *extra: str) -> tuple[int, str, str]:

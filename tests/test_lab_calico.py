@@ -16,11 +16,9 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from tests.builders import CALICO_DOCS_DEFAULT_DENY
+from tests.builders import CALICO_DOCS_DEFAULT_DENY, run_outputs
 from tests.schema_helper import validate_output
-from translator.cli import app
 from translator.errors import Location
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.connections import connection_from_item
@@ -115,12 +113,8 @@ def test_lab_verdicts_do_not_depend_on_tie_break_or_preview(options: dict[str, A
 
 # --- np2calico explain --semantics calico ----------------------------------------------------------
 
-runner = CliRunner()
-
-
 def explain(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["explain", *args])
-    return result.exit_code, result.stdout, result.stderr
+    return run_outputs("explain", *args)
 
 
 def single(

@@ -8,11 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.builders import run as invoke
 from tests.report_cases import LAB, LAB_MIGRATION, fifty_namespaces
 from tests.schema_helper import validate_document
-from translator.cli import app
 from translator.diff import SemanticDiff
 from translator.diff.report import DiffContext, DiffReport
 from translator.diff.result import Cause, Change, EndpointKind, Endpoints, Outcome
@@ -29,10 +28,6 @@ MODES = {
     "symbolic": (str(LAB / "policies"), "--migrate", "--default-deny", "global", "--symbolic"),
     "symbolic-and-cluster": (*LAB_MIGRATION, "--symbolic"),
 }
-
-
-def invoke(*args: str, stdin: str | None = None):
-    return CliRunner().invoke(app, list(args), input=stdin)
 
 
 def data_block(page: str) -> dict:

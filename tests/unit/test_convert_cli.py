@@ -10,6 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
+from tests.builders import run
 from translator.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ spec:
 
 
 def invoke(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(app, ["convert", *args], input=stdin)
+    return run("convert", *args, stdin=stdin)
 
 
 def test_yaml_stream_in_apply_order() -> None:

@@ -776,9 +776,7 @@ CASES = [
 
 
 def connection(case: Case[PolicySet]) -> Connection:
-    addresses = {"source_ip": case.source_ip, "destination_ip": case.destination_ip}
-    ips = {side: ip for side, ip in addresses.items() if ip is not None}
-    return conn(case.source, case.destination, case.protocol, case.port, **ips)
+    return conn(case.source, case.destination, case.protocol, case.port, **case.addresses)
 
 
 @pytest.mark.parametrize("case", table(CASES))

@@ -760,8 +760,7 @@ CASES = [
 
 
 def connection(case: Case[list[NetworkPolicy]]) -> Connection:
-    addresses = {"source_ip": case.source_ip, "destination_ip": case.destination_ip}
-    ips = {side: parse_ip(ip) for side, ip in addresses.items() if ip is not None}
+    ips = {side: parse_ip(ip) for side, ip in case.addresses.items()}
     return conn(case.source, case.destination, case.port, case.protocol, **ips)
 
 
