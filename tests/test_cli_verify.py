@@ -138,10 +138,13 @@ def test_convert_verify_proves_the_default_deny_promise(tmp_path: Path) -> None:
     assert out.exists()
 
 
-def test_convert_verify_refuses_allow_apiserver_by_service() -> None:
+def test_convert_verify_proves_allow_apiserver_by_service() -> None:
+    """`--allow-apiserver` alone allows the endpoints of svc default/kubernetes: proven for every
+    possible endpoint set of the Service."""
     result = run("convert", POLICIES, "--verify", "--default-deny", "global", "--allow-apiserver")
-    assert result.exit_code == 2, result.output
-    assert "--verify cannot prove --allow-apiserver without a CIDR" in result.output
+    assert result.exit_code == 0, result.output
+    assert "np2calico: verified" in result.output
+    assert "for every possible endpoint set of svc default/kubernetes" in result.output
 
 
 def test_convert_verify_refuses_a_default_deny_that_breaks_its_promise(

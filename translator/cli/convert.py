@@ -172,7 +172,7 @@ def _prove(policies: Any, options: Any, result: Any, inputs: list[str]) -> None:
         else namespace_names_as_kubernetes_means(source)
     proof = run_verify(intended, output)
     if proof.equivalent:
-        statement = PROVEN_STATEMENT + (PROMISE_STATEMENT if deny is not None else "")
+        statement = PROVEN_STATEMENT + (promise_statement(deny) if deny is not None else "")
         typer.echo(f"np2calico: verified ({len(proof.checks)} solver queries, {proof.seconds:.2f} s): "
                    + statement, err=True)
         return
@@ -199,6 +199,15 @@ PROMISE_STATEMENT = (
     "input rule allows, plus DNS (UDP/TCP 53) to the DNS pods and --dns-ip, and TCP to "
     "--allow-apiserver (translator/verify/promise.py)"
 )
+APISERVER_SERVICE_STATEMENT = (
+    "; --allow-apiserver alone: egress to an endpoint of svc default/kubernetes on its own port and "
+    "protocol, proven for every possible endpoint set of svc default/kubernetes"
+)
+
+
+def promise_statement(deny: Any) -> str:
+    by_service = any(access.net is None for access in deny.allow_apiserver)
+    return PROMISE_STATEMENT + (APISERVER_SERVICE_STATEMENT if by_service else "")
 
 
 def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:

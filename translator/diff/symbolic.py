@@ -58,8 +58,12 @@ def _where(where: EndpointClass, literals: list[Literal]) -> str:
 
 def describe_side(region: Region, tag: str, where: EndpointClass) -> Endpoints:
     facts = region.facts(tag)
+    # Whether the end is an endpoint of a Service a `services` rule names (every endpoint set).
+    services = f"({', '.join(x.text for x in facts if x.kind == 'service')})" \
+        if any(x.kind == "service" for x in facts) else ""
     if where.outside:
-        return Endpoints(EndpointKind.EXTERNAL, networks=tuple(network_list(region, tag)))
+        return Endpoints(EndpointKind.EXTERNAL, networks=tuple(network_list(region, tag)),
+                         conditions=services)
     valued = {x.key for x in facts if x.kind == "label"}
     # "has app" says nothing more next to "app=web".
     labels = [_label_text(x) for x in facts
@@ -68,6 +72,8 @@ def describe_side(region: Region, tag: str, where: EndpointClass) -> Endpoints:
     text = f"pods in {_where(where, facts)}"
     if labels or addresses:
         text += " with " + ", ".join([*labels, *addresses])
+    if services:
+        text += " " + services
     group = where.namespace or OTHER_NAMESPACES
     return Endpoints(EndpointKind.SYMBOLIC, group, conditions=text)
 

@@ -65,6 +65,8 @@ def assumptions(result: VerifyResult) -> list[str]:
         "a host-network pod's traffic is the node's: the host endpoint owning its address, else an "
         "address outside the cluster",
         "the two ends of a connection have different addresses; any source port",
+        f"Service endpoints: {result.service_assumption} (never those of --cluster: an endpoint is "
+        "any (address, port, protocol) for destination.services, any address for source.services)",
     ]
 
 
@@ -82,6 +84,7 @@ def covered(result: VerifyResult, how: Invocation) -> dict[str, Any]:
                          "global": sorted(s.name for s in result.network_sets if s.namespace is None),
                          "namespaced": sorted(f"{s.namespace}/{s.name}" for s in result.network_sets
                                               if s.namespace is not None)},
+        "services": {"assumed": result.service_assumption, "names": list(result.services)},
         "assumptions": assumptions(result),
         "queries": len(result.checks),
         "seconds": round(result.seconds, 3),

@@ -13,6 +13,7 @@ from translator.model.common import IPNetwork
 from translator.verify.addresses import nicer_addresses
 from translator.verify.engine import Check, Engine, Question, Sides, UndecidedError
 from translator.verify.network_sets import assumption
+from translator.verify.service_witness import named_services
 from translator.verify.witness import Witness, build_witness
 
 __all__ = ["Check", "Question", "UndecidedError", "VerifyResult", "Witness", "verify"]
@@ -27,6 +28,16 @@ class VerifyResult:
     network_sets: tuple[NetworkSet, ...] = ()
     # The host endpoints the proof covered (names).
     host_endpoints: tuple[str, ...] = ()
+    # The Services `services` rules of A or B name ("namespace/name"), judged for every endpoint set.
+    services: tuple[str, ...] = ()
+
+    @property
+    def service_assumption(self) -> str:
+        """What the proof took of the Services' endpoints (cluster state never narrows them)."""
+        if not self.services:
+            return "no services rules"
+        return ("services rules judged for every possible endpoint set of "
+                + ", ".join(f"svc {s}" for s in self.services))
 
     @property
     def network_set_assumption(self) -> str:
@@ -59,6 +70,7 @@ def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TI
     """
     sides = Sides.of(a, b, tie_break, network_sets=network_sets, hosts=host_endpoints)
     hosts = tuple(h.name for h in host_endpoints)
+    services = tuple(sorted(named_services(a, b)))
     engine = Engine(sides, question, shortcuts=shortcuts)
     checks = []
     for check in engine.checks():
@@ -70,5 +82,5 @@ def verify(a: PolicySet, b: PolicySet, *, tie_break: TieBreak | str = DEFAULT_TI
                 difference = replace(difference, model=realistic)
                 witness = build_witness(difference, a, b, tie_break)
                 return VerifyResult(False, witness, tuple(checks), sides.namespaces, sides.network_sets,
-                                    hosts)
-    return VerifyResult(True, None, tuple(checks), sides.namespaces, sides.network_sets, hosts)
+                                    hosts, services)
+    return VerifyResult(True, None, tuple(checks), sides.namespaces, sides.network_sets, hosts, services)

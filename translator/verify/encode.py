@@ -171,17 +171,20 @@ def _check_source_ports(policy: PreparedPolicy, rule: ResolvedRule) -> None:
     )
 
 
-def _check_services(policy: PreparedPolicy, rule: ResolvedRule) -> None:
-    """A `services` rule matches the endpoints of a Service, which a cluster state lists and
-    "every possible cluster" leaves open: refused, never taken as "no match"."""
-    named = [s for s in (rule.source.services, rule.destination.services) if s is not None]
-    if named:
-        raise UsageError(
-            f"{policy.key} {rule.origin}: a rule matching the endpoints of svc "
-            f"{named[0].namespace}/{named[0].name} cannot be verified for every possible cluster "
-            "(its verdict depends on the Service's endpoints); compare with `diff --cluster STATE` "
-            "(a cluster state holding the Service's EndpointSlices) instead"
-        )
+def _services_match(rule: ResolvedRule, packet: Packet) -> Term:
+    """calico_match._services_match: the source an endpoint address of its Service (any port),
+    the destination's (address, port, protocol) an endpoint of its Service; each Service's
+    endpoints are any set (`Packet.in_service`), never the cluster's."""
+    terms: list[Term] = []
+    for tag, named in (("src", rule.source.services), ("dst", rule.destination.services)):
+        if named is not None:
+            terms.append(packet.in_service(tag, service_key(named)))
+    return conj(terms)
+
+
+def service_key(named: calico.ServiceMatch) -> str:
+    """"namespace/name" as the evaluator looks the Service up (namespace filled in by resolve_rule)."""
+    return f"{named.namespace or ''}/{named.name}"
 
 
 def rule_matches(rule: ResolvedRule, packet: Packet) -> Term:
@@ -194,6 +197,7 @@ def rule_matches(rule: ResolvedRule, packet: Packet) -> Term:
         _destination_ports_match(rule.destination, packet),
         _endpoint_matches(rule.source, packet.source, packet.network_sets),
         _endpoint_matches(rule.destination, packet.destination, packet.network_sets),
+        _services_match(rule, packet),
     ))
 
 
@@ -215,7 +219,6 @@ def _tier_outcome(
             if rule.action is calico.Action.LOG:
                 continue
             _check_source_ports(policy, rule)
-            _check_services(policy, rule)
             action: Term = {calico.Action.ALLOW: True, calico.Action.DENY: False}.get(rule.action, after)
             outcome = ite(conj((chosen, rule_matches(rule, packet))), action, outcome)
     return ite(disj(selected), outcome, after)

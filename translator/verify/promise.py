@@ -4,7 +4,9 @@ Written from the options alone (never from the converter's output): for a pod of
 default deny covers, a direction is allowed iff one of its namespace's Kubernetes policies allows
 it by a rule, or, for egress, an exception applies: DNS (UDP and TCP 53) to the DNS pods (the DNS
 selector, in the DNS namespace) or to a `--dns-ip` network, and TCP to an `--allow-apiserver`
-network and port. A pod of an excluded namespace keeps the input's verdict. As a policy set:
+network and port, or (`--allow-apiserver` alone) to an endpoint of Service default/kubernetes
+on the endpoint's own port and protocol. A pod of an excluded namespace keeps the input's verdict.
+As a policy set:
 
 - tier `promise-exceptions` (before every other tier, defaultAction Pass) with one policy selecting
   the covered pods, allowing the exceptions on egress;
@@ -18,7 +20,6 @@ Covered pods are named on `projectcalico.org/namespace`, which no pod can set.
 from __future__ import annotations
 
 from translator.convert.options import DefaultDenyOptions
-from translator.errors import UsageError
 from translator.model import calico
 from translator.model.common import Direction, IPNetwork, PortRange, RuleProtocol
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, And, Equals, Has, NotIn, Selector, parse
@@ -26,6 +27,7 @@ from translator.verify.intent import namespace_names_as_kubernetes_means
 
 EXCEPTIONS_TIER = calico.Tier("promise-exceptions", 1.0, calico.Action.PASS)
 DNS_PORTS = (PortRange(53, 53),)
+API_SERVER = calico.ServiceMatch("kubernetes", "default")
 
 
 def covered_pods(deny: DefaultDenyOptions) -> Selector:
@@ -47,11 +49,11 @@ def exceptions(deny: DefaultDenyOptions) -> tuple[calico.Rule, ...]:
         rules += [_allow(p, nets=deny.dns_ips, ports=DNS_PORTS) for p in ("UDP", "TCP")]
     for access in deny.allow_apiserver:
         if access.net is None:
-            # Service endpoints are cluster state, which a proof for every possible cluster lacks.
-            raise UsageError("--verify cannot prove --allow-apiserver without a CIDR (it allows the "
-                             "endpoints of Service default/kubernetes, which verify does not model): give "
-                             "--allow-apiserver CIDR[:PORT] with the API server's endpoint addresses")
-        rules.append(_allow("TCP", nets=(access.net,), ports=access.ports))
+            # The endpoints of the API server's Service, on their own ports and protocols (verify
+            # judges every possible endpoint set of the Service).
+            rules.append(calico.Rule(calico.Action.ALLOW, destination=calico.EntityRule(services=API_SERVER)))
+        else:
+            rules.append(_allow("TCP", nets=(access.net,), ports=access.ports))
     return tuple(rules)
 
 

@@ -2,12 +2,13 @@
 
 A region is a conjunction of literals over the atoms the policies can tell apart: each label a
 selector reads (absent, one of the mentioned values, another value, or the truth of a string
-test), the namespace, the named ports the destination declares, the CIDRs the rules name, the
-protocol and the port interval between two port boundaries the rules name. Every connection in
-a region has the same verdict on each side, so regions are found by enumeration: take a
-differing connection, widen its region by dropping every literal the difference does not need
-(one solver query each), record it, exclude it, and ask again until nothing differs. The
-regions of one pair of endpoint classes are disjoint, and together they cover every difference.
+test), the namespace, the named ports the destination declares, the CIDRs the rules name, whether
+an end is an endpoint of a Service a `services` rule names, the protocol and the port interval
+between two port boundaries the rules name. Every connection in a region has the same verdict on
+each side, so regions are found by enumeration: take a differing connection, widen its region by
+dropping every literal the difference does not need (one solver query each), record it, exclude
+it, and ask again until nothing differs. The regions of one pair of endpoint classes are disjoint,
+and together they cover every difference.
 """
 
 from __future__ import annotations
@@ -136,6 +137,17 @@ def _endpoint_literals(end: Endpoint, model: z3.ModelRef) -> Iterator[Literal]:
             yield Literal(declared if holds else z3.Not(declared), end.tag, text, "named-port")
 
 
+def _service_literals(packet: Packet, model: z3.ModelRef) -> Iterator[Literal]:
+    """Whether an end is an endpoint of a Service a `services` rule names (any endpoint set)."""
+    for (tag, key), member in sorted(packet.services.items(), key=lambda item: item[0]):
+        holds = _true(model, member)
+        if tag == "dst":
+            text = f"{'' if holds else 'not '}an endpoint of svc {key} on the port and protocol"
+        else:
+            text = f"{'' if holds else 'not '}an endpoint address of svc {key}"
+        yield Literal(member if holds else z3.Not(member), tag, text, "service", key)
+
+
 def _namespace_label_literals(packet: Packet, model: z3.ModelRef) -> Iterator[Literal]:
     """The labels of network sets' namespaces the region needs (side "cluster")."""
     if packet.network_sets is None:
@@ -226,7 +238,8 @@ class RegionFinder:
 
     def _literals(self, packet: Packet, model: z3.ModelRef) -> list[Literal]:
         found = [*_endpoint_literals(packet.source, model), *_endpoint_literals(packet.destination, model),
-                 *self._packet_literals(packet, model), *_namespace_label_literals(packet, model)]
+                 *self._packet_literals(packet, model), *_namespace_label_literals(packet, model),
+                 *_service_literals(packet, model)]
         return found
 
     def regions(self, source: EndpointClass, destination: EndpointClass) -> Iterator[Region]:

@@ -134,6 +134,11 @@ class Endpoint:
         host = self.where.host
         return tuple(ip for ip in host.expected_ips if ip.version == version) if host is not None else ()
 
+    def addressed(self) -> z3.BoolRef:
+        """The endpoint has an address of the connection's family (only a host endpoint may lack one)."""
+        families = [self.v6 if v == 6 else z3.Not(self.v6) for v in (4, 6) if self.host_ips(v)]
+        return z3.Or(False, *families) if self.where.host is not None else z3.BoolVal(True)
+
     def is_address(self, ip: IPAddress) -> z3.BoolRef:
         family = self.v6 if ip.version == 6 else z3.Not(self.v6)
         return z3.And(family, self.address == int(ip))
@@ -237,6 +242,34 @@ class Packet:
     # The given network sets, as the selectors of this packet see them (`network_sets`).
     network_sets: NetworkSetTerms | None = None
     _protocols: dict[int, z3.BoolRef] = field(default_factory=dict)
+    # Service endpoint membership, per (end tag, "namespace/name"): see `in_service`.
+    services: dict[tuple[str, str], z3.BoolRef] = field(default_factory=dict)
+
+    def in_service(self, tag: str, key: str) -> z3.BoolRef:
+        """Whether the connection's end `tag` is an endpoint of Service `key`: for "dst", its
+        (address, port, protocol) is one of the Service's endpoints (`destination.services`); for
+        "src", its address is an endpoint address, on any port (`source.services`).
+
+        One free boolean per end and Service: the endpoint sets are cluster state, and verify judges
+        every possible one. That is exact: the two ends have different addresses, so the source's
+        and the destination's membership are independent, as are different Services' endpoints;
+        every combination is some set of EndpointSlices (the witness writes it down)."""
+        found = self.services.get((tag, key))
+        if found is None:
+            found = self.services[(tag, key)] = z3.Bool(f"{tag}.in_svc[{key}]")
+        return found
+
+    def _service_constraints(self) -> list[z3.BoolRef]:
+        """An endpoint is an (address, numbered port, TCP/UDP/SCTP) triple; an end without an
+        address (a host endpoint without an expected IP of the family) is no endpoint."""
+        found = []
+        for (tag, _key), member in sorted(self.services.items(), key=lambda item: item[0]):
+            end = self.source if tag == "src" else self.destination
+            if tag == "dst":
+                found.append(z3.Implies(member, self.ported))
+            if end.where.host is not None:
+                found.append(z3.Implies(member, end.addressed()))
+        return found
 
     def protocol_is(self, number: int) -> z3.BoolRef:
         found = self._protocols.get(number)
@@ -312,4 +345,5 @@ class Packet:
             *honest,
             *sets,
             *self._host_family(),
+            *self._service_constraints(),
         ]

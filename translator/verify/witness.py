@@ -34,6 +34,7 @@ from translator.selectors import ENDPOINT_NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL
 from translator.verify import invariants as inv
 from translator.verify.engine import Difference
 from translator.verify.network_sets import network_set_manifest, network_set_namespaces
+from translator.verify.service_witness import named_services, service_manifests, witness_services
 from translator.verify.symbols import Endpoint
 from translator.verify.terms import Term
 
@@ -228,7 +229,9 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
         pods.append(pod)
         endpoints[plan.endpoint.tag] = pod.ips[0] if addressless else pod
     host_list = tuple(hosts[n] for n in sorted(hosts))
-    cluster = Cluster.build(namespaces, pods, host_list, network_sets=sets)
+    addresses = {e.tag: e.ip(model) for e in sides if _true(model, e.addressed())}
+    services, slices = witness_services(model, packet, named_services(a, b), addresses, protocol, port)
+    cluster = Cluster.build(namespaces, pods, host_list, services, slices, network_sets=sets)
     verdicts: list[Verdict | None] = [None, None]
     if protocol is not None and port is not None:
         connection = Connection(endpoints["src"], endpoints["dst"], protocol, port)
@@ -239,7 +242,8 @@ def build_witness(difference: Difference, a: PolicySet, b: PolicySet, tie_break:
             raise NP2CalicoError(
                 f"verify engine and Calico evaluator disagree on {connection}: engine says "
                 f"{difference.allowed_a}/{difference.allowed_b}, evaluator {found} (please report)")
-    objects = (*_manifests(namespaces, pods, sets), *(_host_manifest(h) for h in host_list))
+    objects = (*_manifests(namespaces, pods, sets), *(_host_manifest(h) for h in host_list),
+               *service_manifests(services, slices))
     return Witness(cluster, objects, endpoint_label(endpoints["src"]),
                    endpoint_label(endpoints["dst"]), name, port, verdicts[0], verdicts[1],
                    difference.allowed_a, difference.allowed_b)
