@@ -182,8 +182,10 @@ def test_the_lab_migration_with_the_apiserver_exception() -> None:
     assert "svc default/kubernetes" in refused.stderr
 
 
-def test_verify_refuses_a_services_rule(converted: str, tmp_path: Path) -> None:
+def test_verify_judges_a_services_rule_for_every_endpoint_set(converted: str, tmp_path: Path) -> None:
+    """The default deny's exception allows what the input alone does not: a witness whose
+    EndpointSlice makes its destination an endpoint of svc default/kubernetes."""
     result = run("verify", POLICIES, converted)
-    assert result.exit_code == 2, result.output
-    assert "cannot be verified for every possible cluster" in result.stderr
-    assert "diff --cluster" in result.stderr
+    assert result.exit_code == 1, result.output
+    assert "is an endpoint of svc default/kubernetes (from EndpointSlice kubernetes-witness)" in result.stdout
+    assert "kind: EndpointSlice" in result.stdout
