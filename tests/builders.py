@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result  # not click's: typer >= 0.29 does not install click
 
 from translator.cli import app
 
