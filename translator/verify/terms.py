@@ -18,28 +18,25 @@ def _make(build: object, items: list[z3.BoolRef]) -> z3.BoolRef:
     return z3.BoolRef(build(ctx.ref(), len(items), array), ctx)  # type: ignore[operator]
 
 
-def conj(terms: Iterable[Term]) -> Term:
+def _fold(terms: Iterable[Term], absorbing: bool, build: object) -> Term:
+    """And (absorbing False) or Or (absorbing True) of `terms`, Python constants folded away."""
     items: list[z3.BoolRef] = []
     for term in terms:
-        if term is False:
-            return False
-        if term is not True:
+        if term is absorbing:
+            return absorbing
+        if term is not (not absorbing):
             items.append(term)  # type: ignore[arg-type]
     if not items:
-        return True
-    return items[0] if len(items) == 1 else _make(z3.Z3_mk_and, items)
+        return not absorbing
+    return items[0] if len(items) == 1 else _make(build, items)
+
+
+def conj(terms: Iterable[Term]) -> Term:
+    return _fold(terms, False, z3.Z3_mk_and)
 
 
 def disj(terms: Iterable[Term]) -> Term:
-    items: list[z3.BoolRef] = []
-    for term in terms:
-        if term is True:
-            return True
-        if term is not False:
-            items.append(term)  # type: ignore[arg-type]
-    if not items:
-        return False
-    return items[0] if len(items) == 1 else _make(z3.Z3_mk_or, items)
+    return _fold(terms, True, z3.Z3_mk_or)
 
 
 def neg(term: Term) -> Term:
