@@ -1,7 +1,9 @@
 """Start-up stays light: `--help` and a small diff import no client, schema or solver library.
 
 Each of these costs tenths of a second to import; only the commands that need them (a live
-cluster, an invalid document to explain, `verify`, the HTML report) should pay for them.
+cluster, an invalid document to explain, `verify`, the HTML report) should pay for them. pydantic
+is typer's way of coercing option values; np2calico's options are coerced without it
+(translator/cli/coercion.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / "samples" / "lab"
-HEAVY = ("kubernetes", "urllib3", "jsonschema", "referencing", "z3", "jinja2")
+HEAVY = ("kubernetes", "urllib3", "jsonschema", "referencing", "z3", "jinja2", "pydantic", "pydantic_core")
 
 
 def imported(*args: str) -> set[str]:

@@ -16,9 +16,10 @@ from functools import wraps
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from translator.cli import console
+from translator.cli.coercion import use_quick_coercion
 from translator.cli.common import handle_errors
 from translator.version import __version__
 
@@ -52,6 +53,35 @@ _SHARED = (
 )
 SHARED_OPTIONS = tuple(p.name for p in _SHARED)
 
+
+class _Command(TyperCommand):
+    """Help shows an argument's placeholder (`FILE`), never its Python type (`<list[str]>`); values
+    are coerced without pydantic where typer's own helpers suffice (translator/cli/coercion.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                param.display_type_rich = _no_type  # type: ignore[method-assign]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, with_optional_values(list(args)))  # type: ignore[no-any-return]
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return use_quick_coercion(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """The app: its own options (--help, --version, completion) are coerced without pydantic too."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return use_quick_coercion(super().get_params(ctx))
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
 app = typer.Typer(
     name="np2calico",
     help="Move Kubernetes NetworkPolicies onto Calico policies without changing what traffic is "
@@ -60,6 +90,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings=CONTEXT_SETTINGS,
+    cls=_Group,
 )
 
 
@@ -117,23 +148,6 @@ def with_optional_values(args: list[str]) -> list[str]:
                 arg = f"{arg}={default}"
         rewritten.append(arg)
     return rewritten
-
-
-class _Command(TyperCommand):
-    """Help shows an argument's placeholder (`FILE`), never its Python type (`<list[str]>`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param, TyperArgument):
-                param.display_type_rich = _no_type  # type: ignore[method-assign]
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, with_optional_values(list(args)))  # type: ignore[no-any-return]
-
-
-def _no_type(ctx: Any) -> None:
-    return None
 
 
 def register(func: Callable[..., Any], epilog: str | None = None, name: str | None = None) -> None:
