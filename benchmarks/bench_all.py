@@ -4,6 +4,9 @@
     python benchmarks/bench_all.py --quick    # the small shapes only
     python benchmarks/bench_all.py --only diff-5k --only explain-k8s --timeout 120
 
+Inputs are written by `yaml_text.py` (block YAML as kubectl prints it), not by PyYAML's emitter,
+so the 150,000-pod jobs start in seconds.
+
 Each job is the real command line (`python -m translator ...`, loading included) in its own
 process, so peak RSS is that job's (from `wait4`). CPU is the child's user+system seconds: on a
 shared machine wall time includes waiting for a core, CPU does not, so compare CPU first. The
@@ -26,30 +29,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import shapes  # noqa: E402 (needs the path above)
+import yaml_text  # noqa: E402
 
-DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 PY = sys.executable
 NOTE_LIMIT = 4 * 2**20  # bytes of a job's output read for its note
 
 
 def write_list(path: Path, docs: list[dict[str, Any]]) -> Path:
-    """One `kind: List` document, as `kubectl get -o yaml` writes a snapshot."""
+    """One `kind: List` document, as `kubectl get -o yaml` writes a snapshot (`items` first)."""
     with path.open("w", encoding="utf-8") as out:
-        yaml.dump({"apiVersion": "v1", "kind": "List", "items": docs}, out, Dumper=DUMPER,
-                  sort_keys=False)
+        out.writelines(yaml_text.list_text(docs))
     return path
 
 
 def write_stream(path: Path, docs: list[dict[str, Any]]) -> Path:
     with path.open("w", encoding="utf-8") as out:
-        yaml.dump_all(docs, out, Dumper=DUMPER, sort_keys=False)
+        out.writelines(yaml_text.stream_text(docs))
     return path
 
 
