@@ -38,3 +38,43 @@ def imported(*args: str) -> set[str]:
 ], ids=["help", "diff-help", "lab-migration-diff"])
 def test_start_up_imports_nothing_heavy(args: list[str]) -> None:
     assert not imported(*args) & set(HEAVY)
+
+
+# What `--help` needs is the command line itself: the options and their help, nothing that runs.
+WORK = ("translator.load", "translator.convert", "translator.model.calico", "translator.evaluate",
+        "translator.diff", "translator.render", "translator.apply", "translator.cluster", "translator.verify")
+
+
+def imported_modules(*args: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "translator", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+            if line.startswith("import time:") and line.count("|") == 2}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["diff", "--help"], ["explain", "--help"]],
+                         ids=["help", "diff-help", "explain-help"])
+def test_help_loads_no_engine(args: list[str]) -> None:
+    loaded = imported_modules(*args)
+    assert sorted(m for m in loaded if m.startswith(WORK)) == []
+
+
+def test_a_diff_loads_no_cluster_client_or_apply_workflow() -> None:
+    loaded = imported_modules("diff", "--migrate", str(LAB / "policies"),
+                              "--cluster", str(LAB / "cluster.yaml"))
+    assert sorted(m for m in loaded if m.startswith(("translator.cluster", "translator.apply"))) == []
+
+
+@pytest.mark.parametrize("choice, model", [
+    ("translator.cli.options:TieBreakChoice", "translator.model.calico:TieBreak"),
+    ("translator.cli.options:SemanticsChoice", "translator.evaluate.verdict:Semantics"),
+], ids=["tie-break", "semantics"])
+def test_cli_choices_name_the_models_values(choice: str, model: str) -> None:
+    """The CLI declares its own choice enums (so `--help` loads no model); they offer every value."""
+    import importlib
+
+    def values(where: str) -> list[str]:
+        module, name = where.split(":")
+        return [member.value for member in getattr(importlib.import_module(module), name)]
+
+    assert values(choice) == values(model)

@@ -34,8 +34,8 @@ from translator.cli.options import (
     Tier,
     default_deny_options,
 )
-from translator.convert.options import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
 from translator.errors import Diagnostic, Level, UsageError
+from translator.model.cluster_dns import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
 
 EXAMPLES = """\b
 Examples (from the repository root):

@@ -32,10 +32,10 @@ from translator.cli.options import (
     Staged,
     Target,
     TargetChoice,
-    TieBreak,
     TieBreakOption,
     Tier,
     default_deny_options,
+    model_tie_break,
 )
 from translator.cli.state import (
     NETWORK_SETS_ARE_STATE,
@@ -47,8 +47,8 @@ from translator.cli.state import (
     state_cluster,
     warn,
 )
-from translator.convert.options import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
 from translator.errors import Level, UsageError
+from translator.model.cluster_dns import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -152,7 +152,7 @@ def diff(
     from translator.diff import diff_policies
 
     with progress("comparing verdicts"):
-        semantic = diff_policies(before, after, state, tie_break=tie_break or TieBreak.V3_32,
+        semantic = diff_policies(before, after, state, tie_break=model_tie_break(tie_break),
                                  preview_staged=preview_staged, symbolic=symbolic)
     if loaded is not None and state is not None:
         from translator.diff.labels import with_judged, with_services

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from typing import Protocol as Interface
 
 import typer
@@ -26,9 +26,11 @@ from translator.cli.options import (
     Port,
     PreviewStaged,
     Protocol,
+    SemanticsChoice,
     Source,
-    TieBreak,
+    TieBreakChoice,
     TieBreakOption,
+    model_tie_break,
 )
 from translator.cli.state import (
     NETWORK_SETS_ARE_STATE,
@@ -42,23 +44,14 @@ from translator.cli.state import (
     state_cluster,
     warn,
 )
-from translator.cluster import load_from_cluster
 from translator.errors import InputError, Level, Location, UsageError
-from translator.evaluate.connections import (
-    make_connection,
-    parse_connections,
-    parse_port,
-    parse_protocol,
-    resolve_endpoint,
-)
-from translator.evaluate.k8s import K8sEvaluator
-from translator.evaluate.services import is_service_ref, service_connections
-from translator.evaluate.verdict import Semantics, Verdict
-from translator.load import LoadContext, Loaded, load, read_documents
-from translator.model.calico import PolicySet
-from translator.model.cluster import Cluster, Connection
-from translator.model.common import IPNetwork
-from translator.render.verdicts import RENDERERS
+
+if TYPE_CHECKING:  # the loader, evaluators and renderers load when the command runs, not at start-up
+    from translator.evaluate.verdict import Verdict
+    from translator.load import Loaded
+    from translator.model.calico import PolicySet
+    from translator.model.cluster import Cluster, Connection
+    from translator.model.common import IPNetwork
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -83,6 +76,8 @@ class Evaluator(Interface):
 
 def _load(paths: Sequence[str], namespace: str) -> Loaded:
     """Load (raising InputError on any invalid object); warnings and notes go to stderr."""
+    from translator.load import LoadContext, load
+
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     return loaded
@@ -102,6 +97,9 @@ def _inputs(
     if from_cluster == bool(cluster_state):
         raise UsageError("give exactly one of --cluster STATE and --from-cluster")
     if from_cluster:
+        from translator.cluster import load_from_cluster
+        from translator.load import LoadContext
+
         state = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
         report(d for d in state.diagnostics if d.level is not Level.ERROR)
     else:
@@ -122,6 +120,9 @@ def _read_batch(path: str, cluster: Cluster) -> list[Connection]:
 
     Read through the loader's reader, so the same size, alias-bomb and depth limits apply.
     """
+    from translator.evaluate.connections import parse_connections
+    from translator.load import read_documents
+
     documents = read_documents([path])
     if len(documents) > 1:
         raise InputError.at(documents[1].location, "a connections batch is one document (a list)")
@@ -134,6 +135,9 @@ def _connections(
     cluster: Cluster, source: str, destination: str, port: str | None, protocol: str
 ) -> list[Connection]:
     """The connection of --from/--to/--port: one, or one per endpoint of a Service (`svc/…`)."""
+    from translator.evaluate.connections import make_connection, parse_port, parse_protocol, resolve_endpoint
+    from translator.evaluate.services import is_service_ref, service_connections
+
     src = resolve_endpoint(source, cluster, Location("--from"))
     proto = parse_protocol(protocol, Location("--protocol"))
     number = parse_port(port, Location("--port")) if port is not None else None
@@ -145,16 +149,15 @@ def _connections(
     return [make_connection(src, dst, number, proto, Location("--port"))]
 
 
-def _pick_semantics(requested: Semantics | None, policies: PolicySet) -> Semantics:
+def _pick_semantics(requested: SemanticsChoice | None, policies: PolicySet) -> SemanticsChoice:
     if requested is not None:
         return requested
-    return Semantics.K8S if policies.is_k8s_only else Semantics.CALICO
+    return SemanticsChoice.K8S if policies.is_k8s_only else SemanticsChoice.CALICO
 
 
-def _evaluator(
-    semantics: Semantics, policies: PolicySet, cluster: Cluster, tie_break: TieBreak | None, staged: bool
-) -> Evaluator:
-    if semantics is Semantics.K8S:
+def _evaluator(semantics: SemanticsChoice, policies: PolicySet, cluster: Cluster,
+               tie_break: TieBreakChoice | None, staged: bool) -> Evaluator:
+    if semantics is SemanticsChoice.K8S:
         if tie_break is not None or staged:
             raise UsageError("--tie-break and --preview-staged apply only to --semantics calico")
         if not policies.is_k8s_only:
@@ -162,16 +165,18 @@ def _evaluator(
                 "np2calico: warning: Kubernetes semantics ignore the Calico policies of the input",
                 file=sys.stderr,
             )
+        from translator.evaluate.k8s import K8sEvaluator
+
         return K8sEvaluator(policies.k8s_policies, cluster)
     from translator.evaluate.calico import CalicoEvaluator  # lazily: only Calico semantics need it
 
-    return CalicoEvaluator(
-        policies, cluster, tie_break=tie_break or TieBreak.V3_32, preview_staged=staged
-    )
+    return CalicoEvaluator(policies, cluster, tie_break=model_tie_break(tie_break), preview_staged=staged)
 
 
 def _check_mode(connections: str | None, single: dict[str, str | None]) -> None:
     """Either a batch, or one connection given by --from, --to, --port (and maybe --protocol)."""
+    from translator.evaluate.services import is_service_ref
+
     given = [name for name, value in single.items() if value is not None]
     if connections is not None and given:
         raise UsageError(f"give either --connections or --from/--to/--port, not both ({', '.join(given)})")
@@ -211,7 +216,7 @@ def explain(
         typer.Option("--exit-code", help="Exit 1 when any connection is denied (like git diff --exit-code)."),
     ] = False,
     semantics: Annotated[
-        Semantics | None,
+        SemanticsChoice | None,
         typer.Option("--semantics", help="Default: k8s when the input holds only Kubernetes policies, else "
                      "calico."),
     ] = None,
@@ -243,6 +248,8 @@ def explain(
     chosen = _pick_semantics(semantics, loaded.policies)
     evaluator = _evaluator(chosen, loaded.policies, cluster, tie_break, preview_staged)
     verdicts = [evaluator.evaluate(conn) for conn in counted(batch, "evaluating connections")]
+    from translator.render.verdicts import RENDERERS
+
     write_output(RENDERERS[output.value](verdicts), None)
     denied = not all(v.allowed for v in verdicts)
     raise typer.Exit(EXIT_NO if exit_code and denied else EXIT_OK)

@@ -9,22 +9,14 @@ rollback bundle written before the first change undoes it).
 from __future__ import annotations
 
 import datetime
-import json
 import sys
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-import yaml
 
-from translator import cluster
-from translator.apply import bundle as bundles
-from translator.apply import workflow
-from translator.apply.plan import Plan, describe
-from translator.apply.plan_json import Outcome, plan_to_json
-from translator.apply.runner import Runner, find_runner
 from translator.cli.common import EXIT_ERROR, EXIT_NO, EXIT_OK, die, report, write_output
 from translator.cli.console import note, progress, warning
 from translator.cli.options import (
@@ -40,6 +32,13 @@ from translator.cli.options import (
     Yes,
 )
 from translator.errors import Diagnostics, UsageError
+
+if TYPE_CHECKING:  # the cluster client and the apply workflow load when a command runs
+    from translator.apply.bundle import Bundle
+    from translator.apply.plan import Plan
+    from translator.apply.plan_json import Outcome
+    from translator.apply.runner import Runner
+    from translator.cluster import ClusterClient
 
 SNAPSHOT_EXAMPLES = """\b
 Examples:
@@ -96,6 +95,8 @@ class _Report:
 
     def finish(self, plan: Plan, outcome: Outcome, code: int, bundle: Path | None = None) -> NoReturn:
         if self.output is PlanFormat.JSON:
+            from translator.apply.plan_json import plan_to_json
+
             write_output(plan_to_json(plan, command=self.command, tool=self.runner.tool,
                                       context=self.runner.context, outcome=outcome,
                                       bundle=str(bundle) if bundle else None), self.output_file)
@@ -109,6 +110,12 @@ def snapshot(
     kubeconfig: Kubeconfig = None,
 ) -> None:
     """Save the cluster's policies, namespaces, pods, Calico policies and tiers as one List."""
+    import json
+
+    import yaml
+
+    from translator import cluster
+
     diags = Diagnostics()
     client = cluster.connect(context, kubeconfig)
     with progress("reading the cluster"):
@@ -141,6 +148,9 @@ def apply(
     output_file: OutputFile = None,
 ) -> None:
     """Apply Calico manifests after showing the plan; write a rollback bundle first."""
+    from translator.apply import workflow
+    from translator.apply.runner import find_runner
+
     manifests = workflow.read_manifests(paths, sys.stdin)
     runner = find_runner(tool.value if tool else None, context, kubeconfig)
     client = _client_for(runner, context, kubeconfig)
@@ -174,6 +184,9 @@ def promote(
     output_file: OutputFile = None,
 ) -> None:
     """Replace staged policies by their enforced kinds (create enforced, then delete staged)."""
+    from translator.apply import bundle as bundles
+    from translator.apply import workflow
+
     if (bundle is None) == (not from_cluster):
         raise UsageError("promote needs a BUNDLE written by `apply --staged`, or --from-cluster (not both)")
     source = bundles.read(bundle) if bundle is not None else None
@@ -204,6 +217,9 @@ def rollback(
     output_file: OutputFile = None,
 ) -> None:
     """Undo an apply or promote: delete what it created, re-apply what it changed or deleted."""
+    from translator.apply import bundle as bundles
+    from translator.apply import workflow
+
     source = bundles.read(bundle)
     runner = _runner_for(tool, context, kubeconfig, source)
     plan = workflow.plan_rollback(source)
@@ -212,10 +228,13 @@ def rollback(
 
 
 def _runner_for(
-    tool: Tool | None, context: str | None, kubeconfig: Path | None, source: bundles.Bundle | None
+    tool: Tool | None, context: str | None, kubeconfig: Path | None, source: Bundle | None
 ) -> Runner:
     """Options given on the command line win; else what the bundle recorded."""
-    recorded = source or bundles.Bundle(command="", created_at="")
+    from translator.apply.bundle import Bundle
+    from translator.apply.runner import find_runner
+
+    recorded = source or Bundle(command="", created_at="")
     return find_runner(
         tool.value if tool else recorded.tool,
         context or recorded.context,
@@ -223,7 +242,10 @@ def _runner_for(
     )
 
 
-def _client_for(runner: Runner, context: str | None, kubeconfig: str | Path | None) -> cluster.ClusterClient:
+def _client_for(runner: Runner, context: str | None, kubeconfig: str | Path | None) -> ClusterClient:
+    from translator import cluster
+    from translator.apply import workflow
+
     client = cluster.connect(context, kubeconfig)
     workflow.check_tool(client, runner)
     return client
@@ -232,6 +254,11 @@ def _client_for(runner: Runner, context: str | None, kubeconfig: str | Path | No
 def _carry_out(
     plan: Plan, out: _Report, *, yes: bool, dry_run: bool, bundle_path: Path | None
 ) -> NoReturn:
+    from translator.apply import bundle as bundles
+    from translator.apply import workflow
+    from translator.apply.plan import describe
+    from translator.apply.plan_json import Outcome
+
     runner, command = out.runner, out.command
     where = f"context {runner.context!r}" if runner.context else "the current context"
     out.say(f"np2calico {command} with {runner.tool} on {where}")

@@ -15,7 +15,9 @@ import typer
 
 from translator.cli.common import check_namespace_options
 from translator.errors import UsageError
-from translator.model.calico import TieBreak as TieBreak  # the options' enum is the model's
+
+# The choices of an option are the CLI's own enums, mapped onto the model's where the command runs
+# (a test checks that they name the same values): `--help` then loads no model, converter or evaluator.
 
 
 class TargetChoice(str, Enum):
@@ -25,6 +27,20 @@ class TargetChoice(str, Enum):
 
 class DefaultDenyChoice(str, Enum):
     GLOBAL = "global"
+
+
+class TieBreakChoice(str, Enum):
+    """translator.model.calico.TieBreak, as `--tie-break` offers it."""
+
+    V3_32 = "v3.32"
+    V3_31 = "v3.31"
+
+
+class SemanticsChoice(str, Enum):
+    """translator.evaluate.verdict.Semantics, as `--semantics` offers it."""
+
+    K8S = "k8s"
+    CALICO = "calico"
 
 
 class Tool(str, Enum):
@@ -96,7 +112,7 @@ Tier = Annotated[
 ]
 Staged = Annotated[bool, typer.Option("--staged", help="Use the Staged kinds: a preview, not enforced.")]
 TieBreakOption = Annotated[
-    TieBreak | None,
+    TieBreakChoice | None,
     typer.Option("--tie-break", help="Calico version whose policy-order tie key applies (default v3.32)."),
 ]
 PreviewStaged = Annotated[
@@ -177,6 +193,13 @@ BundleOut = Annotated[
     typer.Option("--bundle", metavar="FILE", dir_okay=False,
                  help="Where to write the rollback bundle (default: ./np2calico-rollback-<UTC time>.yaml)."),
 ]
+
+
+def model_tie_break(choice: TieBreakChoice | None) -> Any:
+    """The model's TieBreak of `--tie-break` (Calico v3.32's key when not given)."""
+    from translator.model.calico import TieBreak
+
+    return TieBreak((choice or TieBreakChoice.V3_32).value)
 
 
 def default_deny_options(

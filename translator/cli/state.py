@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from translator.cli import console
 from translator.cli.common import report
 from translator.errors import Diagnostic, InputError, Level, Location, UsageError
-from translator.load import LoadContext, Loaded, load
-from translator.model.calico import PolicySet
-from translator.model.cluster import Cluster, NetworkSet
-from translator.model.common import IPNetwork
+
+if TYPE_CHECKING:  # loaded where a command reads its state, not when the command line starts
+    from translator.load import Loaded
+    from translator.model.calico import PolicySet
+    from translator.model.cluster import Cluster, NetworkSet
+    from translator.model.common import IPNetwork
 
 
 def pod_cidrs(values: Sequence[str] | None) -> tuple[IPNetwork, ...]:
@@ -36,6 +39,8 @@ def pod_cidrs(values: Sequence[str] | None) -> tuple[IPNetwork, ...]:
 
 def read_state(paths: Sequence[str], namespace: str) -> Loaded:
     """Every `--cluster` input read as one state (an object defined twice is an error)."""
+    from translator.load import LoadContext, load
+
     loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     return loaded

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,10 +20,11 @@ from translator.cli.options import (
     OutputFile,
     Strict,
 )
-from translator.cluster import cluster_documents, connect
 from translator.errors import Diagnostic, Diagnostics, Level, Location, UsageError
-from translator.load import Document, LoadContext, Loaded, parse_documents, read_documents
-from translator.render.validation import RENDERERS, DocumentResult, ValidationResult
+
+if TYPE_CHECKING:  # loaded when the command runs, not at start-up
+    from translator.load import Document, Loaded
+    from translator.render.validation import ValidationResult
 
 EXAMPLES = """\b
 Examples (from the repository root):
@@ -62,10 +63,15 @@ def validate(
     NetworkPolicy, Namespace, Pod and the Calico kinds are checked; other kinds are listed and
     skipped. Nothing is converted. With -o json or junit the problems are in the output too.
     """
+    from translator.load import LoadContext, parse_documents, read_documents
+    from translator.render.validation import RENDERERS
+
     if bool(paths) == from_cluster:
         raise UsageError("give FILE... or --from-cluster (exactly one of them)")
     load_context = LoadContext(default_namespace=namespace)
     if from_cluster:
+        from translator.cluster import cluster_documents, connect
+
         diags = Diagnostics()
         documents = cluster_documents(diags, connect(context, kubeconfig))
     else:
@@ -83,6 +89,8 @@ def validate(
 
 def _result(documents: Sequence[Document], loaded: Loaded, strict: bool) -> ValidationResult:
     """Each document with the diagnostics found in it (matched by location)."""
+    from translator.render.validation import DocumentResult, ValidationResult
+
     found: dict[tuple[str, int | None, str], list[Diagnostic]] = {}
     starts = {(d.location.file, d.location.document, d.location.path) for d in documents}
     for diagnostic in loaded.diagnostics:

@@ -16,8 +16,9 @@ from translator.cli.options import (
     Namespace,
     OutputFile,
     PodCidr,
-    TieBreak,
+    TieBreakChoice,
     TieBreakOption,
+    model_tie_break,
 )
 from translator.cli.state import NETWORK_SETS_ARE_STATE, pod_cidrs, refuse_network_sets
 from translator.errors import Level, UsageError
@@ -96,14 +97,14 @@ def verify(
         from translator.verify.intent import namespace_names_as_kubernetes_means
 
         a = namespace_names_as_kubernetes_means(a)
-    tie_break = tie_break or TieBreak.V3_32
-    result = run_verify(a, b, tie_break=tie_break, question=Question(honest_pods=no_pcns_labels),
-                        network_sets=network_sets, pod_cidrs=pod_cidrs(pod_cidr),
+    result = run_verify(a, b, tie_break=model_tie_break(tie_break),
+                        question=Question(honest_pods=no_pcns_labels), network_sets=network_sets,
+                        pod_cidrs=pod_cidrs(pod_cidr),
                         host_endpoints=_host_endpoints(hosts_state, hosts_a, hosts_b))
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []
-    extra += ["--tie-break", tie_break.value] if tie_break is not TieBreak.V3_32 else []
+    extra += ["--tie-break", tie_break.value] if tie_break not in (None, TieBreakChoice.V3_32) else []
     how = Invocation([paths[0]], [paths[1]], str(witness) if witness else None, extra, no_pcns_labels,
                      kubernetes_names)
     write_output(RENDERERS[output.value](result, how), output_file)

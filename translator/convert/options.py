@@ -13,6 +13,8 @@ from enum import Enum
 
 from translator.errors import UsageError
 from translator.model.calico import DEFAULT_TIER, Action
+from translator.model.cluster_dns import DEFAULT_DNS_NAMESPACE as DEFAULT_DNS_NAMESPACE
+from translator.model.cluster_dns import DEFAULT_DNS_SELECTOR as DEFAULT_DNS_SELECTOR
 from translator.model.common import IPNetwork, PortRange, parse_network
 
 # A Tier np2calico creates sits after Calico's admin tier (`kube-admin` / `adminnetworkpolicy`,
@@ -26,8 +28,6 @@ DEFAULT_TIER_ACTION = Action.PASS
 
 # Namespaces the global default deny never covers unless the user names them (lock-out guard).
 SYSTEM_NAMESPACES = ("calico-apiserver", "calico-system", "kube-system", "tigera-operator")
-DEFAULT_DNS_SELECTOR = "k8s-app == 'kube-dns'"
-DEFAULT_DNS_NAMESPACE = "kube-system"
 DNS_PORT = 53
 # `--allow-apiserver CIDR` without a port: the two ports API servers listen on in practice.
 DEFAULT_APISERVER_PORTS = (PortRange.single(443), PortRange.single(6443))
