@@ -3,6 +3,8 @@
 - `ScopeIndex`: one pass over a side's policies gives each scope exactly what a scan would.
 - `decide(conn, direction)` of both evaluators is the matching half of `evaluate(conn)`.
 - `LeafVector` gives every selector leaf's value on a label set, as testing each leaf does.
+- Sparse atom vectors: two label sets look alike through some leaves exactly when every one of
+  those leaves has the same value on both.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
 from translator.diff.atoms import GLOBAL_SCOPE, ScopeIndex, ScopePolicies, policy_scope
 from translator.diff.semantic import one_direction
-from translator.diff.space import LeafVector
+from translator.diff.space import LABEL_SETS, AtomIndex, AtomVector, LeafVector, projector
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.k8s import K8sEvaluator
 from translator.model.calico import PolicySet
@@ -80,3 +82,20 @@ def test_one_direction_is_half_a_verdict(scenario: Scenario, target: Target) -> 
 @given(st.lists(st.one_of(selector_leaves, requirements), max_size=12), label_sets)
 def test_leaf_vector_is_every_leaf_tested(found: list, labels: dict[str, str]) -> None:
     assert LeafVector(found)(labels) == [leaf.matches(labels) for leaf in found]
+
+
+@settings(max_examples=150)
+@given(st.lists(st.one_of(selector_leaves, requirements), min_size=1, max_size=12), label_sets,
+       label_sets, st.data())
+def test_sparse_vectors_look_alike_exactly_when_the_leaves_read_agree(
+        found: list, first: dict[str, str], second: dict[str, str], data: st.DataObject) -> None:
+    index = AtomIndex(found, (), ())
+    read = data.draw(st.sets(st.sampled_from(index.leaves)))
+
+    def vector(labels: dict[str, str]) -> AtomVector:  # the own label set only, as a pod's
+        flipped = index.leaf_vector.flipped(labels)
+        return AtomVector(("pod", None, ()), frozenset(LABEL_SETS * leaf for leaf in flipped))
+
+    pick = projector(index.positions(read, (), ()))
+    agree = all(leaf.matches(first) == leaf.matches(second) for leaf in read)
+    assert (pick(vector(first)) == pick(vector(second))) is agree

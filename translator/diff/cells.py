@@ -14,7 +14,7 @@ from typing import Any
 from translator.diff.assemble import Segment
 from translator.diff.atoms import Atoms
 from translator.diff.result import Cause, Outcome
-from translator.diff.space import AtomIndex, EndpointInfo, projector
+from translator.diff.space import AtomIndex, AtomVector, EndpointInfo, Positions, projector
 from translator.evaluate.verdict import Verdict
 from translator.model.cluster import Connection
 from translator.model.common import Direction, Protocol
@@ -32,11 +32,11 @@ class ViewTable:
     """View ids of every class through given vector positions, computed once per positions."""
 
     def __init__(self, classes: Sequence[EndpointClass]) -> None:
-        self._bits = [c.rep.bits for c in classes]
-        self._ids: dict[tuple[int, ...], list[int]] = {}
-        self._lazy: dict[tuple[int, ...], _LazyView] = {}
+        self._vectors = [c.rep.vector for c in classes]
+        self._ids: dict[Positions, list[int]] = {}
+        self._lazy: dict[Positions, _LazyView] = {}
 
-    def id_of(self, positions: tuple[int, ...], index: int) -> int:
+    def id_of(self, positions: Positions, index: int) -> int:
         """The view id of one class, computed on demand: for positions read by few classes (a
         subject's own policies), a table over every class would cost classes × subjects."""
         found = self._ids.get(positions)
@@ -45,18 +45,18 @@ class ViewTable:
         lazy = self._lazy.get(positions)
         if lazy is None:
             lazy = self._lazy[positions] = _LazyView(projector(positions))
-        return lazy.id_of(index, self._bits[index])
+        return lazy.id_of(index, self._vectors[index])
 
-    def ids(self, positions: tuple[int, ...]) -> list[int]:
+    def ids(self, positions: Positions) -> list[int]:
         found = self._ids.get(positions)
         if found is None:
             lazy = self._lazy.get(positions)
             if lazy is not None:  # one numbering per positions: continue the on-demand one
-                found = [lazy.id_of(i, b) for i, b in enumerate(self._bits)]
+                found = [lazy.id_of(i, v) for i, v in enumerate(self._vectors)]
             else:
                 pick = projector(positions)
                 interned: dict[tuple[Any, ...], int] = {}
-                found = [interned.setdefault(pick(b), len(interned)) for b in self._bits]
+                found = [interned.setdefault(pick(v), len(interned)) for v in self._vectors]
             self._ids[positions] = found
         return found
 
@@ -64,16 +64,16 @@ class ViewTable:
 class _LazyView:
     """View ids through one set of positions, interned as classes are asked for."""
 
-    def __init__(self, pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> None:
+    def __init__(self, pick: Callable[[AtomVector], tuple[Any, ...]]) -> None:
         self._pick = pick
         self._interned: dict[tuple[Any, ...], int] = {}
         self._by_index: dict[int, int] = {}
 
-    def id_of(self, index: int, bits: tuple[Any, ...]) -> int:
+    def id_of(self, index: int, vector: AtomVector) -> int:
         found = self._by_index.get(index)
         if found is None:
             found = self._by_index[index] = self._interned.setdefault(
-                self._pick(bits), len(self._interned))
+                self._pick(vector), len(self._interned))
         return found
 
 
@@ -93,7 +93,7 @@ def endpoint_classes(infos: Iterable[EndpointInfo]) -> list[EndpointClass]:
     grouped: dict[tuple[Any, ...], EndpointClass] = {}
     for info in infos:
         key = (info.scope or "", info.identity or "", info.kind, tuple(sorted(info.addresses)),
-               info.bits)
+               info.vector)
         if key in grouped:
             grouped[key].members.append(info)
         else:

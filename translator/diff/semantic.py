@@ -63,6 +63,7 @@ from translator.diff.service_atoms import with_services
 from translator.diff.space import (
     EndpointCatalog,
     EndpointInfo,
+    Positions,
     address_cells,
     calico_pod_labels,
     destination_port_starts,
@@ -96,9 +97,9 @@ class ScopeState:
 
     changed: bool
     atoms: dict[Direction, Atoms]
-    subject: dict[Direction, tuple[int, ...]]
-    same_namespace_peer: dict[Direction, tuple[int, ...]]
-    other_namespace_peer: dict[Direction, tuple[int, ...]]
+    subject: dict[Direction, Positions]
+    same_namespace_peer: dict[Direction, Positions]
+    other_namespace_peer: dict[Direction, Positions]
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ class SubjectState:
     peers only they cannot tell apart share a row."""
 
     atoms: Atoms
-    same_namespace_peer: tuple[int, ...]
-    other_namespace_peer: tuple[int, ...]
+    same_namespace_peer: Positions
+    other_namespace_peer: Positions
 
 
 class DestinationKey(NamedTuple):
@@ -207,7 +208,7 @@ class DiffEngine:
         self._rows: dict[RowKey, DecisionRow] = {}
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
-        self._groups: dict[tuple[int, ...], list[DestinationGroup]] = {}
+        self._groups: dict[Positions, list[DestinationGroup]] = {}
         self._scope_groups: dict[str | None, list[DestinationGroup]] = {}
         self._collector = Collector(self._classes)
 
@@ -373,14 +374,14 @@ class DiffEngine:
                    for g in others]
         return [g for g in groups if g.members]
 
-    def _cached_other_groups(self, positions: tuple[int, ...]) -> list[DestinationGroup]:
+    def _cached_other_groups(self, positions: Positions) -> list[DestinationGroup]:
         found = self._groups.get(positions)
         if found is None:
             found = self._groups[positions] = self._grouped(
                 positions, range(len(self._classes)), False)
         return found
 
-    def _grouped(self, positions: tuple[int, ...], indices: Iterable[int],
+    def _grouped(self, positions: Positions, indices: Iterable[int],
                  same: bool) -> list[DestinationGroup]:
         ids = self._views.ids(positions)
         grouped: dict[int, dict[DestinationKey, list[int]]] = {}

@@ -20,7 +20,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from translator.diff.atoms import Leaf
 from translator.evaluate.verdict import Subject
@@ -53,16 +53,38 @@ def namespace_label_set(cluster: Cluster, name: str) -> dict[str, str]:
     return {**cluster.namespace(name).labels, NAMESPACE_NAME_LABEL: name}
 
 
+class AtomVector(NamedTuple):
+    """What every atom says about one endpoint, sparse where it can be.
+
+    `dense` holds the header (kind, identity, address families), one entry per CIDR (does an
+    address of the endpoint lie in it) and one per named port (the numbers it resolves to).
+    Selector leaves are many (one selector per app gives thousands) and each label set makes
+    only a few of them differ from their usual value: `flipped` holds the leaf positions
+    (`3 * leaf + label set`) whose value is not the leaf's default (`LeafVector`). A dense
+    tuple of every leaf made memory and hashing grow with endpoints × leaves.
+    """
+
+    dense: tuple[Any, ...]
+    flipped: frozenset[int]
+
+
+class Positions(NamedTuple):
+    """The atoms one view reads: indices into `AtomVector.dense` and leaf positions."""
+
+    dense: tuple[int, ...]
+    leaves: frozenset[int]
+
+
 @dataclass(frozen=True)
 class EndpointInfo:
-    """One endpoint with what policies can test about it; `bits` is the flat atom vector."""
+    """One endpoint with what policies can test about it (`vector`)."""
 
     endpoint: Pod | HostEndpoint
     kind: Subject  # a pod, a host-network pod or a host endpoint
     scope: str | None  # the namespace whose policies apply; None: global policies only
     identity: str | None  # set for endpoints that are their own class (host side)
     addresses: Mapping[int, IPAddress]
-    bits: tuple[Any, ...]
+    vector: AtomVector
 
     @property
     def namespace(self) -> str | None:
@@ -75,40 +97,47 @@ class EndpointInfo:
         return tuple(f for f in FAMILIES if f in self.addresses and f in other.addresses)
 
 
-HEADER = 3  # kind, identity, address families: the first entries of every atom vector
+HEADER = 3  # kind, identity, address families: the first entries of every dense vector
+LABEL_SETS = 3  # a leaf is read on the own labels, the Calico labels and the namespace labels
 
 
 class LeafVector:
     """The truth value of every leaf on one label set, in time that grows with the labels.
 
     Most leaves compare one label with values (`==`, `!=`, `in`, `not in`, Kubernetes `In` and
-    `NotIn`): such a leaf is fixed for every label set without that (label, value) pair, so a
-    label set only visits the leaves its own pairs name. With one selector per app, testing
-    every leaf on every label set made the diff quadratic in apps. Other leaves are tested.
+    `NotIn`): such a leaf has its default value (false for a positive test, true for a negative
+    one) on every label set without that (label, value) pair, so a label set only visits the
+    leaves its own pairs name. With one selector per app, testing every leaf on every label set
+    made the diff quadratic in apps. Other leaves (default false) are tested.
     """
 
     def __init__(self, leaves: Sequence[Leaf]) -> None:
-        self._default: list[bool] = []
-        self._by_pair: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+        self.defaults: list[bool] = []
+        self._by_pair: dict[tuple[str, str], list[int]] = {}
         self._tested: list[tuple[int, Leaf]] = []
         for position, leaf in enumerate(leaves):
             found = _value_test(leaf)
             if found is None:
-                self._default.append(False)
+                self.defaults.append(False)
                 self._tested.append((position, leaf))
                 continue
             label, values, positive = found
-            self._default.append(not positive)
+            self.defaults.append(not positive)
             for value in values:
-                self._by_pair.setdefault((label, value), []).append((position, positive))
+                self._by_pair.setdefault((label, value), []).append(position)
+
+    def flipped(self, labels: Mapping[str, str]) -> set[int]:
+        """The positions of the leaves whose value on `labels` is not their default."""
+        found: set[int] = set()
+        for pair in labels.items():
+            found.update(self._by_pair.get(pair, ()))
+        found.update(position for position, leaf in self._tested if leaf.matches(labels))
+        return found
 
     def __call__(self, labels: Mapping[str, str]) -> list[bool]:
-        bits = list(self._default)
-        for pair in labels.items():
-            for position, positive in self._by_pair.get(pair, ()):
-                bits[position] = positive
-        for position, leaf in self._tested:
-            bits[position] = leaf.matches(labels)
+        bits = list(self.defaults)
+        for position in self.flipped(labels):
+            bits[position] = not bits[position]
         return bits
 
 
@@ -132,10 +161,10 @@ def _value_test(leaf: Leaf) -> tuple[str, tuple[str, ...], bool] | None:
 
 
 class AtomIndex:
-    """Positions of every atom in the flat vector `EndpointInfo.bits`.
+    """Where every atom sits in an `AtomVector`.
 
-    Layout: the header (kind, identity, families); for each leaf three entries (own labels,
-    Calico labels, namespace labels); one entry per CIDR; one per named port.
+    Dense: the header (kind, identity, families), one entry per CIDR, one per named port.
+    Leaves: `LABEL_SETS * leaf + k` for label set k (own labels, Calico labels, namespace labels).
     """
 
     def __init__(self, leaves: Iterable[Leaf], cidrs: Iterable[IPNetwork],
@@ -152,14 +181,14 @@ class AtomIndex:
                             for n in self.cidrs]
 
     def positions(self, leaves: Iterable[Leaf], cidrs: Iterable[IPNetwork],
-                  named_ports: Iterable[NamedPort]) -> tuple[int, ...]:
-        """The vector positions of the header and of the given atoms."""
-        base_cidr = HEADER + 3 * len(self.leaves)
-        base_name = base_cidr + len(self.cidrs)
-        found = [HEADER + 3 * self._leaf_at[leaf] + k for leaf in leaves for k in range(3)]
-        found += [base_cidr + self._cidr_at[net] for net in cidrs]
-        found += [base_name + self._name_at[name] for name in named_ports]
-        return (*range(HEADER), *sorted(set(found)))
+                  named_ports: Iterable[NamedPort]) -> Positions:
+        """The positions of the header and of the given atoms."""
+        base_name = HEADER + len(self.cidrs)
+        dense = {HEADER + self._cidr_at[net] for net in cidrs}
+        dense |= {base_name + self._name_at[name] for name in named_ports}
+        found = frozenset(LABEL_SETS * self._leaf_at[leaf] + k for leaf in leaves
+                          for k in range(LABEL_SETS))
+        return Positions((*range(HEADER), *sorted(dense)), found)
 
 
 class EndpointCatalog:
@@ -168,7 +197,7 @@ class EndpointCatalog:
     def __init__(self, cluster: Cluster, index: AtomIndex) -> None:
         self._cluster = cluster
         self._index = index
-        self._label_bits: dict[tuple[object, ...], tuple[bool, ...]] = {}
+        self._label_bits: dict[tuple[object, ...], frozenset[int]] = {}
         pods = [self._pod_info(p) for p in cluster.pods]
         heps = [self._hep_info(h) for h in cluster.host_endpoints]
         self.infos: tuple[EndpointInfo, ...] = (*pods, *heps)
@@ -178,11 +207,10 @@ class EndpointCatalog:
         ) | frozenset(owned)
 
     def _leaf_bits(self, own: Mapping[str, str], full: Mapping[str, str],
-                   namespace: Mapping[str, str]) -> tuple[bool, ...]:
+                   namespace: Mapping[str, str]) -> frozenset[int]:
         vector = self._index.leaf_vector
-        bits: list[bool] = [False] * (3 * len(self._index.leaves))
-        bits[0::3], bits[1::3], bits[2::3] = vector(own), vector(full), vector(namespace)
-        return tuple(bits)
+        return frozenset(LABEL_SETS * leaf + k for k, labels in enumerate((own, full, namespace))
+                         for leaf in vector.flipped(labels))
 
     def _cached_leaf_bits(
         self,
@@ -190,7 +218,7 @@ class EndpointCatalog:
         own: Mapping[str, str],
         full: Callable[[], Mapping[str, str]],
         namespace: Mapping[str, str],
-    ) -> tuple[bool, ...]:
+    ) -> frozenset[int]:
         found = self._label_bits.get(key)
         if found is None:
             found = self._label_bits[key] = self._leaf_bits(own, full(), namespace)
@@ -219,23 +247,24 @@ class EndpointCatalog:
             ns_labels,
         )
         addresses = _first_by_family(pod.ips)
-        rest = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(pod))
+        rest = (*self._address_bits(addresses.values()), *self._port_bits(pod))
         if pod.host_network:
             # Calico sees its traffic as the node's: it is its own class, named in reports.
             kind, identity, scope = Subject.HOST_NETWORK_POD, pod.key, None
         else:
             kind, identity, scope = Subject.POD, None, pod.namespace
-        bits = (kind, identity, tuple(sorted(addresses)), *rest)
-        return EndpointInfo(pod, kind, scope, identity, addresses, bits)
+        vector = AtomVector((kind, identity, tuple(sorted(addresses)), *rest), leaf_bits)
+        return EndpointInfo(pod, kind, scope, identity, addresses, vector)
 
     def _hep_info(self, hep: HostEndpoint) -> EndpointInfo:
         labels = dict(hep.labels)
         # A host endpoint has no namespace: namespace leaves read an empty label set.
         leaf_bits = self._leaf_bits(labels, labels, {})
         addresses = _first_by_family(hep.expected_ips)
-        rest = (*leaf_bits, *self._address_bits(addresses.values()), *self._port_bits(hep))
-        bits = (Subject.HOST_ENDPOINT, hep.key, tuple(sorted(addresses)), *rest)
-        return EndpointInfo(hep, Subject.HOST_ENDPOINT, None, hep.key, addresses, bits)
+        rest = (*self._address_bits(addresses.values()), *self._port_bits(hep))
+        vector = AtomVector((Subject.HOST_ENDPOINT, hep.key, tuple(sorted(addresses)), *rest),
+                            leaf_bits)
+        return EndpointInfo(hep, Subject.HOST_ENDPOINT, None, hep.key, addresses, vector)
 
 
 def _first_by_family(ips: Sequence[IPAddress]) -> dict[int, IPAddress]:
@@ -245,14 +274,16 @@ def _first_by_family(ips: Sequence[IPAddress]) -> dict[int, IPAddress]:
     return found
 
 
-def projector(positions: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """A fast function picking `positions` out of an atom vector, always returning a tuple."""
-    if not positions:
-        return lambda bits: ()
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda bits: (bits[only],)
-    return itemgetter(*positions)
+def projector(positions: Positions) -> Callable[[AtomVector], tuple[Any, ...]]:
+    """A fast function reading `positions` of an atom vector: equal results exactly when the
+    two vectors agree on every position read."""
+    dense = positions.dense
+    leaves = positions.leaves
+    pick: Callable[[tuple[Any, ...]], Any] = (
+        (lambda values: ()) if not dense else itemgetter(*dense))
+    if not leaves:
+        return lambda vector: pick(vector.dense)
+    return lambda vector: (pick(vector.dense), vector.flipped & leaves)
 
 
 # --- ports ---------------------------------------------------------------------------------------
