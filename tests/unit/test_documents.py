@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from translator.errors import InputError
 from translator.load import documents
 from translator.load.documents import Document, parse_text, read_documents
+from translator.load.yaml_guard import plain_value
 
 NP = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: %s}\n"
 
@@ -86,6 +88,81 @@ def test_an_empty_list_has_no_documents(items: str) -> None:
 def test_list_items_that_are_not_a_list_are_an_error() -> None:
     with pytest.raises(InputError, match=r"f.yaml:1:items: error: List.items must be a list"):
         parse_text("f.yaml", "kind: List\nitems: {a: 1}\n")
+
+
+# --- List items one by one (a 150,000-pod snapshot never sits in memory as raw objects) ----------
+
+
+KUBECTL_LIST = (  # kubectl prints keys sorted: `items` before `kind`
+    "apiVersion: v1\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p}}\n"
+    "- {apiVersion: v1, kind: Namespace, metadata: {name: n}}\nkind: List\nmetadata: {}\n"
+)
+
+
+def test_list_items_are_handed_out_before_the_rest_of_the_file_is_read() -> None:
+    text = KUBECTL_LIST.replace("kind: List\n", "kind: List\nbroken: [\n")
+    found = documents.iter_documents(["-"], stdin=io.StringIO(text))
+    assert located([next(found), next(found)]) == [("<stdin>:1:items[0]", "p"), ("<stdin>:1:items[1]", "n")]
+    with pytest.raises(InputError, match=r"<stdin>:1: error: YAML syntax error at line 8"):
+        next(found)
+
+
+def test_items_before_kind_load_like_kind_before_items() -> None:
+    kind_first = "apiVersion: v1\nkind: List\n" + KUBECTL_LIST.split("kind: List\n")[0].split("v1\n", 1)[1]
+    found = parse_text("f.yaml", KUBECTL_LIST)
+    assert located(found) == [("f.yaml:1:items[0]", "p"), ("f.yaml:1:items[1]", "n")]
+    assert [d.body for d in found] == [d.body for d in parse_text("f.yaml", kind_first)]
+
+
+def test_typed_list_items_wait_for_a_kind_printed_after_them() -> None:
+    text = ("apiVersion: networking.k8s.io/v1\nitems:\n- metadata: {name: a}\n"
+            "- {kind: NetworkPolicy, apiVersion: networking.k8s.io/v1, metadata: {name: b}}\n"
+            "kind: NetworkPolicyList\n")
+    found = parse_text("f.yaml", text)
+    assert located(found) == [("f.yaml:1:items[0]", "a"), ("f.yaml:1:items[1]", "b")]
+    assert found[0].body["kind"] == "NetworkPolicy"
+
+
+@pytest.mark.parametrize(("kind", "what"), [("kind: Pod\n", "kind 'Pod'"), ("", "no kind")])
+def test_items_of_a_document_that_is_no_list_are_an_error(kind: str, what: str) -> None:
+    text = f"apiVersion: v1\nitems:\n- {{kind: Pod, metadata: {{name: p}}}}\n{kind}"
+    message = rf"f.yaml:1:items: error: items are read only from a List kind .*{what}"
+    with pytest.raises(InputError, match=message):
+        parse_text("f.yaml", text)
+
+
+def test_a_kind_before_items_that_is_no_list_keeps_items_as_a_field() -> None:
+    [doc] = parse_text("f.yaml", "apiVersion: v1\nkind: Pod\nitems:\n- a\n")
+    assert doc.body["items"] == ["a"]
+
+
+@pytest.mark.parametrize("text", [
+    "kind: List\nitems:\n- {kind: Pod, a: 1}\n- {kind: Pod, <<: {b: 2}}\n- {kind: Pod, c: 3}\n",
+    "items:\n- &p {kind: Pod, a: 1}\n- *p\n- {kind: Pod, c: !!str 3}\nkind: List\n",
+    "items: &all\n- {kind: Pod, a: 1}\nkind: List\nother: *all\n",
+    "kind: List\nitems:\n- {kind: Pod, a: 1}\n---\nkind: List\nitems:\n- {kind: Pod, <<: {b: 2}}\n"
+    "- {kind: X}\n",
+    "items:\n- {kind: Pod, a: 1}\n- {kind: Pod, 1: 2}\nkind: List\n",
+], ids=["merge key in an item", "aliases to items", "alias to items", "merge key in a later list", "int key"])
+def test_streamed_items_read_as_the_safe_loader_reads_them(text: str) -> None:
+    expected = []
+    for body in yaml.safe_load_all(text):
+        expected += [plain_value(item) for item in body["items"]]
+    assert [d.body for d in parse_text("f.yaml", text)] == expected
+
+
+def test_a_big_file_loads_while_aliases_that_expand_as_much_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The limits are on what aliases and nesting make of a text, not on its size: a snapshot of
+    # 150,000 pods (~100 MiB) loads. Shown small by lowering the alias limit to 1,000 nodes.
+    monkeypatch.setattr(documents, "MAX_ALIAS_EXPANSION", 1_000)
+    pods = "".join(f"- {{apiVersion: v1, kind: Pod, metadata: {{name: p{i}, labels: {{a: b}}}}}}\n"
+                   for i in range(2_000))
+    assert len(parse_text("big.yaml", f"apiVersion: v1\nitems:\n{pods}kind: List\n")) == 2_000
+    bomb = "items:\n- &a {kind: Pod, l: [x, x, x, x, x, x, x, x, x, x]}\n" + "- *a\n" * 200 + "kind: List\n"
+    with pytest.raises(InputError, match=r"bomb.yaml:1: error: YAML aliases expand to more than 1000 nodes"):
+        parse_text("bomb.yaml", bomb)
 
 
 def test_empty_json_file_is_no_documents() -> None:

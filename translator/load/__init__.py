@@ -24,7 +24,7 @@ from translator.load import k8s as k8s_parsers
 from translator.load import services as service_parsers
 from translator.load import workloads as workload_parsers
 from translator.load.cluster_state import DEFAULT_POD_CIDRS, build_cluster
-from translator.load.documents import Document, read_documents
+from translator.load.documents import Document, iter_documents, read_documents
 from translator.load.registry import LoadContext, Parser
 from translator.model import calico, k8s
 from translator.model.cluster import Cluster, HostEndpoint, Namespace, NetworkSet, Pod
@@ -94,9 +94,12 @@ def parsers() -> dict[tuple[str, str], Parser]:
 def load(
     paths: Sequence[str], *, stdin: TextIO | None = None, context: LoadContext = LoadContext()
 ) -> Loaded:
-    """Read and parse every path; raise InputError if any file is unreadable or any object invalid."""
+    """Read and parse every path; raise InputError if any file is unreadable or any object invalid.
+
+    Each document is parsed as soon as it is read (a List's items one by one) and then dropped:
+    the raw objects of a big snapshot never all sit in memory."""
     with _no_collector_pauses():
-        loaded = parse_documents(read_documents(paths, stdin), context)
+        loaded = parse_documents(iter_documents(paths, stdin), context)
     loaded.raise_if_errors()
     return loaded
 

@@ -6,7 +6,11 @@ a `List` (or any `*List` kind, as `kubectl get -o yaml` or the API prints them) 
 of their own that keep the list's index and carry the path prefix `items[i]`, so an error in the
 third item of the first document reads `file:1:items[2].spec.podSelector`.
 
-Safety. Only safe loading (libyaml's C parser when present). `yaml_guard.load_all` builds the
+Streaming. `iter_documents` hands out documents as they are read, and a List's items one by one
+(`yaml_guard.iter_pieces`): `load` parses each and drops it, so the raw pods of a snapshot never
+all sit in memory (the text does: the size limit below only guards against an endless stream).
+
+Safety. Only safe loading (libyaml's C parser when present). `yaml_guard.iter_pieces` builds the
 values straight from libyaml's events and refuses, on the way, alias bombs (more than
 `MAX_ALIAS_EXPANSION` nodes reached through aliases), recursive aliases, nesting deeper than
 `MAX_NESTING_DEPTH`, and duplicate mapping keys. Files larger than `MAX_INPUT_BYTES` are refused
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from translator.errors import Diagnostic, InputError, Level, Location
-from translator.load.yaml_guard import YAMLRefused, load_all
+from translator.load.yaml_guard import Piece, StreamedItems, YAMLRefused, iter_pieces
 
 # Only a guard against reading an endless stream: a real 150,000-pod snapshot is about 70 MiB,
 # and hostile YAML is refused by its alias expansion and depth, not by its size.
@@ -57,17 +61,21 @@ def read_documents(paths: Sequence[str], stdin: TextIO | None = None) -> list[Do
     Raises InputError naming every unreadable path (missing file, syntax error, alias bomb, …),
     after trying all of them.
     """
-    documents: list[Document] = []
+    return list(iter_documents(paths, stdin))
+
+
+def iter_documents(paths: Sequence[str], stdin: TextIO | None = None) -> Iterator[Document]:
+    """`read_documents` one document at a time. The InputError naming every unreadable path comes
+    at the end, after the documents of the readable ones (and of an unreadable one's first part):
+    a consumer must drop what it made of them."""
     problems: list[Diagnostic] = []
     for name in _once(_expand(paths, problems)):
         try:
-            text = _read_text(name, stdin)
-            documents.extend(_documents_of(name, text))
+            yield from _documents_of(name, _read_text(name, stdin))
         except InputError as exc:
             problems.extend(exc.diagnostics)
     if problems:
         raise InputError(problems)
-    return documents
 
 
 def parse_text(file: str, text: str) -> list[Document]:
@@ -201,23 +209,33 @@ def _documents_of(name: str, text: str) -> Iterator[Document]:
         hint = "a Helm template ({{ ... }}): render it first, e.g. `helm template CHART | np2calico ... -`"
     if hint is not None:
         raise InputError.at(Location(file), hint)
-    for index, body in enumerate(_bodies(file, text), start=1):
-        if body is not None:
-            yield from _flatten(file, index, Location(file, index), body)
+    lists = _StreamedLists(file)
+    for piece in _pieces(file, text):
+        if piece.item is not None:
+            yield from lists.item(piece)
+        elif piece.value is not None:
+            yield from lists.flush(piece.value)  # items that waited for the List's kind
+            body = lists.finish(piece)
+            if body is not None:
+                yield from _flatten(file, piece.document, Location(file, piece.document), body)
 
 
-def _bodies(file: str, text: str) -> list[Any]:
-    """The documents of a text as JSON-like values."""
+def _pieces(file: str, text: str) -> Iterator[Piece]:
+    """The documents of a text as JSON-like values; a YAML List's items one by one."""
     if not text.strip():
-        return []  # empty input holds no documents, whatever its format
+        return  # empty input holds no documents, whatever its format
     if file.endswith(".json"):
-        return [_parse_json(file, text)]
+        yield Piece(1, None, _parse_json(file, text), None)
+        return
     if file == STDIN_NAME and text.lstrip().startswith(("{", "[")):
         try:  # stdin has no file name: JSON if it parses as JSON
-            return [_parse_json(file, text)]
+            body = _parse_json(file, text)
         except InputError:
             pass  # flow-style YAML starts the same way; the YAML parser has the last word
-    return _parse_yaml(file, text)
+        else:
+            yield Piece(1, None, body, None)
+            return
+    yield from _parse_yaml(file, text)
 
 
 def _parse_json(file: str, text: str) -> Any:
@@ -265,9 +283,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _parse_yaml(file: str, text: str) -> list[Any]:
+def _parse_yaml(file: str, text: str) -> Iterator[Piece]:
     try:
-        return load_all(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
+        yield from iter_pieces(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
     except YAMLRefused as exc:
         raise InputError.at(Location(file, exc.document), exc.message) from None
 
@@ -290,6 +308,59 @@ def _flatten(file: str, index: int, location: Location, body: Any) -> Iterator[D
         raise InputError.at(location.child("items"), f"{body['kind']}.items must be a list")
     for i, item in enumerate(items):
         yield from _flatten(file, index, location.child("items").child(i), _typed_item(body, item))
+
+
+class _StreamedLists:
+    """Items of a YAML List handed out before its document ends. A typed list's items may omit
+    their kind (`_typed_item`), and kubectl prints `kind` after `items`: such items wait for the
+    List's kind (and so do those after them, to keep the order)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.waiting: list[Piece] = []
+
+    def item(self, piece: Piece) -> Iterator[Document]:
+        head = piece.head or {}
+        if self.waiting or (_needs_kind(piece.value) and not _kind_known(head)):
+            self.waiting.append(piece)
+        else:
+            yield from self._documents(piece, head)
+
+    def finish(self, piece: Piece) -> Any:
+        """The document, once its streamed items (if any) were handed out and its kind checked."""
+        body = piece.value
+        streamed = body.get("items") if type(body) is dict else None
+        if type(streamed) is not StreamedItems:
+            return body
+        if not streamed.delivered:
+            body["items"] = []  # nothing was handed out: judged as a whole document
+            return body
+        if not _is_list(body):
+            kind = body.get("kind")
+            what = f"kind {kind!r}" if isinstance(kind, str) else "no kind"
+            where = Location(self.file, piece.document).child("items")
+            raise InputError.at(where, f"items are read only from a List kind (List, PodList, ...): "
+                                       f"this document has {what}")
+        return None
+
+    def flush(self, body: Any) -> Iterator[Document]:
+        waiting, self.waiting = self.waiting, []
+        for piece in waiting:
+            yield from self._documents(piece, body)
+
+    def _documents(self, piece: Piece, head: Any) -> Iterator[Document]:
+        assert piece.item is not None
+        location = Location(self.file, piece.document).child("items").child(piece.item)
+        item = _typed_item(head, piece.value) if _is_list(head) else piece.value
+        yield from _flatten(self.file, piece.document, location, item)
+
+
+def _needs_kind(item: Any) -> bool:
+    return isinstance(item, dict) and "kind" not in item
+
+
+def _kind_known(head: dict[str, Any]) -> bool:
+    return _is_list(head) and "apiVersion" in head
 
 
 def _typed_item(list_body: dict[str, Any], item: Any) -> Any:

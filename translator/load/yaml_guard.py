@@ -17,13 +17,18 @@ scalars resolve as PyYAML's safe loader resolves them (YAML 1.1: `yes` is true, 
 Rare constructs whose meaning belongs to PyYAML's constructor (merge keys `<<`, keys that are not
 strings, tagged collections such as `!!set`) are still checked by this pass; the text is then
 built by PyYAML's safe constructor instead, which is safe once the pass has accepted it.
+
+Streaming. The items of a List (a document's top-level `items` sequence, while its kind is a
+`*List` kind or not read yet: kubectl prints `items` before `kind`) are handed out one by one as
+each is complete, and not kept: a snapshot's raw pods never all sit in memory at once. The
+document itself follows, with `items` replaced by an empty `StreamedItems`.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Hashable, Iterator
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.composer import ComposerError
@@ -96,19 +101,65 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def load_all(text: str, *, max_alias_nodes: int, max_depth: int) -> list[Any]:
-    """Every document of `text` as JSON-like values; YAMLRefused when it is refused or unparsable."""
+class Piece(NamedTuple):
+    """A whole document (`item` None), or one item of a List document's `items` as it is read."""
+
+    document: int  # 1-based index of the YAML document
+    item: int | None  # index in `items`; None for the document itself
+    value: Any
+    head: dict[str, Any] | None  # an item's List document as read so far (its kind may follow)
+
+
+class StreamedItems(list):  # type: ignore[type-arg]
+    """`items` of a List whose items were handed out one by one (see `Piece`): empty; `delivered`
+    says how many there were."""
+
+    delivered = 0
+
+
+def iter_pieces(text: str, *, max_alias_nodes: int, max_depth: int) -> Iterator[Piece]:
+    """The documents of `text` as JSON-like values, List items one by one; YAMLRefused when the
+    text is refused or unparsable (possibly after some pieces were handed out)."""
     builder = _Builder(max_alias_nodes, max_depth)
     loader = Loader(text)
+    done = _Delivered()
     try:
-        bodies = builder.run(loader)
+        for piece in builder.pieces(loader):
+            if not builder.needs_constructor:  # else finish the checks, then construct (below)
+                done.note(piece)
+                yield piece
     except yaml.MarkedYAMLError as exc:
         raise YAMLRefused(max(builder.document, 1), syntax_message(exc)) from None
     except yaml.YAMLError as exc:
         raise YAMLRefused(max(builder.document, 1), error_message(exc)) from None
     finally:
         loader.dispose()
-    return _construct_all(text) if builder.needs_constructor else bodies
+    if builder.needs_constructor:
+        yield from done.rest(_construct_all(text))
+
+
+class _Delivered:
+    """How far the pieces handed out go: what PyYAML's constructor builds is handed out after it."""
+
+    def __init__(self) -> None:
+        self.documents = 0  # documents handed out whole
+        self.items = 0  # items handed out of the next document
+
+    def note(self, piece: Piece) -> None:
+        if piece.item is None:
+            self.documents, self.items = piece.document, 0
+        else:
+            self.items = piece.item + 1
+
+    def rest(self, bodies: list[Any]) -> Iterator[Piece]:
+        for index, body in enumerate(bodies[self.documents:], start=self.documents + 1):
+            items = body.get("items") if isinstance(body, dict) else None
+            if index == self.documents + 1 and self.items and isinstance(items, list):
+                for position in range(self.items, len(items)):
+                    yield Piece(index, position, items[position], body)
+                body["items"] = streamed = StreamedItems()
+                streamed.delivered = len(items)
+            yield Piece(index, None, body, None)
 
 
 def _construct_all(text: str) -> list[Any]:
@@ -153,9 +204,9 @@ class _Builder:
         self.through_aliases = 0
         self.plain: dict[str, Any] = {}  # plain scalar text -> value, shared (values are immutable)
 
-    def run(self, loader: Any) -> list[Any]:
-        """The documents; the loop is inlined by event kind, the commonest first (it is hot)."""
-        bodies: list[Any] = []
+    def pieces(self, loader: Any) -> Iterator[Piece]:
+        """The documents and streamed items; the loop is inlined by event kind, the commonest
+        first (it is hot)."""
         stack: list[_Open] = []
         get_event = loader.get_event
         plain = self.plain
@@ -183,7 +234,10 @@ class _Builder:
                     self.needs_constructor = True  # `!!set`, `!!omap`, a custom tag, ...
                 if event.anchor is not None:
                     self.check_new_anchor(event)
-                stack.append(_Open({} if kind is MappingStartEvent else [], event.anchor))
+                if len(stack) == 1 and kind is SequenceStartEvent and self.streams(stack[0], event):
+                    stack.append(_Open(StreamedItems(), None))
+                else:
+                    stack.append(_Open({} if kind is MappingStartEvent else [], event.anchor))
                 continue
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 done = stack.pop()
@@ -198,11 +252,11 @@ class _Builder:
                 self.anchor_sizes.clear()
                 continue
             elif kind is DocumentEndEvent:
-                bodies.append(root)
+                yield Piece(self.document, None, root, None)
                 root = None
                 continue
             elif kind is StreamEndEvent:
-                return bodies
+                return
             else:
                 continue  # the stream's start
             if not stack:
@@ -211,12 +265,27 @@ class _Builder:
             parent = stack[-1]
             key_marks = parent.key_marks
             if key_marks is None:
-                parent.value.append(value)
+                items = parent.value
+                if items.__class__ is list:
+                    items.append(value)
+                else:  # the List's items, handed out as they come
+                    yield Piece(self.document, items.delivered, value, stack[0].value)
+                    items.delivered += 1
             elif parent.key is _NO_KEY:
                 parent.key = self.key(event, value, key_marks)
             else:
                 parent.value[parent.key] = value
                 parent.key = _NO_KEY
+
+    def streams(self, head: _Open, event: Any) -> bool:
+        """Whether the sequence `event` starts is a List's `items`, to hand out item by item: under
+        the top-level key `items`, while the kind read so far (if any) is a `*List` kind. Not when
+        aliases could reach it (an anchor) or the constructor will build the document anyway."""
+        if head.key != "items" or event.anchor is not None or event.tag is not None:
+            return False
+        kind = head.value.get("kind") if type(head.value) is dict else ""
+        listed = kind is None or (type(kind) is str and kind.endswith("List"))
+        return listed and not self.needs_constructor
 
     def resolve_plain(self, loader: Any, event: Any) -> Any:
         """A plain scalar as the safe loader reads it: null, bool, int, float, timestamp or text."""
