@@ -32,27 +32,30 @@ class ViewTable:
     """View ids of every class through given vector positions, computed once per positions."""
 
     def __init__(self, classes: Sequence[EndpointClass]) -> None:
-        self._vectors = [c.rep.vector for c in classes]
+        self._vectors = [c.rep.bits for c in classes]
         self._ids: dict[Positions, list[int]] = {}
-        self._lazy: dict[Positions, _LazyView] = {}
+        self._lazy: dict[Positions, LazyView] = {}
+
+    def view(self, positions: Positions) -> LazyView:
+        """View ids through `positions`, computed on demand: for positions read by few classes
+        (a subject's own policies), a table over every class would cost classes × subjects."""
+        found = self._lazy.get(positions)
+        if found is None:
+            found = self._lazy[positions] = LazyView(projector(positions), self._vectors)
+            table = self._ids.get(positions)
+            if table is not None:  # one numbering per positions: the table's
+                found.known.update(enumerate(table))
+        return found
 
     def id_of(self, positions: Positions, index: int) -> int:
-        """The view id of one class, computed on demand: for positions read by few classes (a
-        subject's own policies), a table over every class would cost classes × subjects."""
-        found = self._ids.get(positions)
-        if found is not None:
-            return found[index]
-        lazy = self._lazy.get(positions)
-        if lazy is None:
-            lazy = self._lazy[positions] = _LazyView(projector(positions))
-        return lazy.id_of(index, self._vectors[index])
+        return self.view(positions).id_of(index)
 
     def ids(self, positions: Positions) -> list[int]:
         found = self._ids.get(positions)
         if found is None:
             lazy = self._lazy.get(positions)
             if lazy is not None:  # one numbering per positions: continue the on-demand one
-                found = [lazy.id_of(i, v) for i, v in enumerate(self._vectors)]
+                found = [lazy.id_of(i) for i in range(len(self._vectors))]
             else:
                 pick = projector(positions)
                 interned: dict[tuple[Any, ...], int] = {}
@@ -61,19 +64,22 @@ class ViewTable:
         return found
 
 
-class _LazyView:
-    """View ids through one set of positions, interned as classes are asked for."""
+class LazyView:
+    """View ids through one set of positions, interned as classes are asked for. `known` maps
+    the classes asked for so far to their id: hot loops read it before calling `id_of`."""
 
-    def __init__(self, pick: Callable[[AtomVector], tuple[Any, ...]]) -> None:
+    def __init__(self, pick: Callable[[AtomVector], tuple[Any, ...]],
+                 vectors: Sequence[AtomVector]) -> None:
         self._pick = pick
+        self._vectors = vectors
         self._interned: dict[tuple[Any, ...], int] = {}
-        self._by_index: dict[int, int] = {}
+        self.known: dict[int, int] = {}
 
-    def id_of(self, index: int, vector: AtomVector) -> int:
-        found = self._by_index.get(index)
+    def id_of(self, index: int) -> int:
+        found = self.known.get(index)
         if found is None:
-            found = self._by_index[index] = self._interned.setdefault(
-                self._pick(vector), len(self._interned))
+            found = self.known[index] = self._interned.setdefault(
+                self._pick(self._vectors[index]), len(self._interned))
         return found
 
 
@@ -93,7 +99,7 @@ def endpoint_classes(infos: Iterable[EndpointInfo]) -> list[EndpointClass]:
     grouped: dict[tuple[Any, ...], EndpointClass] = {}
     for info in infos:
         key = (info.scope or "", info.identity or "", info.kind, tuple(sorted(info.addresses)),
-               info.vector)
+               info.bits)
         if key in grouped:
             grouped[key].members.append(info)
         else:

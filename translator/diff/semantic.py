@@ -47,6 +47,7 @@ from translator.diff.atoms import (
     scope_policy_list,
 )
 from translator.diff.cells import (
+    LazyView,
     Row,
     Segment,
     ViewTable,
@@ -128,16 +129,30 @@ class DestinationGroup(NamedTuple):
     members: dict[DestinationKey, list[int]]
 
 
-class RowKey(NamedTuple):
-    """What a decision row depends on: the subject as its scope sees it, the peer as the
-    policies that may select the subject see it, and the IP family."""
+class RowSubject(NamedTuple):
+    """The subject of a decision row as its scope sees it."""
 
     direction: Direction
     scope: str | None
     subject_view: int
-    same_namespace: bool
-    peer_view: int
-    family: int | None
+
+
+# What a decision row depends on: the subject as its scope sees it, whether the peer is in the
+# subject's namespace, the peer as the policies that may select the subject see it (a view id
+# through the positions they read there), and the IP family.
+RowKey = tuple[RowSubject, bool, int, int | None]
+
+
+@dataclass(frozen=True)
+class RowLookup:
+    """What `_row` reads for one subject class and direction, gathered once: the pair walk asks
+    for a row for every pair of classes it visits."""
+
+    subject: RowSubject
+    state: ScopeState
+    mine: SubjectState
+    same_namespace: LazyView  # peers' view ids through the positions `mine` reads on them
+    other_namespace: LazyView
 
 
 @dataclass(frozen=True)
@@ -206,6 +221,7 @@ class DiffEngine:
                 for index in members:
                     views[index] = ids[index]
         self._rows: dict[RowKey, DecisionRow] = {}
+        self._row_lookups: dict[Direction, dict[int, RowLookup]] = {d: {} for d in DIRECTIONS}
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
         self._groups: dict[Positions, list[DestinationGroup]] = {}
@@ -310,18 +326,26 @@ class DiffEngine:
         """Decisions at class `subject` (egress: the source; ingress: the destination) towards
         class `peer` (`same`: in the subject's namespace), shared by every peer that the policies
         selecting the subject cannot tell apart from it."""
-        scope = self._classes[subject].rep.scope
-        state = self._scopes[scope]
-        subject_view = self._subject_view[direction][subject]
-        mine = self._subject(direction, subject)
-        positions = mine.same_namespace_peer if same else mine.other_namespace_peer
-        own_peer_view = self._views.id_of(positions, peer)
-        key = RowKey(direction, scope, subject_view, same, own_peer_view, family)
+        lookup = self._row_lookups[direction].get(subject)
+        if lookup is None:
+            lookup = self._row_lookups[direction][subject] = self._row_lookup(direction, subject)
+        views = lookup.same_namespace if same else lookup.other_namespace
+        peer_view = views.known.get(peer)
+        if peer_view is None:
+            peer_view = views.id_of(peer)
+        key: RowKey = (lookup.subject, same, peer_view, family)
         found = self._rows.get(key)
         if found is None:
-            found = self._rows[key] = decision_row(
-                len(self._rows), self._compute_row(direction, state, mine, subject, peer, family))
+            found = self._rows[key] = decision_row(len(self._rows), self._compute_row(
+                direction, lookup.state, lookup.mine, subject, peer, family))
         return found
+
+    def _row_lookup(self, direction: Direction, subject: int) -> RowLookup:
+        scope = self._classes[subject].rep.scope
+        mine = self._subject(direction, subject)
+        return RowLookup(RowSubject(direction, scope, self._subject_view[direction][subject]),
+                         self._scopes[scope], mine, self._views.view(mine.same_namespace_peer),
+                         self._views.view(mine.other_namespace_peer))
 
     def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
                      subject: int, peer: int, family: int | None) -> Row:

@@ -74,17 +74,22 @@ class Positions(NamedTuple):
     dense: tuple[int, ...]
     leaves: frozenset[int]
 
+    def union(self, *others: Positions) -> Positions:
+        """Every position any of them reads (one view telling apart what each of them does)."""
+        dense = set(self.dense).union(*(o.dense for o in others))
+        return Positions(tuple(sorted(dense)), self.leaves.union(*(o.leaves for o in others)))
+
 
 @dataclass(frozen=True)
 class EndpointInfo:
-    """One endpoint with what policies can test about it (`vector`)."""
+    """One endpoint with what policies can test about it: `bits`, its atom vector."""
 
     endpoint: Pod | HostEndpoint
     kind: Subject  # a pod, a host-network pod or a host endpoint
     scope: str | None  # the namespace whose policies apply; None: global policies only
     identity: str | None  # set for endpoints that are their own class (host side)
     addresses: Mapping[int, IPAddress]
-    vector: AtomVector
+    bits: AtomVector
 
     @property
     def namespace(self) -> str | None:
@@ -98,6 +103,7 @@ class EndpointInfo:
 
 
 HEADER = 3  # kind, identity, address families: the first entries of every dense vector
+HEADER_POSITIONS = Positions(tuple(range(HEADER)), frozenset())  # what every view reads
 LABEL_SETS = 3  # a leaf is read on the own labels, the Calico labels and the namespace labels
 
 
