@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from translator.diff.result import Cause, Change, EndpointKind, Endpoints, Outcome, SemanticDiff
 from translator.evaluate.verdict import DecidedBy
 from translator.model.calico import Action
 from translator.model.common import Direction, PortRange, Protocol
-from translator.render.diff import merge_protocols, render_resource_diff, render_semantic_diff
+from translator.render.diff import change_json, merge_protocols, render_resource_diff, render_semantic_diff
+from translator.render.indented_json import encode
 from translator.resource_diff import diff_resources
 
 OPEN = Outcome(True, Cause(Direction.EGRESS, True),
@@ -110,3 +113,29 @@ def test_symbolic_alone_says_nothing_of_a_cluster_it_did_not_have() -> None:
     assert "No change on the cluster's pods" not in text
     with_cluster = render_semantic_diff(SemanticDiff(symbolic_changes=DIFF.changes, evaluated=12), "text")
     assert with_cluster.startswith("No change on the cluster's pods.\n")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False) | st.sampled_from([float("inf"), -float("inf")]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+@settings(max_examples=300)
+def test_indented_encoder_writes_what_json_dumps_writes(value: object) -> None:
+    assert encode(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+def test_json_of_changes_is_json_dumps_of_the_documents() -> None:
+    """The spliced per-change text is `change_json` encoded by the standard library, byte for byte
+    (outcomes and pod lists shared between changes, a family-less change, several ports)."""
+    changes = (*DIFF.changes, Change(PODS, PODS, Protocol.UDP, (PortRange(53, 53),), DENIED, OPEN),
+               Change(PODS, OUTSIDE, Protocol.SCTP, (PortRange(1, 9), PortRange(11, 20)), OPEN, DENIED, 6))
+    found = json.loads(render_semantic_diff(SemanticDiff(changes, changes[:1]), "json"))
+    text = render_semantic_diff(SemanticDiff(changes, changes[:1]), "json")
+    assert text == json.dumps(found, indent=2, sort_keys=True) + "\n"
+    assert found["changes"] == [change_json(c) for c in changes]
+    assert found["symbolic_changes"] == [change_json(changes[0])]

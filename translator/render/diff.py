@@ -16,6 +16,7 @@ from translator.diff.report import DiffContext, DiffReport
 from translator.diff.result import Cause, Change, Endpoints, JudgedNamespace, Outcome, SemanticDiff
 from translator.evaluate.verdict import DecidedBy
 from translator.render.envelope import envelope
+from translator.render.indented_json import INDENT, Raw, encode
 from translator.render.verdicts import ending_text
 from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
 
@@ -67,13 +68,27 @@ def family_text(change: Change) -> str:
     return " (IPv6)" if change.family == 6 else ""
 
 
-def _text_change(change: Change, traffic: str, color: bool) -> list[str]:
+class _Texts:
+    """`describe()` and `outcome_text` once per value: big diffs repeat them in many changes."""
+
+    def __init__(self) -> None:
+        self._found: dict[Outcome | Endpoints, str] = {}
+
+    def of(self, value: Outcome | Endpoints) -> str:
+        found = self._found.get(value)
+        if found is None:
+            text = outcome_text(value) if isinstance(value, Outcome) else value.describe()
+            found = self._found[value] = text
+        return found
+
+
+def _text_change(change: Change, traffic: str, color: bool, texts: _Texts) -> list[str]:
     status = _paint(change.status, "green" if change.newly_allowed else "red", color)
     return [
-        f"  {status}: {change.source.describe()} -> {change.destination.describe()}",
+        f"  {status}: {texts.of(change.source)} -> {texts.of(change.destination)}",
         f"    {traffic}{family_text(change)}",
-        f"    before: {outcome_text(change.before)}",
-        f"    after:  {outcome_text(change.after)}",
+        f"    before: {texts.of(change.before)}",
+        f"    after:  {texts.of(change.after)}",
     ]
 
 
@@ -84,10 +99,11 @@ def _summary(changes: Sequence[Change]) -> str:
 
 def _text_groups(diff: SemanticDiff, symbolic: bool, color: bool) -> list[str]:
     lines: list[str] = []
+    texts = _Texts()
     for (source, destination, direction), changes in diff.groups(symbolic).items():
         lines.append(_paint(f"== {source} -> {destination} ({direction}) ==", "bold", color))
         for change, traffic in merge_protocols(changes):
-            lines.extend(_text_change(change, traffic, color))
+            lines.extend(_text_change(change, traffic, color, texts))
         lines.append("")
     return lines
 
@@ -154,6 +170,41 @@ def change_json(change: Change) -> dict[str, Any]:
     }
 
 
+class _Fragments:
+    """The JSON text of outcomes and endpoint lists, rendered once per value and depth: a big
+    diff repeats the same few outcomes, and each pod group, in thousands of changes."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[Outcome | Endpoints, int], Raw] = {}
+
+    def of(self, value: Outcome | Endpoints, level: int) -> Raw:
+        key = (value, level)
+        found = self._found.get(key)
+        if found is None:
+            data = _outcome_json(value) if isinstance(value, Outcome) else _endpoints_json(value)
+            found = self._found[key] = Raw(encode(data, level))
+        return found
+
+    def change(self, change: Change, level: int) -> Raw:
+        """`change_json(change)` encoded at depth `level` (its keys in sorted order)."""
+        inner = level + 1
+        fields = (
+            ("after", self.of(change.after, inner)),
+            ("before", self.of(change.before, inner)),
+            ("changed_at", encode([d.value.lower() for d in change.changed_at], inner)),
+            ("destination", self.of(change.destination, inner)),
+            ("direction", encode(change.direction)),
+            ("family", encode(change.family)),
+            ("ports", encode([str(p) for p in change.ports], inner)),
+            ("protocol", encode(change.protocol.value)),
+            ("source", self.of(change.source, inner)),
+            ("status", encode(change.status)),
+        )
+        indent = "\n" + INDENT * inner
+        return Raw("{" + indent + ("," + indent).join(f'"{k}": {v}' for k, v in fields)
+                   + "\n" + INDENT * level + "}")
+
+
 def _judged_json(judged: JudgedNamespace) -> dict[str, Any]:
     return {"namespace": judged.namespace, "pods": judged.pods, "workloads": judged.workloads,
             "has_policies": judged.has_policies, "summary": judged.describe()}
@@ -179,11 +230,14 @@ def context_json(context: DiffContext) -> dict[str, Any]:
 
 
 def _semantic_json(diff: SemanticDiff, color: bool, context: DiffContext | None = None) -> str:
+    """What `json.dumps(document, indent=2, sort_keys=True)` writes, byte for byte (see
+    `indented_json`): each change at depth 2, its repeated parts rendered once."""
+    fragments = _Fragments()
     document: dict[str, Any] = {
         **envelope("DiffResult", {}),
         "changed": not diff.is_empty,
-        "changes": [change_json(c) for c in diff.changes],
-        "symbolic_changes": [change_json(c) for c in diff.symbolic_changes],
+        "changes": [fragments.change(c, 2) for c in diff.changes],
+        "symbolic_changes": [fragments.change(c, 2) for c in diff.symbolic_changes],
         "notes": list(diff.notes),
         "summary": {"changes": _counts_json(diff.changes),
                     "symbolic_changes": _counts_json(diff.symbolic_changes),
@@ -192,7 +246,7 @@ def _semantic_json(diff: SemanticDiff, color: bool, context: DiffContext | None 
     }
     if context is not None:
         document["context"] = context_json(context)
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    return encode(document) + "\n"
 
 
 def _md_escape(text: str) -> str:
@@ -201,15 +255,16 @@ def _md_escape(text: str) -> str:
 
 def _markdown_groups(diff: SemanticDiff, symbolic: bool) -> list[str]:
     lines: list[str] = []
+    texts = _Texts()
     for (source, destination, direction), changes in diff.groups(symbolic).items():
         lines += [f"#### `{source}` → `{destination}` ({direction})", "",
                   "| change | from | to | traffic | before | after |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for change, traffic in merge_protocols(changes):
             icon = "🟢" if change.newly_allowed else "🔴"
-            cells = (f"{icon} {change.status}", change.source.describe(),
-                     change.destination.describe(), traffic + family_text(change),
-                     outcome_text(change.before), outcome_text(change.after))
+            cells = (f"{icon} {change.status}", texts.of(change.source),
+                     texts.of(change.destination), traffic + family_text(change),
+                     texts.of(change.before), texts.of(change.after))
             lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
         lines.append("")
     return lines
