@@ -178,3 +178,23 @@ def test_outside_named_port_resolves_on_each_pod_of_a_group() -> None:
         ("203.0.113.0/24", "shop/dns-2", "UDP", "5353", "newly denied"),
         ("203.0.113.0/24", "shop/dns-2", "UDP", "53", "newly allowed"),
     }
+
+
+# --- walks shared between namespaces (issue 15) ------------------------------------------------------
+
+
+def test_a_walk_shared_between_namespaces_judges_each_namespace_from_outside() -> None:
+    """Namespaces a and b hold the same "own namespace only" ingress policy, so their pods share
+    one walk over the destinations. The walk starts from a's pod: b's pod towards a must still
+    be judged as traffic from another namespace (denied), not as a's own traffic (allowed)."""
+    names = ("a", "b", "c")
+    cluster = Cluster.build([Namespace.create(n) for n in names],
+                            [Pod(n, "pod", {"app": "x"}, (IP(f"10.0.{i}.1"),)) for i, n in enumerate(names)])
+    own_only = tuple(normalise(pol("own", sel(), ns=n, types=INGRESS, ingress=(rule(pods(sel())),)))
+                     for n in ("a", "b"))
+    diff = diff_policies(PolicySet(), PolicySet(k8s_policies=own_only), cluster)
+    pairs = {(c.source.describe(), c.destination.describe(), c.status) for c in diff.changes
+             if c.direction == "internal"}
+    assert pairs == {(f"{s}/pod", f"{d}/pod", "newly denied")
+                     for s, d in (("b", "a"), ("c", "a"), ("a", "b"), ("c", "b"))}
+    assert {c.protocol.value for c in diff.changes} == {"TCP", "UDP", "SCTP"}

@@ -13,7 +13,12 @@ How it avoids pods² × ports (see `space` for the partitions, `atoms` for what 
 3. A scope whose policies are identical on both sides decides identically: only one side of it
    is evaluated, and a pair of classes in two unchanged scopes is skipped. An egress row that
    denies everything on both sides ends the walk over the destinations it stands for.
-4. Rows are combined per pair (memoised per pair of rows), and changed cells are merged back into
+4. The walk visits *blocks* (classes no decision tells apart in any role) and groups
+   destinations by *peer types* (`blocks`): a source's destination groups cost one step per
+   peer type. Sources whose egress rows are alike cell for cell, with the same view as peers,
+   share one walk over the destinations of other namespaces, whatever their namespace: each
+   then only collects the changes found (rows alike give alike changes).
+5. Rows are combined per pair (memoised per pair of rows), and changed cells are merged back into
    port ranges, CIDRs and lists of pods for the report (`assemble`).
 
 Protocols: TCP, UDP and SCTP — the three a Kubernetes policy and a `Connection` can name. Other
@@ -28,9 +33,9 @@ traffic is included. Addresses owned by pods or host endpoints are never "outsid
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from translator.diff.assemble import ClassItem, Collector, Entry, ExternalItem, entries_of
 from translator.diff.atoms import (
@@ -46,6 +51,7 @@ from translator.diff.atoms import (
     scope_atoms,
     scope_policy_list,
 )
+from translator.diff.blocks import DestinationKey, PeerTypes, merge_blocks
 from translator.diff.cells import (
     LazyView,
     Row,
@@ -62,6 +68,7 @@ from translator.diff.cells import (
 from translator.diff.result import Cause, Change, Outcome
 from translator.diff.service_atoms import with_services
 from translator.diff.space import (
+    HEADER_POSITIONS,
     EndpointCatalog,
     EndpointInfo,
     Positions,
@@ -69,6 +76,7 @@ from translator.diff.space import (
     calico_pod_labels,
     destination_port_starts,
     port_cells,
+    projector,
     representative_address,
 )
 from translator.evaluate.service_members import ServiceIndex
@@ -114,21 +122,6 @@ class SubjectState:
     other_namespace_peer: Positions
 
 
-class DestinationKey(NamedTuple):
-    """Destinations deciding ingress alike: their scope and their view as its ingress subject."""
-
-    scope: str | None
-    ingress_view: int
-
-
-class DestinationGroup(NamedTuple):
-    """Destinations one source scope's egress rules cannot tell apart, by `DestinationKey`."""
-
-    same_namespace: bool
-    peer_view: int
-    members: dict[DestinationKey, list[int]]
-
-
 class RowSubject(NamedTuple):
     """The subject of a decision row as its scope sees it."""
 
@@ -172,6 +165,21 @@ def decision_row(number: int, cells: Row) -> DecisionRow:
                        any(s.before.allowed != s.after.allowed for s in segments))
 
 
+# Changes found from one source: destination scope, destination blocks, family, entries.
+_Hit = tuple[str | None, list[int], int | None, tuple[Entry, ...]]
+
+
+@dataclass
+class _Walk:
+    """The changes towards other namespaces of every block with one walk key (see
+    `DiffEngine._other_namespaces`), found from a block of `scope`. Destinations in `scope`
+    need a source outside it: they wait (`deferred`) for the first block of another namespace."""
+
+    scope: str | None
+    hits: list[_Hit] = field(default_factory=list)
+    deferred: list[tuple[DestinationKey, list[int], int | None, DecisionRow]] = field(default_factory=list)
+
+
 # Per external cell (source and destination address classes), the verdict entries that changed.
 ExternalRow = list[tuple[tuple[int, int], tuple[Entry, ...]]]
 
@@ -212,21 +220,46 @@ class DiffEngine:
         self._by_scope: dict[str | None, list[int]] = defaultdict(list)
         for index, cls in enumerate(self._classes):
             self._by_scope[cls.rep.scope].append(index)
-        # Each class's view as a subject of its scope, per direction (read in every pair).
+        # Each class's view as a subject of its scope, per direction (read in every pair),
+        # numbered within the scope: one pass over its own classes, not over every class.
         self._subject_view: dict[Direction, list[int]] = {d: [0] * len(self._classes)
                                                           for d in DIRECTIONS}
         for scope, members in self._by_scope.items():
             for direction, views in self._subject_view.items():
-                ids = self._views.ids(self._scopes[scope].subject[direction])
+                pick = projector(self._scopes[scope].subject[direction])
+                interned: dict[tuple[Any, ...], int] = {}
                 for index in members:
-                    views[index] = ids[index]
+                    views[index] = interned.setdefault(pick(self._classes[index].rep.bits), len(interned))
         self._rows: dict[RowKey, DecisionRow] = {}
         self._row_lookups: dict[Direction, dict[int, RowLookup]] = {d: {} for d in DIRECTIONS}
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
-        self._groups: dict[Positions, list[DestinationGroup]] = {}
-        self._scope_groups: dict[str | None, list[DestinationGroup]] = {}
-        self._collector = Collector(self._classes)
+        self._set_up_blocks()
+
+    def _set_up_blocks(self) -> None:
+        """Blocks (what the walk visits and the report lists) and peer types (`blocks`)."""
+        # every position a subject reads on a peer of another namespace
+        other = HEADER_POSITIONS.union(*(state.other_namespace_peer[d]
+                                         for state in self._scopes.values() for d in DIRECTIONS))
+        own = {}
+        for scope in self._by_scope:
+            state = self._scopes[scope]
+            own[scope] = HEADER_POSITIONS.union(*(state.subject[d] for d in DIRECTIONS),
+                                                *(state.same_namespace_peer[d] for d in DIRECTIONS))
+        self._blocks, self._block_class = merge_blocks(self._classes, self._by_scope, other, own)
+        self._peers = PeerTypes(self._blocks, self._block_class, other,
+                                self._subject_view[Direction.INGRESS])
+        self._blocks_of: dict[str | None, list[int]] = defaultdict(list)
+        for number, block in enumerate(self._blocks):
+            self._blocks_of[block.rep.scope].append(number)
+        self._vectors = [c.rep.bits for c in self._classes]
+        self._type_changed = [any(self._scopes[k.scope].changed for k in t.members)
+                              for t in self._peers.types]
+        self._content: dict[Row, int] = {}  # rows alike cell for cell, across scopes
+        self._row_content: dict[int, int] = {}  # by row number
+        self._walks: dict[tuple[Any, ...], _Walk] = {}
+        self._same_groups: dict[tuple[str | None, Positions], list[dict[int, list[int]]]] = {}
+        self._collector = Collector(self._blocks)
 
     def _scope_state(self, scope: str | None,
                      atoms: dict[tuple[str | None, Direction], Atoms]) -> ScopeState:
@@ -377,86 +410,119 @@ class DiffEngine:
 
     # --- pods and host endpoints -----------------------------------------------------------------
 
-    def _destination_groups(self, scope: str | None) -> list[DestinationGroup]:
-        found = self._scope_groups.get(scope)
-        if found is None:
-            found = self._scope_groups[scope] = self._compute_destination_groups(scope)
-        return found
-
-    def _compute_destination_groups(self, scope: str | None) -> list[DestinationGroup]:
-        """Every class as a destination seen from `scope`: same-namespace classes through the
-        scope's own peer view, the others through its other-namespace view."""
-        state = self._scopes[scope]
-        groups: list[DestinationGroup] = []
-        own = self._by_scope[scope] if scope is not GLOBAL_SCOPE else []
-        if own:
-            groups += self._grouped(state.same_namespace_peer[Direction.EGRESS], own, True)
-        others = self._cached_other_groups(state.other_namespace_peer[Direction.EGRESS])
-        groups += [DestinationGroup(False, g.peer_view,
-                                    {k: m for k, m in g.members.items()
-                                     if k.scope != scope or scope is GLOBAL_SCOPE})
-                   for g in others]
-        return [g for g in groups if g.members]
-
-    def _cached_other_groups(self, positions: Positions) -> list[DestinationGroup]:
-        found = self._groups.get(positions)
-        if found is None:
-            found = self._groups[positions] = self._grouped(
-                positions, range(len(self._classes)), False)
-        return found
-
-    def _grouped(self, positions: Positions, indices: Iterable[int],
-                 same: bool) -> list[DestinationGroup]:
-        ids = self._views.ids(positions)
-        grouped: dict[int, dict[DestinationKey, list[int]]] = {}
-        for index in indices:
-            scope = self._classes[index].rep.scope
-            own_view = self._subject_view[Direction.INGRESS][index]
-            key = DestinationKey(scope, own_view)
-            grouped.setdefault(ids[index], {}).setdefault(key, []).append(index)
-        return [DestinationGroup(same, view, members) for view, members in grouped.items()]
-
     def _pairs(self) -> None:
-        for s, source in enumerate(self._classes):
-            scope = source.rep.scope
-            changed = self._scopes[scope].changed
-            for group in self._destination_groups(scope):
-                members = group.members
-                if not changed and not any(self._scopes[k.scope].changed for k in members):
-                    continue  # both ends decide as before
-                first = next(iter(members.values()))[0]
-                for family in source.rep.families_with(self._classes[first].rep):
-                    egress = self._row(Direction.EGRESS, s, group.same_namespace, family, first)
-                    if egress.denies_all:
-                        continue  # denied before and after, whatever the destination says
-                    self._towards(s, egress, members, family)
+        for block in range(len(self._blocks)):
+            scope = self._blocks[block].rep.scope
+            if scope is not GLOBAL_SCOPE:
+                self._same_namespace(block, scope)
+            self._other_namespaces(block, scope)
 
-    def _towards(self, s: int, egress: DecisionRow, members: dict[DestinationKey, list[int]],
-                 family: int | None) -> None:
-        source_scope = self._classes[s].rep.scope
-        source_changed = self._scopes[source_scope].changed
-        for key, destinations in members.items():
-            if not (source_changed or self._scopes[key.scope].changed):
-                continue
-            same = key.scope is not GLOBAL_SCOPE and source_scope == key.scope
-            ingress = self._row(Direction.INGRESS, destinations[0], same, family, s)
-            entries = self._combine(egress, ingress)
-            if entries:
-                targets = [ClassItem(d) for d in destinations]
-                bucket = self._collector.bucket(targets[0])
-                self._collector.add(ClassItem(s), targets, family, entries, bucket)
+    def _content_of(self, row: DecisionRow) -> int:
+        found = self._row_content.get(row.number)
+        if found is None:
+            found = self._row_content[row.number] = self._content.setdefault(row.cells, len(self._content))
+        return found
+
+    def _other_namespaces(self, block: int, scope: str | None) -> None:
+        """Towards every destination outside the block's namespace. Blocks whose egress rows
+        are alike cell for cell towards the same destination groups, with the same view as
+        peers, share one walk over the destinations (`_Walk`); each then only collects its hits."""
+        source = self._block_class[block]
+        changed = self._scopes[scope].changed
+        positions = self._subject(Direction.EGRESS, source).other_namespace_peer
+        number, groups = self._peers.groups(positions, self._vectors)
+        egress: list[tuple[int, int | None, DecisionRow]] = []
+        for index, group in enumerate(groups):
+            first = self._peers.outside(group, scope)
+            if first is None:
+                continue  # only peers of the block's own namespace look like this
+            if not changed and not any(self._type_changed[t] for t in group):
+                continue  # both ends decide as before
+            for family in self._blocks[block].rep.families_with(self._classes[first].rep):
+                row = self._row(Direction.EGRESS, source, False, family, first)
+                if not row.denies_all:  # else denied before and after, whatever the destination
+                    egress.append((index, family, row))
+        if not egress:
+            return
+        key = (changed, number, self._peers.of_block[block],
+               tuple((i, f, self._content_of(r)) for i, f, r in egress))
+        walk = self._walks.get(key)
+        if walk is None:
+            walk = self._walks[key] = _Walk(scope)
+            for index, family, row in egress:
+                for peer in groups[index]:
+                    for destination, members in self._peers.types[peer].members.items():
+                        if destination.scope == scope and scope is not GLOBAL_SCOPE:
+                            walk.deferred.append((destination, members, family, row))
+                        else:
+                            self._hit(walk.hits, source, changed, destination, members, family, row)
+        elif walk.deferred and scope != walk.scope:
+            for destination, members, family, row in walk.deferred:
+                self._hit(walk.hits, source, changed, destination, members, family, row)
+            walk.deferred = []
+        add, item, bucket = self._collector.add, ClassItem(block), self._collector.bucket
+        for destination_scope, members, family, entries in walk.hits:
+            if destination_scope != scope or scope is GLOBAL_SCOPE:
+                targets = [ClassItem(m) for m in members]
+                add(item, targets, family, entries, bucket(targets[0]))
+
+    def _hit(self, hits: list[_Hit], source: int, changed: bool, destination: DestinationKey,
+             members: list[int], family: int | None, egress: DecisionRow) -> None:
+        """The changes from class `source` (of another namespace) to the blocks `members`."""
+        if not (changed or self._scopes[destination.scope].changed):
+            return
+        ingress = self._row(Direction.INGRESS, self._block_class[members[0]], False, family, source)
+        entries = self._combine(egress, ingress)
+        if entries:
+            hits.append((destination.scope, members, family, entries))
+
+    def _same_namespace(self, block: int, scope: str | None) -> None:
+        """Towards the blocks of the block's own namespace."""
+        if not self._scopes[scope].changed:
+            return  # both ends decide as before
+        source = self._block_class[block]
+        item = ClassItem(block)
+        for group in self._same_groups_of(scope, self._subject(Direction.EGRESS, source).same_namespace_peer):
+            first = self._block_class[next(iter(group.values()))[0]]
+            for family in self._classes[source].rep.families_with(self._classes[first].rep):
+                egress = self._row(Direction.EGRESS, source, True, family, first)
+                if egress.denies_all:
+                    continue  # denied before and after, whatever the destination says
+                for members in group.values():
+                    ingress = self._row(Direction.INGRESS, self._block_class[members[0]], True,
+                                        family, source)
+                    entries = self._combine(egress, ingress)
+                    if entries:
+                        targets = [ClassItem(m) for m in members]
+                        self._collector.add(item, targets, family, entries,
+                                            self._collector.bucket(targets[0]))
+
+    def _same_groups_of(self, scope: str | None, positions: Positions) -> list[dict[int, list[int]]]:
+        """The scope's blocks by their view through `positions`, then by ingress view."""
+        key = (scope, positions)
+        found = self._same_groups.get(key)
+        if found is None:
+            pick = projector(positions)
+            grouped: dict[tuple[Any, ...], dict[int, list[int]]] = {}
+            views = self._subject_view[Direction.INGRESS]
+            for block in self._blocks_of[scope]:
+                cls = self._block_class[block]
+                grouped.setdefault(pick(self._vectors[cls]), {}).setdefault(views[cls], []).append(block)
+            found = self._same_groups[key] = list(grouped.values())
+        return found
 
     # --- addresses outside the cluster -----------------------------------------------------------
 
     def _external(self) -> None:
-        for index, cls in enumerate(self._classes):
+        for block, cls in enumerate(self._blocks):
             state = self._scopes[cls.rep.scope]
             if not state.changed:
                 continue
+            index = self._block_class[block]
             for family in sorted(cls.rep.addresses) or (4,):
                 for direction in DIRECTIONS:
                     for cell, entries in self._external_row(index, state, family, direction):
-                        self._record_external(index, cell, family, direction, entries)
+                        self._record_external(block, cell, family, direction, entries)
 
     def _record_external(self, index: int, cell: tuple[int, int], family: int,
                          direction: Direction, entries: tuple[Entry, ...]) -> None:
