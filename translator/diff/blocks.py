@@ -39,7 +39,8 @@ class PeerType:
 
 
 def merge_blocks(classes: Sequence[EndpointClass], by_scope: Mapping[str | None, Sequence[int]],
-                 other: Positions, own: Mapping[str | None, Positions]) -> tuple[list[EndpointClass], list[int]]:
+                 other: Positions,
+                 own: Mapping[str | None, Positions]) -> tuple[list[EndpointClass], list[int]]:
     """The blocks of every scope (classes alike through `other` and through the scope's `own`
     positions), in class order, and the class each block was built from (its representative)."""
     blocks: list[EndpointClass] = []
