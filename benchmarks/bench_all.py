@@ -114,6 +114,21 @@ def _load(pods: int) -> Callable[[Path], list[str]]:
     return build
 
 
+def _load_mixed(pods: int, others: int) -> Callable[[Path], list[str]]:
+    """A snapshot of every kind (`kubectl get all,configmaps -A -o yaml`): kinds np2calico skips
+    with a note each, among the pods."""
+    def build(folder: Path) -> list[str]:
+        config_maps = [{"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": f"config-{i}", "namespace": f"ns-{i % 100}"},
+                        "data": {"setting": "value"}} for i in range(others)]
+        docs = config_maps + shapes.migration_cluster(pods, pods // 10)
+        cluster = write_list(folder / "cluster.yaml", docs)
+        code = ("import sys; from translator.load import load\n"
+                "print(len(load([sys.argv[1]]).cluster().pods), 'pods')")
+        return [PY, "-c", code, str(cluster)]
+    return build
+
+
 def _convert(policies: int) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         found = write_stream(folder / "policies.yaml", shapes.migration_policies(policies // 10, policies))
@@ -166,6 +181,7 @@ JOBS = [
         _explain("calico", 1000, 10_000), True),
     Job("load-150k", "load a 150,000-pod snapshot (kind: List)", "seconds", _load(150_000)),
     Job("load-20k", "load a 20,000-pod snapshot", "-", _load(20_000), True),
+    Job("load-mixed", "load 20,000 pods among 20,000 ConfigMaps", "~ load-20k", _load_mixed(20_000, 20_000)),
     Job("read-10k", "read 10,000 policies (yaml guard + C parse)", "~ YAML floor",
         _read_guarded(10_000), True),
     Job("yaml-10k", "YAML floor: C parse of the same 10,000 policies", "-", _yaml_floor(10_000), True),

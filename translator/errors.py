@@ -73,6 +73,12 @@ class Diagnostics:
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.items if d.level is Level.ERROR]
 
+    def errors_since(self, mark: int) -> bool:
+        """Whether an error was reported after `mark` (a length of `items` taken before). Loaders
+        ask after every document: counting all errors each time would be quadratic in the
+        diagnostics (a snapshot says "skipped ConfigMap" once per ConfigMap)."""
+        return any(d.level is Level.ERROR for d in self.items[mark:])
+
     @property
     def has_errors(self) -> bool:
         return any(d.level is Level.ERROR for d in self.items)

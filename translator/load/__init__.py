@@ -138,11 +138,11 @@ def parse_documents(documents: Iterable[Document], context: LoadContext = LoadCo
     count = invalid = 0
     for document in documents:
         count += 1
-        errors_before, first = len(diags.errors), len(diags.items)
+        first = len(diags.items)
         parsed = _parse_document(document, known, diags, context)
         if parsed is not None:
             collector.add(parsed, document.location)
-        invalid += len(diags.errors) > errors_before
+        invalid += diags.errors_since(first)
         # Schema and rule checks run in turn; readers want one document's problems in field order.
         diags.items[first:] = sorted(diags.items[first:], key=lambda d: _field_order(d.location.path))
     return collector.result(count, invalid)

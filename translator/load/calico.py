@@ -88,8 +88,8 @@ def _enum_value(enum: Any, value: Any, default: Any) -> Any:
     return enum(value) if isinstance(value, str) and value in {e.value for e in enum} else default
 
 
-def _loaded(diags: Diagnostics, errors_before: int) -> bool:
-    return len(diags.errors) == errors_before
+def _loaded(diags: Diagnostics, mark: int) -> bool:
+    return not diags.errors_since(mark)
 
 
 # --- metadata -------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def parse_policy(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> calico.NetworkPolicy | calico.GlobalNetworkPolicy | None:
     """NetworkPolicy, GlobalNetworkPolicy and their Staged kinds."""
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     _check_schema(body, loc, diags)
     kind = str(body["kind"])
     is_global = kind in GLOBAL_POLICY_KINDS
@@ -133,7 +133,7 @@ def parse_policy(
     _check_policy_name(metadata.name, spec.tier, loc.child("metadata").child("name"), diags)
     namespace_selector = _global_namespace_selector(spec_body, spec_loc, diags) if is_global else None
     rules.check_service_namespaces(spec, is_global, spec_loc, diags)
-    if not _loaded(diags, errors_before):
+    if not _loaded(diags, mark):
         return None
     if is_global:
         return calico.GlobalNetworkPolicy(metadata, spec, namespace_selector, staged_action, origin=loc)
@@ -315,7 +315,7 @@ _BUILT_IN_TIERS: dict[str, tuple[Action, float | None]] = {
 def parse_tier(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> calico.Tier | None:
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=False)
     if metadata.name:  # a missing name is a schema error
@@ -324,7 +324,7 @@ def parse_tier(
     order = _order(spec, loc.child("spec"), diags)
     action = _enum_value(Action, spec.get("defaultAction", Action.DENY.value), Action.DENY)
     _check_built_in_tier(metadata.name, action, order, loc.child("spec"), diags)
-    if not _loaded(diags, errors_before):
+    if not _loaded(diags, mark):
         return None
     return calico.Tier(metadata.name, order, action)
 
@@ -351,7 +351,7 @@ def parse_staged_kubernetes_policy(
     """A Kubernetes NetworkPolicy spec plus `stagedAction`, read by the Kubernetes spec parser."""
     from translator.load.k8s import network_policy_from_spec
 
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=True)
     name_loc = loc.child("metadata").child("name")
@@ -366,7 +366,7 @@ def parse_staged_kubernetes_policy(
                 diags.error(spec_loc.child(key), "must not be set when stagedAction is Delete")
     assert metadata.namespace is not None
     policy = network_policy_from_spec(metadata.namespace, metadata.name, spec, spec_loc, diags, loc)
-    if not _loaded(diags, errors_before):
+    if not _loaded(diags, mark):
         return None
     return calico.StagedKubernetesNetworkPolicy(policy, action, origin=loc)
 
@@ -377,7 +377,7 @@ def parse_staged_kubernetes_policy(
 def parse_host_endpoint(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> HostEndpoint | None:
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     _check_schema(body, loc, diags)
     metadata = _metadata(body, loc, diags, ctx, namespaced=False)
     if metadata.name:  # a missing name is a schema error
@@ -404,7 +404,7 @@ def parse_host_endpoint(
             # Profile names are resource names (`knp.default.x`, `kns.dev`): lower-case DNS subdomains.
             problems = dns1123_subdomain_errors(profile)
             fields.report(diags, here.child("profiles").child(i), f"profile name {profile!r}", problems)
-    if not _loaded(diags, errors_before):
+    if not _loaded(diags, mark):
         return None
     return HostEndpoint(
         name=metadata.name,
@@ -427,7 +427,7 @@ def parse_network_set(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> NetworkSet | None:
     """A GlobalNetworkSet or a namespaced NetworkSet (cluster state: labelled `spec.nets`)."""
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     _check_schema(body, loc, diags)
     namespaced = body.get("kind") == "NetworkSet"
     metadata = _metadata(body, loc, diags, ctx, namespaced=namespaced)
@@ -447,7 +447,7 @@ def parse_network_set(
         for i, text in enumerate(fields.items(spec.get("nets")))
         if isinstance(text, str)
     ]
-    if not _loaded(diags, errors_before):
+    if not _loaded(diags, mark):
         return None
     return NetworkSet(
         name=metadata.name,

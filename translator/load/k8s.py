@@ -60,7 +60,7 @@ def parse_network_policy(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> NetworkPolicy | None:
     """A normalised NetworkPolicy, or None when the document has any error."""
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     check_schema(body, NETWORK_POLICY_SCHEMA, loc, diags)
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
@@ -71,7 +71,7 @@ def parse_network_policy(
         where = loc.child("metadata").child("annotations")
         fields.validate_annotations(meta.get("annotations"), where, diags)
     policy = network_policy_from_spec(namespace, name or "", body.get("spec"), loc.child("spec"), diags, loc)
-    return policy if len(diags.errors) == errors_before else None
+    return policy if not diags.errors_since(mark) else None
 
 
 def network_policy_from_spec(
@@ -235,7 +235,7 @@ def parse_namespace(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> Namespace | None:
     """A Namespace with its labels, plus the `kubernetes.io/metadata.name` label the API server sets."""
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     check_schema(body, NAMESPACE_SCHEMA, loc, diags)
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_label_errors)
@@ -249,14 +249,14 @@ def parse_namespace(
             loc.child("metadata").child("labels").child(NAMESPACE_NAME_LABEL),
             f"the API server sets this label to the namespace name: using {name!r}, not {written!r}",
         )
-    if name is None or len(diags.errors) != errors_before:
+    if name is None or diags.errors_since(mark):
         return None
     return Namespace.create(name, labels)
 
 
 def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext) -> Pod | None:
     """A Pod: namespace, labels, IPs, host network, service account and container ports."""
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     check_schema(body, POD_SCHEMA, loc, diags)
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
@@ -275,7 +275,7 @@ def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: L
         service_account=text(spec.get("serviceAccountName")) or text(spec.get("serviceAccount")) or "default",
         host_network=spec.get("hostNetwork") is True,
     )
-    return pod if name and len(diags.errors) == errors_before else None
+    return pod if name and not diags.errors_since(mark) else None
 
 
 def _pod_ips(status: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[IPAddress, ...]:

@@ -28,7 +28,7 @@ _PROTOCOLS = {p.value: p for p in Protocol}
 def parse_service(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> Service | None:
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     check_schema(body, SERVICE_SCHEMA, loc, diags)
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_label_errors)
@@ -51,7 +51,7 @@ def parse_service(
         cluster_ips=_cluster_ips(spec, spec_loc, diags),
         origin=loc,
     )
-    return service if name and len(diags.errors) == errors_before else None
+    return service if name and not diags.errors_since(mark) else None
 
 
 def _service_port(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> ServicePort | None:
@@ -87,7 +87,7 @@ def _cluster_ips(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> 
 def parse_endpoint_slice(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> EndpointSlice | None:
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     check_schema(body, ENDPOINT_SLICE_SCHEMA, loc, diags)
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
@@ -110,7 +110,7 @@ def parse_endpoint_slice(
         for p in map(mapping, items(body.get("ports")))
         if (number := integer(p.get("port"))) is not None
     )
-    if not name or not service or len(diags.errors) != errors_before:
+    if not name or not service or diags.errors_since(mark):
         return None
     return EndpointSlice(namespace, name, service, tuple(dict.fromkeys(addresses)), ports)
 

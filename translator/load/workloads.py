@@ -82,7 +82,7 @@ def parse_workload(
     body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext
 ) -> Workload | None:
     """The workload's pod template; a workload without one is an error (it makes no pods)."""
-    errors_before = len(diags.errors)
+    mark = len(diags.items)
     check_schema(body, WORKLOAD_SCHEMA, loc, diags)
     kind = str(body.get("kind"))
     meta = mapping(body.get("metadata"))
@@ -99,7 +99,7 @@ def parse_workload(
     selector = (parse_label_selector(selector_value, loc.child("spec").child("selector"), diags)
                 if isinstance(selector_value, dict) else None)
     pod = _template_pod(kind, namespace, name or "", template, template_loc, diags)
-    if not name or len(diags.errors) != errors_before:
+    if not name or diags.errors_since(mark):
         return None
     return Workload(kind, pod, selector, owner_references(meta), loc)
 
