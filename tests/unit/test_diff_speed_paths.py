@@ -5,9 +5,13 @@
 - `LeafVector` gives every selector leaf's value on a label set, as testing each leaf does.
 - Sparse atom vectors: two label sets look alike through some leaves exactly when every one of
   those leaves has the same value on both.
+- `held_address_cells` names, for each address cell, the CIDRs holding it, as testing each does
+  (cells held alike are decided once).
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +23,15 @@ from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
 from translator.diff.atoms import GLOBAL_SCOPE, ScopeIndex, ScopePolicies, policy_scope
 from translator.diff.semantic import one_direction
-from translator.diff.space import LABEL_SETS, AtomIndex, AtomVector, LeafVector, projector
+from translator.diff.space import (
+    LABEL_SETS,
+    AtomIndex,
+    AtomVector,
+    LeafVector,
+    address_cells,
+    held_address_cells,
+    projector,
+)
 from translator.evaluate.calico import CalicoEvaluator
 from translator.evaluate.k8s import K8sEvaluator
 from translator.model.calico import PolicySet
@@ -99,3 +111,22 @@ def test_sparse_vectors_look_alike_exactly_when_the_leaves_read_agree(
     pick = projector(index.positions(read, (), ()))
     agree = all(leaf.matches(first) == leaf.matches(second) for leaf in read)
     assert (pick(vector(first)) == pick(vector(second))) is agree
+
+
+networks = st.one_of(
+    st.builds(lambda bits, prefix: ipaddress.IPv4Network((bits, prefix), strict=False),
+              st.integers(0, 2**32 - 1), st.integers(0, 32)),
+    st.builds(lambda bits, prefix: ipaddress.IPv6Network((bits, prefix), strict=False),
+              st.integers(0, 2**128 - 1), st.integers(0, 128)))
+
+
+@settings(max_examples=200)
+@given(st.lists(networks, max_size=8), st.sampled_from([4, 6]))
+def test_held_address_cells_name_the_cidrs_holding_each_cell(nets: list, family: int) -> None:
+    held = held_address_cells(nets, family)
+    assert [cell for cell, _ in held] == list(address_cells(nets, family))
+    for (first, last), holders in held:
+        holding = {(int(n.network_address), int(n.broadcast_address)) for n in nets
+                   if n.version == family and int(n.network_address) <= first <= int(n.broadcast_address)}
+        assert holders == holding
+        assert all(lo <= first and last <= hi for lo, hi in holders)

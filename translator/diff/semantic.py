@@ -72,9 +72,9 @@ from translator.diff.space import (
     EndpointCatalog,
     EndpointInfo,
     Positions,
-    address_cells,
     calico_pod_labels,
     destination_port_starts,
+    held_address_cells,
     port_cells,
     projector,
     representative_address,
@@ -83,7 +83,7 @@ from translator.evaluate.service_members import ServiceIndex
 from translator.evaluate.verdict import Decision, Subject, Verdict
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection, Pod
-from translator.model.common import Direction, Protocol
+from translator.model.common import Direction, IPAddress, Protocol
 
 Evaluate = Callable[[Connection], Verdict]
 Decide = Callable[[Connection, Direction], Decision]
@@ -549,24 +549,35 @@ class DiffEngine:
         atoms = state.atoms[direction]
         starts, names = self._ports(mine, info)
         found = []
-        for cell in address_cells(atoms.cidrs, family):
+        alike: dict[frozenset[tuple[int, int]], tuple[Entry, ...]] = {}  # by the CIDRs holding a cell
+        for cell, holders in held_address_cells(atoms.cidrs, family):
             address = representative_address(cell, family, self._catalog.owned_addresses)
             if address is None:
                 continue
-            per_protocol = []
-            for protocol in PROTOCOLS:
-                segments: list[Segment] = []
-                for first, last in port_cells(self._external_starts(starts, names, info, protocol,
-                                                                    direction)):
-                    conn = external_connection(info, address, protocol, first, family, direction)
-                    before, after = self._outcomes(conn, info.scope, state.changed)
-                    if before.allowed != after.allowed:
-                        append_segment(segments, first, last, before, after)
-                per_protocol.append((protocol, segments))
-            entries = entries_of(per_protocol)
+            entries = alike.get(holders)
+            if entries is None:
+                entries = alike[holders] = self._external_entries(
+                    info, state, address, (starts, names), family, direction)
             if entries:
                 found.append((cell, entries))
         return found
+
+    def _external_entries(self, info: EndpointInfo, state: ScopeState, address: IPAddress,
+                          ports: tuple[PortStarts, set[tuple[str, Protocol]]], family: int,
+                          direction: Direction) -> tuple[Entry, ...]:
+        """What changes between the endpoint and one outside address, per protocol and port cell."""
+        starts, names = ports
+        per_protocol = []
+        for protocol in PROTOCOLS:
+            segments: list[Segment] = []
+            for first, last in port_cells(self._external_starts(starts, names, info, protocol,
+                                                                direction)):
+                conn = external_connection(info, address, protocol, first, family, direction)
+                before, after = self._outcomes(conn, info.scope, state.changed)
+                if before.allowed != after.allowed:
+                    append_segment(segments, first, last, before, after)
+            per_protocol.append((protocol, segments))
+        return entries_of(per_protocol)
 
     @staticmethod
     def _external_starts(starts: PortStarts, names: set[tuple[str, Protocol]], info: EndpointInfo,

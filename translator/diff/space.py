@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -327,6 +328,26 @@ def address_cells(cidrs: Iterable[IPNetwork], family: int) -> tuple[AddressRange
     ordered = sorted(s for s in starts if s < size)
     ends = [s - 1 for s in ordered[1:]] + [size - 1]
     return tuple(zip(ordered, ends, strict=False))
+
+
+def held_address_cells(cidrs: Iterable[IPNetwork],
+                       family: int) -> list[tuple[AddressRange, frozenset[AddressRange]]]:
+    """`address_cells`, each with the CIDRs (as ranges) that hold it. Rules see an address only
+    through the CIDRs holding it, so cells held by the same CIDRs are alike wherever they lie: the
+    gaps between 638 ipBlocks are one kind of address, not 639."""
+    nets = tuple(n for n in cidrs if n.version == family)
+    ranges = sorted({(int(n.network_address), int(n.broadcast_address)) for n in nets})
+    holding: list[tuple[int, int]] = []  # a heap of (last, first): the CIDRs open at a cell's start
+    found = []
+    opened = 0
+    for cell in address_cells(nets, family):
+        while opened < len(ranges) and ranges[opened][0] <= cell[0]:
+            heapq.heappush(holding, (ranges[opened][1], ranges[opened][0]))
+            opened += 1
+        while holding and holding[0][0] < cell[0]:
+            heapq.heappop(holding)
+        found.append((cell, frozenset((first, last) for last, first in holding)))
+    return found
 
 
 def representative_address(cell: AddressRange, family: int,
