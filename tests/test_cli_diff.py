@@ -138,3 +138,19 @@ def test_staged_conversion_changes_nothing_until_previewed() -> None:
     previewed = run(*args, "--preview-staged", "--tie-break", "v3.31")
     assert previewed.exit_code == 1
     assert "dev/curl-dev" in previewed.stdout
+
+
+def test_json_lists_every_dropped_policy_when_stderr_summarises_them() -> None:
+    import json
+
+    policies = "".join(f"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                       f"metadata: {{name: default-deny, namespace: ns-{n:02d}}}\n"
+                       "spec: {podSelector: {}, policyTypes: [Ingress]}\n" for n in range(12))
+    result = run("-", "--migrate", "--default-deny", "global", "-o", "json", stdin=policies)
+    assert result.exit_code in (0, 1), result.output
+    assert [line for line in result.stderr.splitlines() if "dropped" in line] == [
+        "np2calico: info: dropped 12 policies (ns-00/default-deny, ns-01/default-deny, ns-02/default-deny "
+        "and 9 more): a default deny with no rules; the global default deny isolates these pods already "
+        "(--verbose lists each)"]
+    dropped = json.loads(result.stdout)["context"]["dropped"]
+    assert len(dropped) == 12 and all(": info: dropped ns-" in line for line in dropped)

@@ -121,3 +121,28 @@ def test_help_shows_a_real_example() -> None:
     result = CliRunner().invoke(app, ["convert", "--help"])
     assert result.exit_code == 0
     assert "np2calico convert samples/lab/policies" in result.stdout
+
+
+def _default_denies(count: int) -> str:
+    """`count` namespaces, each with a rule-less default deny (dropped under --default-deny global)."""
+    return "".join(f"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                   f"metadata: {{name: default-deny, namespace: ns-{n:02d}}}\n"
+                   "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n" for n in range(count))
+
+
+def test_many_dropped_policies_are_one_line_per_reason_and_each_with_verbose() -> None:
+    summary = invoke("-", "--default-deny", "global", stdin=_default_denies(12))
+    assert summary.exit_code == 0, summary.stderr
+    assert "dropped ns-" not in summary.stderr
+    assert ("np2calico: info: dropped 12 policies (ns-00/default-deny, ns-01/default-deny, "
+            "ns-02/default-deny and 9 more): a default deny with no rules; the global default deny "
+            "isolates these pods already (--verbose lists each)") in summary.stderr.splitlines()
+    each = invoke("-", "--default-deny", "global", "--verbose", stdin=_default_denies(12))
+    assert sum("info: dropped ns-" in line for line in each.stderr.splitlines()) == 12
+    assert each.stdout == summary.stdout
+    assert "dropped" not in invoke("-", "--default-deny", "global", "-q", stdin=_default_denies(12)).stderr
+
+
+def test_a_few_dropped_policies_are_listed_each() -> None:
+    result = invoke("-", "--default-deny", "global", stdin=_default_denies(10))
+    assert sum("info: dropped ns-" in line for line in result.stderr.splitlines()) == 10

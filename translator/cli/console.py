@@ -144,12 +144,43 @@ def warning(message: str) -> None:
         print(line + message, file=sys.stderr)
 
 
-def note(message: str, *, dropped: bool = False) -> None:
-    """A line for people on stderr (a summary, a report line; `dropped`: a policy the conversion
-    drops); quiet drops it."""
-    _record(message, dropped)
+def note(message: str) -> None:
+    """A line for people on stderr (a summary, a report line); quiet drops it."""
+    _record(message)
     if not quiet():
         print(message, file=sys.stderr)
+
+
+# More policies dropped by a conversion than this are summarised on stderr, one line per reason.
+DROPPED_LISTED = 10
+
+
+def dropped(policies: Sequence[Any]) -> None:
+    """The policies a conversion drops (`translator.convert.Dropped`) on stderr: each one, or past
+    DROPPED_LISTED one line per reason with their count (each one with --verbose); quiet drops
+    them. A recording (diff's json and html) keeps each one."""
+    for policy in policies:
+        _record(str(policy), dropped=True)
+    if quiet():
+        return
+    if verbose() or len(policies) <= DROPPED_LISTED:
+        for policy in policies:
+            print(policy, file=sys.stderr)
+        return
+    by_reason: dict[str, list[str]] = {}
+    for policy in policies:
+        by_reason.setdefault(policy.reason, []).append(policy.key)
+    word = f"{_LEVEL_COLORS[Level.INFO]}info{_RESET}" if use_color(sys.stderr) else "info"
+    for reason, keys in by_reason.items():
+        print(f"np2calico: {word}: dropped {_counted(keys)}: {reason} (--verbose lists each)",
+              file=sys.stderr)
+
+
+def _counted(keys: Sequence[str], shown: int = 3) -> str:
+    """`4 policies (a/x, b/x, c/x and 1 more)`."""
+    more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+    noun = "policy" if len(keys) == 1 else "policies"
+    return f"{len(keys)} {noun} ({', '.join(keys[:shown])}{more})"
 
 
 def detail(message: str) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, warn_empty, write_output
-from translator.cli.console import note
+from translator.cli.console import dropped, note
 from translator.cli.options import (
     OUTPUT_FORMAT,
     AllowApiserver,
@@ -137,8 +137,7 @@ def convert(
     result = run_conversion(policies, options)
     diagnostics = [*load_diagnostics, *result.diagnostics.items]
     report(diagnostics)
-    for line in result.report:
-        note(line)
+    dropped(result.dropped)
     if strict and diagnostics:
         raise typer.Exit(EXIT_NO)
     if verify:

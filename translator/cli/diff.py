@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
-from translator.cli.console import note, progress, recording, use_color
+from translator.cli.console import dropped, note, progress, recording, use_color
 from translator.cli.options import (
     OUTPUT_FORMAT,
     AllowApiserver,
@@ -328,8 +328,7 @@ def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
 
     result = convert(policies.k8s_policies, options)
     report(result.diagnostics.items)
-    for line in result.report:
-        note(line, dropped=True)
+    dropped(result.dropped)
     result.diagnostics.raise_if_errors()
     kept = describe_kept(policies)
     if kept:

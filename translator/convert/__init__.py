@@ -38,23 +38,40 @@ __all__ = [
     "ConversionResult",
     "ConvertOptions",
     "DefaultDenyOptions",
+    "Dropped",
     "Target",
     "convert",
 ]
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A policy the conversion leaves out (proven redundant under the global default deny), and why."""
+
+    key: str
+    reason: str
+    where: Location
+
+    def __str__(self) -> str:
+        return str(Diagnostic(self.where, Level.INFO, f"dropped {self.key}: {self.reason}"))
+
+
+@dataclass(frozen=True)
 class ConversionResult:
     """What `convert` produced: Tier(s) and policies in apply order, diagnostics, and a report.
 
-    `report` lists what the conversion decided that a reviewer must know (dropped policies), one
-    line each, as `FILE:DOC:PATH: info: message` like every diagnostic.
+    `report` lists what the conversion decided that a reviewer must know (the `dropped` policies),
+    one line each, as `FILE:DOC:PATH: info: message` like every diagnostic.
     """
 
     tiers: tuple[Tier, ...]
     policies: tuple[CalicoPolicy, ...]
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
-    report: tuple[str, ...] = ()
+    dropped: tuple[Dropped, ...] = ()
+
+    @property
+    def report(self) -> tuple[str, ...]:
+        return tuple(str(d) for d in self.dropped)
 
     @property
     def policy_set(self) -> PolicySet:
@@ -69,7 +86,7 @@ def convert(policies: Iterable[K8sPolicy], options: ConvertOptions | None = None
     for policy in normalised:
         report_dead_rules(policy, diags)
         warn_system_namespace(policy, diags)
-    kept, report = _drop_redundant(normalised, options.default_deny)
+    kept, dropped = _drop_redundant(normalised, options.default_deny)
     allows = _allows(kept, options)
     generated = explicit_denies(normalised, options, _covered(options))
     if options.default_deny is not None:
@@ -77,7 +94,7 @@ def convert(policies: Iterable[K8sPolicy], options: ConvertOptions | None = None
         generated.append(default_deny_policy(options))
     ordered = apply_order([*allows, *avoid_taken_names(generated, allows, diags)])
     check_unique(ordered, {p.key: _source(p) for p in ordered})
-    return ConversionResult(_tiers(options), ordered, diags, tuple(report))
+    return ConversionResult(_tiers(options), ordered, diags, tuple(dropped))
 
 
 def warn_system_namespace(policy: K8sPolicy, diags: Diagnostics) -> None:
@@ -103,20 +120,19 @@ def _covered(options: ConvertOptions) -> Callable[[str], bool]:
 
 def _drop_redundant(
     policies: Sequence[K8sPolicy], deny: DefaultDenyOptions | None
-) -> tuple[list[K8sPolicy], list[str]]:
+) -> tuple[list[K8sPolicy], list[Dropped]]:
     """Under the global default deny, drop covered policies proven redundant, each reported."""
     if deny is None:
         return list(policies), []
     kept: list[K8sPolicy] = []
-    report: list[str] = []
+    dropped: list[Dropped] = []
     for policy in policies:
         reason = redundancy(policy, deny) if deny.covers(policy.namespace) else None
         if reason is None:
             kept.append(policy)
         else:
-            where = policy.origin or Location(file=policy.key)
-            report.append(str(Diagnostic(where, Level.INFO, f"dropped {policy.key}: {reason}")))
-    return kept, report
+            dropped.append(Dropped(policy.key, reason, policy.origin or Location(file=policy.key)))
+    return kept, dropped
 
 
 def _unique(policies: list[K8sPolicy]) -> list[K8sPolicy]:
