@@ -18,6 +18,7 @@ STEPS = LAB / "steps"
 DIFF = ["diff", str(STEPS / "08-allow-curl-egress"), str(STEPS / "09-allow-dns"),
         "--cluster", str(LAB / "cluster.yaml")]
 ESC = b"\x1b["
+PROGRESS_DELAY = "NP2CALICO_PROGRESS_DELAY"
 
 
 def _drain(fds: dict[int, bytearray], proc: subprocess.Popen[bytes]) -> None:
@@ -40,7 +41,9 @@ def _drain(fds: dict[int, bytearray], proc: subprocess.Popen[bytes]) -> None:
 def run_on_tty(args: list[str], env: dict[str, str], *, stdout_tty: bool = True) -> tuple[int, bytes, bytes]:
     """Run np2calico with stderr (and stdout, unless piped) on their own ptys."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM", "FORCE_COLOR")}
-    full_env.update({"TERM": "xterm-256color", "COLUMNS": "100", **env})
+    # The progress line shows once a command has run a second, which a loaded machine reaches
+    # with any command: tests of it set the delay; the others keep it out of their way.
+    full_env.update({"TERM": "xterm-256color", "COLUMNS": "100", PROGRESS_DELAY: "600", **env})
     out_master, out_slave = pty.openpty() if stdout_tty else os.pipe()
     err_master, err_slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "translator", *args], cwd=ROOT, env=full_env,
@@ -88,7 +91,7 @@ def test_progress_shows_on_a_terminal_for_long_work() -> None:
 
 
 def test_no_progress_for_quick_work_quiet_runs_or_a_pipe() -> None:
-    assert b"comparing verdicts" not in run_on_tty(DIFF, {})[2]  # under the one-second delay
+    assert b"comparing verdicts" not in run_on_tty(DIFF, {PROGRESS_DELAY: "600"})[2]  # within the delay
     assert b"comparing verdicts" not in run_on_tty([*DIFF, "-q"], {"NP2CALICO_PROGRESS_DELAY": "0"})[2]
     piped = subprocess.run([sys.executable, "-m", "translator", *DIFF], cwd=ROOT, capture_output=True,
                            env={**os.environ, "NP2CALICO_PROGRESS_DELAY": "0"}, check=False)
@@ -100,3 +103,19 @@ def test_explain_batch_counts_on_a_terminal() -> None:
             "--connections", str(LAB / "connections.yaml")]
     code, _, err = run_on_tty(args, {"NP2CALICO_PROGRESS_DELAY": "0"})
     assert code == 0 and b"evaluating connections" in err
+
+
+@pytest.mark.parametrize("args, step", [
+    (["convert", str(LAB / "policies"), "--default-deny", "global"], b"convert: converting"),
+    (["diff", "--migrate", str(LAB / "policies"), "--cluster", str(LAB / "cluster.yaml"), "-o", "json"],
+     b"diff: comparing verdicts"),
+], ids=["convert", "diff-json"])
+def test_progress_names_the_step_and_leaves_stdout_as_piped(args: list[str], step: bytes) -> None:
+    """stderr on a terminal shows the line; stdout (piped, or a terminal too) is what a pipe gets."""
+    piped = subprocess.run([sys.executable, "-m", "translator", *args], cwd=ROOT, capture_output=True,
+                           env={**os.environ, PROGRESS_DELAY: "0"}, check=False)
+    code, out, err = run_on_tty(args, {PROGRESS_DELAY: "0"}, stdout_tty=False)
+    assert step in err and code == piped.returncode
+    assert out == piped.stdout and piped.stdout
+    _, on_terminal, _ = run_on_tty(args, {PROGRESS_DELAY: "0"})
+    assert on_terminal.replace(b"\r\n", b"\n") == piped.stdout

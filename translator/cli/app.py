@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from translator.cli import console
+from translator.cli import console, progress
 from translator.cli.coercion import use_quick_coercion
 from translator.cli.common import handle_errors
 from translator.version import __version__
@@ -113,7 +113,8 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
         def run() -> Any:
             console.configure(shared["quiet"], shared["verbose"], shared["color"])
             try:
-                return func(*args, **kwargs)
+                with progress.step(func.__name__):  # the progress line, once the command runs a second
+                    return func(*args, **kwargs)
             finally:
                 console.detail(f"{func.__name__} took {console.elapsed():.2f}s")
 

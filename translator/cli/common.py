@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
+from translator.cli import progress
 from translator.cli.console import report
 from translator.errors import ClusterError, InputError, NP2CalicoError, UsageError
 from translator.output import write_text
@@ -107,4 +108,5 @@ def check_namespace_options(**options: str | Iterable[str]) -> None:
 
 def write_output(text: str, output_file: Path | None) -> None:
     """Write to stdout, or to `--output-file` without harming what it is (see translator.output)."""
+    progress.pause()  # the progress line is erased first: it never mixes with the output on a terminal
     write_text(text, output_file)

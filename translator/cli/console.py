@@ -4,29 +4,21 @@
   adds what was read and how long the work took.
 - Colour only where a person reads it: `--color auto` (the default) colours a stream that is a
   terminal, unless `NO_COLOR` is set (https://no-color.org) or `TERM=dumb`; `always`/`never` decide.
-- Progress (a spinner, or a counter when the amount is known) on stderr, only on a terminal, only
-  when not quiet, and only for work that lasts longer than about a second.
+- Progress: translator/cli/progress.py.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from translator.errors import Diagnostic, Level
-
-T = TypeVar("T")
-
-# Seconds before progress shows: short work stays silent. Tests of the progress display set it to 0.
-PROGRESS_DELAY_ENV = "NP2CALICO_PROGRESS_DELAY"
-_DEFAULT_PROGRESS_DELAY = 1.0
 
 
 class ColorMode(str, Enum):
@@ -78,10 +70,12 @@ def use_color(stream: IO[str] | None = None) -> bool:
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     stream = stream or sys.stdout
-    return _isatty(stream)
+    return is_terminal(stream)
 
 
-def _isatty(stream: IO[str]) -> bool:
+def is_terminal(stream: IO[str]) -> bool:
+    """Whether `stream` is a terminal (seen through the stand-in the progress line puts on stderr)."""
+    stream = getattr(stream, "rich_proxied_file", stream)
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # a replaced or closed stream
@@ -187,80 +181,6 @@ def detail(message: str) -> None:
     """A line for `--verbose` only."""
     if verbose():
         print(f"np2calico: {message}", file=sys.stderr)
-
-
-def _progress_delay() -> float:
-    try:
-        return float(os.environ.get(PROGRESS_DELAY_ENV, _DEFAULT_PROGRESS_DELAY))
-    except ValueError:
-        return _DEFAULT_PROGRESS_DELAY
-
-
-def _progress_wanted() -> bool:
-    return not quiet() and _isatty(sys.stderr) and os.environ.get("TERM") != "dumb"
-
-
-@contextmanager
-def progress(what: str) -> Iterator[None]:
-    """A spinner with `what` and the time spent on stderr while the block runs, if it runs longer
-    than the delay."""
-    if not _progress_wanted():
-        yield
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    spinner = Progress(SpinnerColumn(), TextColumn(what), TimeElapsedColumn(), console=_stderr_console(),
-                       transient=True)
-    spinner.add_task(what, total=None)
-    with _after_delay(spinner.start, spinner.stop):
-        yield
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(file=sys.stderr, no_color=not use_color(sys.stderr))
-
-
-def counted(items: Sequence[T], what: str) -> Iterator[T]:
-    """Iterate `items`; on a terminal, a bar with `what` and a counter after the delay."""
-    if not _progress_wanted():
-        yield from items
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=_stderr_console(), transient=True)
-    task = bar.add_task(what, total=len(items))
-    with _after_delay(bar.start, bar.stop):
-        for item in items:
-            yield item
-            bar.advance(task)
-
-
-@contextmanager
-def _after_delay(start: Any, stop: Any) -> Iterator[None]:
-    """Call `start` after the delay unless the block is done by then; `stop` if it was started."""
-    lock = threading.Lock()
-    state = {"started": False, "done": False}
-
-    def begin() -> None:
-        with lock:
-            if not state["done"]:
-                start()
-                state["started"] = True
-
-    timer = threading.Timer(_progress_delay(), begin)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        with lock:
-            state["done"] = True
-            if state["started"]:
-                stop()
 
 
 def elapsed() -> float:

@@ -34,6 +34,7 @@ from translator.cli.options import (
     Tier,
     default_deny_options,
 )
+from translator.cli.progress import step
 from translator.errors import Diagnostic, Level, UsageError
 from translator.model.cluster_dns import DEFAULT_DNS_NAMESPACE, DEFAULT_DNS_SELECTOR
 
@@ -134,7 +135,8 @@ def convert(
             allow_apiserver,
         ),
     )
-    result = run_conversion(policies, options)
+    with step("converting"):
+        result = run_conversion(policies, options)
     diagnostics = [*load_diagnostics, *result.diagnostics.items]
     report(diagnostics)
     dropped(result.dropped)
@@ -142,7 +144,8 @@ def convert(
         raise typer.Exit(EXIT_NO)
     if verify:
         _prove(policies, options, result, paths or ["--from-cluster"])
-    text = RENDERERS[output.value](manifests(result.tiers, result.policies))
+    with step(f"rendering {output.value}"):
+        text = RENDERERS[output.value](manifests(result.tiers, result.policies))
     write_output(text, output_file)
     raise typer.Exit(EXIT_OK)
 
@@ -169,7 +172,8 @@ def _prove(policies: Any, options: Any, result: Any, inputs: list[str]) -> None:
     deny = options.default_deny
     intended = default_deny_promise(source, deny) if deny is not None \
         else namespace_names_as_kubernetes_means(source)
-    proof = run_verify(intended, output)
+    with step("proving the output (z3)"):
+        proof = run_verify(intended, output)
     if proof.equivalent:
         statement = PROVEN_STATEMENT + (promise_statement(deny) if deny is not None else "")
         typer.echo(f"np2calico: verified ({len(proof.checks)} solver queries, {proof.seconds:.2f} s): "
@@ -215,7 +219,8 @@ def _load(paths: list[str], namespace: str) -> tuple[Any, list[Diagnostic]]:
     from translator.load import load
     from translator.load.registry import LoadContext
 
-    loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
+    with step("reading policies"):
+        loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
     _note_calico_kept(loaded.policies)
     kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
@@ -258,7 +263,8 @@ def _load_cluster(
     from translator.cluster import load_from_cluster
     from translator.load.registry import LoadContext
 
-    loaded = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
+    with step("reading the cluster"):
+        loaded = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
     kept = [d for d in loaded.diagnostics if d.level is not Level.ERROR]
     calico = len(loaded.policies.calico_policies) + len(loaded.policies.staged_k8s_policies)
     if calico:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
-from translator.cli.console import dropped, note, progress, recording, use_color
+from translator.cli.console import dropped, note, recording, use_color
 from translator.cli.options import (
     OUTPUT_FORMAT,
     AllowApiserver,
@@ -37,6 +37,7 @@ from translator.cli.options import (
     default_deny_options,
     model_tie_break,
 )
+from translator.cli.progress import step
 from translator.cli.state import (
     NETWORK_SETS_ARE_STATE,
     address_notes,
@@ -151,22 +152,24 @@ def diff(
             warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
 
-    with progress("comparing verdicts"):
+    with step("comparing verdicts"):
         semantic = diff_policies(before, after, state, tie_break=model_tie_break(tie_break),
                                  preview_staged=preview_staged, symbolic=symbolic)
-    if loaded is not None and state is not None:
-        from translator.diff.labels import with_judged, with_services
+        if loaded is not None and state is not None:
+            from translator.diff.labels import with_judged, with_services
 
-        judged = (*host_network_summary(state), *address_notes(loaded, cidrs, before, after))
-        semantic = dataclasses.replace(semantic, notes=(*semantic.notes, *judged))
-        semantic = with_services(with_judged(semantic, state, before, after), state)
+            judged = (*host_network_summary(state), *address_notes(loaded, cidrs, before, after))
+            semantic = dataclasses.replace(semantic, notes=(*semantic.notes, *judged))
+            semantic = with_services(with_judged(semantic, state, before, after), state)
     report_context = _report_context(
         _comparison(paths or [], migration, from_cluster), _cluster_source(cluster, from_cluster, context),
         state, symbolic or state is None, said)
     from translator.diff.report import DiffReport
     from translator.render.report import render_diff_report
 
-    write_output(render_diff_report(DiffReport(semantic, report_context), output.value, color), output_file)
+    with step(f"rendering {output.value}"):
+        text = render_diff_report(DiffReport(semantic, report_context), output.value, color)
+    write_output(text, output_file)
     raise typer.Exit(EXIT_OK if semantic.is_empty else EXIT_NO)
 
 
@@ -262,7 +265,8 @@ def _load(path: str, namespace: str) -> Any:
     from translator.load import load
     from translator.load.registry import LoadContext
 
-    loaded = load([path], context=LoadContext(default_namespace=namespace))
+    with step(f"reading {'stdin' if path == '-' else path}"):
+        loaded = load([path], context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     refuse_network_sets(loaded.network_sets, NETWORK_SETS_ARE_STATE)
@@ -295,7 +299,8 @@ def _live(from_cluster: bool, cluster: list[str] | None, where: tuple[str | None
     from translator.cluster import load_from_cluster
     from translator.load.registry import LoadContext
 
-    live = load_from_cluster(*where, LoadContext(default_namespace=namespace))
+    with step("reading the cluster"):
+        live = load_from_cluster(*where, LoadContext(default_namespace=namespace))
     report(d for d in live.diagnostics if d.level is not Level.ERROR)
     return live
 
@@ -326,7 +331,8 @@ def _converted(policies: Any, options: Any) -> tuple[Any, Any]:
     from translator.convert import convert
     from translator.convert.existing import after_migration, describe_kept
 
-    result = convert(policies.k8s_policies, options)
+    with step("converting"):
+        result = convert(policies.k8s_policies, options)
     report(result.diagnostics.items)
     dropped(result.dropped)
     result.diagnostics.raise_if_errors()

@@ -13,7 +13,6 @@ from typing import Protocol as Interface
 import typer
 
 from translator.cli.common import EXIT_NO, EXIT_OK, report, write_output
-from translator.cli.console import counted
 from translator.cli.options import (
     OUTPUT_FORMAT,
     ClusterState,
@@ -32,6 +31,7 @@ from translator.cli.options import (
     TieBreakOption,
     model_tie_break,
 )
+from translator.cli.progress import counted, step
 from translator.cli.state import (
     NETWORK_SETS_ARE_STATE,
     address_notes,
@@ -78,7 +78,8 @@ def _load(paths: Sequence[str], namespace: str) -> Loaded:
     """Load (raising InputError on any invalid object); warnings and notes go to stderr."""
     from translator.load import LoadContext, load
 
-    loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
+    with step("reading policies"):
+        loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     return loaded
 
@@ -100,7 +101,8 @@ def _inputs(
         from translator.cluster import load_from_cluster
         from translator.load import LoadContext
 
-        state = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
+        with step("reading the cluster"):
+            state = load_from_cluster(context, kubeconfig, LoadContext(default_namespace=namespace))
         report(d for d in state.diagnostics if d.level is not Level.ERROR)
     else:
         state = read_state(cluster_state or [], namespace)
@@ -250,6 +252,8 @@ def explain(
     verdicts = [evaluator.evaluate(conn) for conn in counted(batch, "evaluating connections")]
     from translator.render.verdicts import RENDERERS
 
-    write_output(RENDERERS[output.value](verdicts), None)
+    with step(f"rendering {output.value}"):
+        text = RENDERERS[output.value](verdicts)
+    write_output(text, None)
     denied = not all(v.allowed for v in verdicts)
     raise typer.Exit(EXIT_NO if exit_code and denied else EXIT_OK)

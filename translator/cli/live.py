@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from translator.cli.common import EXIT_ERROR, EXIT_NO, EXIT_OK, die, report, write_output
-from translator.cli.console import note, progress, warning
+from translator.cli.console import note, warning
 from translator.cli.options import (
     OUTPUT_FORMAT,
     BundleOut,
@@ -31,6 +31,7 @@ from translator.cli.options import (
     With,
     Yes,
 )
+from translator.cli.progress import pause, step
 from translator.errors import Diagnostics, UsageError
 
 if TYPE_CHECKING:  # the cluster client and the apply workflow load when a command runs
@@ -91,6 +92,7 @@ class _Report:
     output_file: Path | None = None
 
     def say(self, line: str, *, err: bool = False) -> None:
+        pause()
         print(line, file=sys.stderr if err or self.output is PlanFormat.JSON else sys.stdout, flush=True)
 
     def finish(self, plan: Plan, outcome: Outcome, code: int, bundle: Path | None = None) -> NoReturn:
@@ -118,7 +120,7 @@ def snapshot(
 
     diags = Diagnostics()
     client = cluster.connect(context, kubeconfig)
-    with progress("reading the cluster"):
+    with step("reading the cluster"):
         documents = cluster.read_cluster(diags=diags, client=client)
     report(diags.items)
     listing = {"apiVersion": "v1", "kind": "List", "items": documents}
@@ -284,6 +286,7 @@ def _carry_out(
 def _confirmed(yes: bool, question: str) -> bool:
     if yes:
         return True
+    pause()
     if not _stdin_is_terminal():
         die("refusing to change the cluster without confirmation: stdin is not a terminal; pass --yes",
             EXIT_ERROR)

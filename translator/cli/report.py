@@ -11,6 +11,7 @@ import typer
 
 from translator.cli.common import EXIT_OK, write_output
 from translator.cli.options import OUTPUT_FORMAT, OutputFile
+from translator.cli.progress import step
 from translator.errors import InputError, Location
 
 EXAMPLES = """\b
@@ -48,8 +49,11 @@ def report(
     from translator.render.diff_json import read_diff_json
     from translator.render.report import render_diff_report
 
-    found = read_diff_json(_read(diff_json), "<stdin>" if diff_json == "-" else diff_json)
-    write_output(render_diff_report(found, output.value), output_file)
+    with step("reading the diff"):
+        found = read_diff_json(_read(diff_json), "<stdin>" if diff_json == "-" else diff_json)
+    with step(f"rendering {output.value}"):
+        text = render_diff_report(found, output.value)
+    write_output(text, output_file)
     raise typer.Exit(EXIT_OK)
 
 

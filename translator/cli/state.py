@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from translator.cli import console
 from translator.cli.common import report
+from translator.cli.progress import step
 from translator.errors import Diagnostic, InputError, Level, Location, UsageError
 
 if TYPE_CHECKING:  # loaded where a command reads its state, not when the command line starts
@@ -41,7 +42,8 @@ def read_state(paths: Sequence[str], namespace: str) -> Loaded:
     """Every `--cluster` input read as one state (an object defined twice is an error)."""
     from translator.load import LoadContext, load
 
-    loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
+    with step("reading the cluster state"):
+        loaded = load(list(paths), context=LoadContext(default_namespace=namespace))
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     return loaded
 
@@ -59,7 +61,8 @@ def refuse_network_sets(network_sets: Iterable[NetworkSet], why: str) -> None:
 
 def state_cluster(loaded: Loaded, cidrs: Sequence[IPNetwork]) -> Cluster:
     """The cluster of a state, with its notes (workloads counted, Services unbacked) reported."""
-    cluster, notes = loaded.cluster_with_notes(cidrs)
+    with step("building the cluster"):
+        cluster, notes = loaded.cluster_with_notes(cidrs)
     report(notes)
     return cluster
 

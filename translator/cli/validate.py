@@ -20,6 +20,7 @@ from translator.cli.options import (
     OutputFile,
     Strict,
 )
+from translator.cli.progress import step
 from translator.errors import Diagnostic, Diagnostics, Level, Location, UsageError
 
 if TYPE_CHECKING:  # loaded when the command runs, not at start-up
@@ -73,10 +74,13 @@ def validate(
         from translator.cluster import cluster_documents, connect
 
         diags = Diagnostics()
-        documents = cluster_documents(diags, connect(context, kubeconfig))
+        with step("reading the cluster"):
+            documents = cluster_documents(diags, connect(context, kubeconfig))
     else:
-        diags, documents = Diagnostics(), read_documents(paths or [])
-    parsed = parse_documents(documents, load_context)
+        with step("reading documents"):
+            diags, documents = Diagnostics(), read_documents(paths or [])
+    with step("validating documents"):
+        parsed = parse_documents(documents, load_context)
     loaded = dataclasses.replace(parsed, diagnostics=(*diags.items, *parsed.diagnostics))
     report(loaded.diagnostics)
     result = _result(documents, loaded, strict)

@@ -20,6 +20,7 @@ from translator.cli.options import (
     TieBreakOption,
     model_tie_break,
 )
+from translator.cli.progress import step
 from translator.cli.state import NETWORK_SETS_ARE_STATE, pod_cidrs, refuse_network_sets
 from translator.errors import Level, UsageError
 
@@ -97,10 +98,11 @@ def verify(
         from translator.verify.intent import namespace_names_as_kubernetes_means
 
         a = namespace_names_as_kubernetes_means(a)
-    result = run_verify(a, b, tie_break=model_tie_break(tie_break),
-                        question=Question(honest_pods=no_pcns_labels), network_sets=network_sets,
-                        pod_cidrs=pod_cidrs(pod_cidr),
-                        host_endpoints=_host_endpoints(hosts_state, hosts_a, hosts_b))
+    hosts = _host_endpoints(hosts_state, hosts_a, hosts_b)
+    with step("proving (z3)"):
+        result = run_verify(a, b, tie_break=model_tie_break(tie_break),
+                            question=Question(honest_pods=no_pcns_labels), network_sets=network_sets,
+                            pod_cidrs=pod_cidrs(pod_cidr), host_endpoints=hosts)
     if result.witness is not None and witness is not None:
         write_output(witness_yaml(result.witness), witness)
     extra = ["--namespace", namespace] if namespace != "default" else []
@@ -126,7 +128,8 @@ def _load(path: str, namespace: str) -> tuple[Any, tuple[HostEndpoint, ...]]:
     from translator.load import load
     from translator.load.registry import LoadContext
 
-    loaded = load([path], context=LoadContext(default_namespace=namespace))
+    with step(f"reading {'stdin' if path == '-' else path}"):
+        loaded = load([path], context=LoadContext(default_namespace=namespace))
     loaded.raise_if_errors()
     report(d for d in loaded.diagnostics if d.level is not Level.ERROR)
     refuse_network_sets(loaded.network_sets, NETWORK_SETS_ARE_STATE)
