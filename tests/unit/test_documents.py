@@ -359,5 +359,30 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     assert [d.body["metadata"]["name"] for d in read_documents([str(path)])] == ["bom"]
 
 
+@pytest.mark.parametrize("data", [b"", b" \n\t\r\n", b"\xef\xbb\xbf\n", "\u00a0\u2028 \n".encode(),
+                                  b"\xef\xbb\xbf\x1c\x0b"], ids=repr)
+def test_blank_files_hold_no_documents(tmp_path: Path, data: bytes) -> None:
+    # Files are read as UTF-8 bytes: blank is still what str.strip() removes.
+    (tmp_path / "blank.yaml").write_bytes(data)
+    assert read_documents([str(tmp_path / "blank.yaml")]) == []
+
+
+def test_files_read_as_bytes_keep_their_non_ascii_text(tmp_path: Path) -> None:
+    path = tmp_path / "u.yaml"
+    text = "kind: Pod\nmetadata: {name: p, labels: {a: \"\u00e9\u2603\"}}\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    [doc] = read_documents([str(path)])
+    assert doc.body["metadata"]["labels"] == {"a": "\u00e9\u2603"}
+    path.write_bytes(b"a: 1\n" * 3_000_000 + b"b: \xff\n")  # past the first chunk checked
+    with pytest.raises(InputError, match=r"u.yaml: error: not UTF-8 text \(byte 15000003\)"):
+        read_documents([str(path)])
+
+
+def test_json_on_stdin_after_a_bom_and_blanks() -> None:
+    body = json.dumps({"kind": "Pod", "metadata": {"name": "j"}}).encode()
+    stdin = io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbf \n" + body))
+    assert located(read_documents(["-"], stdin=stdin)) == [("<stdin>:1", "j")]
+
+
 def test_empty_folder_gives_no_documents(tmp_path: Path) -> None:
     assert read_documents([str(tmp_path)]) == []

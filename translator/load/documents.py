@@ -8,7 +8,8 @@ third item of the first document reads `file:1:items[2].spec.podSelector`.
 
 Streaming. `iter_documents` hands out documents as they are read, and a List's items one by one
 (`yaml_guard.iter_pieces`): `load` parses each and drops it, so the raw pods of a snapshot never
-all sit in memory (the text does: the size limit below only guards against an endless stream).
+all sit in memory. The text does, as UTF-8 bytes as read (checked, not decoded: libyaml reads
+them directly); the size limit below only guards against an endless stream.
 
 Safety. Only safe loading (libyaml's C parser when present). `yaml_guard.iter_pieces` builds the
 values straight from libyaml's events and refuses, on the way, alias bombs (more than
@@ -19,6 +20,7 @@ without being read in full. Every refusal is an InputError naming the file and d
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -78,7 +80,10 @@ def iter_documents(paths: Sequence[str], stdin: TextIO | None = None) -> Iterato
         raise InputError(problems)
 
 
-def parse_text(file: str, text: str) -> list[Document]:
+Text = str | bytes  # bytes: UTF-8 as read from a file, already checked (see `_checked_utf8`)
+
+
+def parse_text(file: str, text: Text) -> list[Document]:
     """The documents of one text (what `read_documents` does after reading a file)."""
     return list(_documents_of(file, text))
 
@@ -123,7 +128,7 @@ def _files_under(folder: str, problems: list[Diagnostic]) -> list[str]:
     return sorted(found, key=lambda p: Path(p).parts)
 
 
-def _read_text(name: str, stdin: TextIO | None) -> str:
+def _read_text(name: str, stdin: TextIO | None) -> Text:
     if name == "-":
         return _read_stdin(stdin if stdin is not None else sys.stdin)
     try:
@@ -136,10 +141,10 @@ def _read_text(name: str, stdin: TextIO | None) -> str:
         raise InputError.at(Location(name), f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_INPUT_BYTES:
         raise _too_large(name, len(data))
-    return _decode(name, data)
+    return _checked_utf8(name, data)
 
 
-def _read_stdin(stream: TextIO | None) -> str:
+def _read_stdin(stream: TextIO | None) -> Text:
     try:
         return _read_stream(stream)
     except (OSError, ValueError) as exc:
@@ -158,7 +163,7 @@ def _fd_open(fd: int) -> bool:
     return True
 
 
-def _read_stream(stream: TextIO | None) -> str:
+def _read_stream(stream: TextIO | None) -> Text:
     if stream is None:
         raise ValueError("no stdin")
     buffer = getattr(stream, "buffer", None)
@@ -166,11 +171,32 @@ def _read_stream(stream: TextIO | None) -> str:
         data = buffer.read(MAX_INPUT_BYTES + 1)
         if len(data) > MAX_INPUT_BYTES:
             raise _too_large(STDIN_NAME, len(data))
-        return _decode(STDIN_NAME, data)
+        return _checked_utf8(STDIN_NAME, data)
     text = stream.read(MAX_INPUT_BYTES + 1)
     if len(text) > MAX_INPUT_BYTES:
         raise _too_large(STDIN_NAME, len(text))
     return text
+
+
+_CHECK_CHUNK = 1 << 22
+
+
+def _checked_utf8(name: str, data: bytes) -> bytes:
+    """`data` when it is UTF-8 text (a BOM allowed), checked a few MiB at a time: decoding a big
+    snapshot whole would hold its text twice more (the str, and libyaml's UTF-8 copy of it)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _CHECK_CHUNK):
+            decoder.decode(view[start:start + _CHECK_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        _decode(name, data)  # raises, worded as for any other file
+    return data
+
+
+def _as_str(text: Text) -> str:
+    return text if isinstance(text, str) else text.decode("utf-8-sig")
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -200,12 +226,17 @@ _RENDER_FIRST = {
     "Kustomization": "a kustomization: render it first, e.g. `kustomize build DIR | np2calico ... -`",
 }
 _HELM_TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/]")
+_HELM_TEMPLATE_BYTES = re.compile(_HELM_TEMPLATE.pattern.encode())
+# The first character that is not blank, as str.strip() sees it (bytes: for ASCII text).
+_NOT_BLANK = re.compile(r"\S")
+_NOT_BLANK_BYTES = re.compile(rb"[^ \t\n\r\x0b\x0c\x1c-\x1f]")
 
 
-def _documents_of(name: str, text: str) -> Iterator[Document]:
+def _documents_of(name: str, text: Text) -> Iterator[Document]:
     file = STDIN_NAME if name == "-" else name
     hint = _RENDER_FIRST.get(os.path.basename(file))
-    if hint is None and _HELM_TEMPLATE.search(text):
+    template = _HELM_TEMPLATE.search(text) if isinstance(text, str) else _HELM_TEMPLATE_BYTES.search(text)
+    if hint is None and template:
         hint = "a Helm template ({{ ... }}): render it first, e.g. `helm template CHART | np2calico ... -`"
     if hint is not None:
         raise InputError.at(Location(file), hint)
@@ -220,22 +251,36 @@ def _documents_of(name: str, text: str) -> Iterator[Document]:
                 yield from _flatten(file, piece.document, Location(file, piece.document), body)
 
 
-def _pieces(file: str, text: str) -> Iterator[Piece]:
+def _pieces(file: str, text: Text) -> Iterator[Piece]:
     """The documents of a text as JSON-like values; a YAML List's items one by one."""
-    if not text.strip():
+    first = _first_character(text)
+    if not first:
         return  # empty input holds no documents, whatever its format
     if file.endswith(".json"):
-        yield Piece(1, None, _parse_json(file, text), None)
+        yield Piece(1, None, _parse_json(file, _as_str(text)), None)
         return
-    if file == STDIN_NAME and text.lstrip().startswith(("{", "[")):
+    if file == STDIN_NAME and first in "{[":
         try:  # stdin has no file name: JSON if it parses as JSON
-            body = _parse_json(file, text)
+            body = _parse_json(file, _as_str(text))
         except InputError:
             pass  # flow-style YAML starts the same way; the YAML parser has the last word
         else:
             yield Piece(1, None, body, None)
             return
     yield from _parse_yaml(file, text)
+
+
+def _first_character(text: Text) -> str:
+    """The first character that is not blank, or "" when there is none."""
+    if isinstance(text, bytes):
+        found = _NOT_BLANK_BYTES.search(text, len(codecs.BOM_UTF8) if text.startswith(codecs.BOM_UTF8) else 0)
+        if found is None:
+            return ""
+        if text[found.start()] < 0x80:
+            return chr(text[found.start()])
+        text = text.decode("utf-8-sig")  # blank beyond ASCII, as str sees it (rare)
+    found_str = _NOT_BLANK.search(text)
+    return found_str.group() if found_str else ""
 
 
 def _parse_json(file: str, text: str) -> Any:
@@ -283,7 +328,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _parse_yaml(file: str, text: str) -> Iterator[Piece]:
+def _parse_yaml(file: str, text: Text) -> Iterator[Piece]:
     try:
         yield from iter_pieces(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
     except YAMLRefused as exc:

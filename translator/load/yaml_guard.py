@@ -117,7 +117,7 @@ class StreamedItems(list):  # type: ignore[type-arg]
     delivered = 0
 
 
-def iter_pieces(text: str, *, max_alias_nodes: int, max_depth: int) -> Iterator[Piece]:
+def iter_pieces(text: str | bytes, *, max_alias_nodes: int, max_depth: int) -> Iterator[Piece]:
     """The documents of `text` as JSON-like values, List items one by one; YAMLRefused when the
     text is refused or unparsable (possibly after some pieces were handed out)."""
     builder = _Builder(max_alias_nodes, max_depth)
@@ -162,7 +162,7 @@ class _Delivered:
             yield Piece(index, None, body, None)
 
 
-def _construct_all(text: str) -> list[Any]:
+def _construct_all(text: str | bytes) -> list[Any]:
     """PyYAML's safe constructor, for the rare constructs it gives meaning to (see the docstring)."""
     loader = Loader(text)
     bodies: list[Any] = []
