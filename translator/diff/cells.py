@@ -7,14 +7,14 @@ ingress row together and keeps the ports whose overall verdict changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from translator.diff.assemble import Segment
 from translator.diff.atoms import Atoms
 from translator.diff.result import Cause, Outcome
-from translator.diff.space import AtomIndex, AtomVector, EndpointInfo, Positions, projector
+from translator.diff.space import AtomIndex, EndpointInfo, Positions, projector
 from translator.evaluate.verdict import Verdict
 from translator.model.cluster import Connection
 from translator.model.common import Direction, Protocol
@@ -34,52 +34,14 @@ class ViewTable:
     def __init__(self, classes: Sequence[EndpointClass]) -> None:
         self._vectors = [c.rep.bits for c in classes]
         self._ids: dict[Positions, list[int]] = {}
-        self._lazy: dict[Positions, LazyView] = {}
-
-    def view(self, positions: Positions) -> LazyView:
-        """View ids through `positions`, computed on demand: for positions read by few classes
-        (a subject's own policies), a table over every class would cost classes × subjects."""
-        found = self._lazy.get(positions)
-        if found is None:
-            found = self._lazy[positions] = LazyView(projector(positions), self._vectors)
-            table = self._ids.get(positions)
-            if table is not None:  # one numbering per positions: the table's
-                found.known.update(enumerate(table))
-        return found
-
-    def id_of(self, positions: Positions, index: int) -> int:
-        return self.view(positions).id_of(index)
 
     def ids(self, positions: Positions) -> list[int]:
         found = self._ids.get(positions)
         if found is None:
-            lazy = self._lazy.get(positions)
-            if lazy is not None:  # one numbering per positions: continue the on-demand one
-                found = [lazy.id_of(i) for i in range(len(self._vectors))]
-            else:
-                pick = projector(positions)
-                interned: dict[tuple[Any, ...], int] = {}
-                found = [interned.setdefault(pick(v), len(interned)) for v in self._vectors]
-            self._ids[positions] = found
-        return found
-
-
-class LazyView:
-    """View ids through one set of positions, interned as classes are asked for. `known` maps
-    the classes asked for so far to their id: hot loops read it before calling `id_of`."""
-
-    def __init__(self, pick: Callable[[AtomVector], tuple[Any, ...]],
-                 vectors: Sequence[AtomVector]) -> None:
-        self._pick = pick
-        self._vectors = vectors
-        self._interned: dict[tuple[Any, ...], int] = {}
-        self.known: dict[int, int] = {}
-
-    def id_of(self, index: int) -> int:
-        found = self.known.get(index)
-        if found is None:
-            found = self.known[index] = self._interned.setdefault(
-                self._pick(self._vectors[index]), len(self._interned))
+            pick = projector(positions)
+            interned: dict[tuple[Any, ...], int] = {}
+            found = self._ids[positions] = [interned.setdefault(pick(v), len(interned))
+                                            for v in self._vectors]
         return found
 
 

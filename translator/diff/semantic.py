@@ -53,7 +53,6 @@ from translator.diff.atoms import (
 )
 from translator.diff.blocks import DestinationKey, PeerTypes, merge_blocks
 from translator.diff.cells import (
-    LazyView,
     Row,
     Segment,
     ViewTable,
@@ -69,6 +68,7 @@ from translator.diff.result import Cause, Change, Outcome
 from translator.diff.service_atoms import with_services
 from translator.diff.space import (
     HEADER_POSITIONS,
+    AtomVector,
     EndpointCatalog,
     EndpointInfo,
     Positions,
@@ -133,7 +133,7 @@ class RowSubject(NamedTuple):
 # What a decision row depends on: the subject as its scope sees it, whether the peer is in the
 # subject's namespace, the peer as the policies that may select the subject see it (a view id
 # through the positions they read there), and the IP family.
-RowKey = tuple[RowSubject, bool, int, int | None]
+RowKey = tuple[RowSubject, bool, Any, int | None]
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,8 @@ class RowLookup:
     subject: RowSubject
     state: ScopeState
     mine: SubjectState
-    same_namespace: LazyView  # peers' view ids through the positions `mine` reads on them
-    other_namespace: LazyView
+    same_namespace: Callable[[AtomVector], Any]  # a peer's view: what `mine` reads on it
+    other_namespace: Callable[[AtomVector], Any]
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,7 @@ class DiffEngine:
                     views[index] = interned.setdefault(pick(self._classes[index].rep.bits), len(interned))
         self._rows: dict[RowKey, DecisionRow] = {}
         self._row_lookups: dict[Direction, dict[int, RowLookup]] = {d: {} for d in DIRECTIONS}
+        self._vectors = [c.rep.bits for c in self._classes]
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
         self._set_up_blocks()
@@ -362,11 +363,8 @@ class DiffEngine:
         lookup = self._row_lookups[direction].get(subject)
         if lookup is None:
             lookup = self._row_lookups[direction][subject] = self._row_lookup(direction, subject)
-        views = lookup.same_namespace if same else lookup.other_namespace
-        peer_view = views.known.get(peer)
-        if peer_view is None:
-            peer_view = views.id_of(peer)
-        key: RowKey = (lookup.subject, same, peer_view, family)
+        pick = lookup.same_namespace if same else lookup.other_namespace
+        key: RowKey = (lookup.subject, same, pick(self._vectors[peer]), family)
         found = self._rows.get(key)
         if found is None:
             found = self._rows[key] = decision_row(len(self._rows), self._compute_row(
@@ -377,8 +375,8 @@ class DiffEngine:
         scope = self._classes[subject].rep.scope
         mine = self._subject(direction, subject)
         return RowLookup(RowSubject(direction, scope, self._subject_view[direction][subject]),
-                         self._scopes[scope], mine, self._views.view(mine.same_namespace_peer),
-                         self._views.view(mine.other_namespace_peer))
+                         self._scopes[scope], mine, projector(mine.same_namespace_peer),
+                         projector(mine.other_namespace_peer))
 
     def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
                      subject: int, peer: int, family: int | None) -> Row:
