@@ -7,14 +7,14 @@ ingress row together and keeps the ports whose overall verdict changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from translator.diff.assemble import Segment
 from translator.diff.atoms import Atoms
 from translator.diff.result import Cause, Outcome
-from translator.diff.space import AtomIndex, EndpointInfo, Positions, projector
+from translator.diff.space import AtomIndex, EndpointInfo
 from translator.evaluate.verdict import Verdict
 from translator.model.cluster import Connection
 from translator.model.common import Direction, Protocol
@@ -26,23 +26,6 @@ Row = tuple[tuple[Segment, ...], ...]  # one tuple of segments per protocol, in 
 class EndpointClass:
     rep: EndpointInfo
     members: list[EndpointInfo]
-
-
-class ViewTable:
-    """View ids of every class through given vector positions, computed once per positions."""
-
-    def __init__(self, classes: Sequence[EndpointClass]) -> None:
-        self._vectors = [c.rep.bits for c in classes]
-        self._ids: dict[Positions, list[int]] = {}
-
-    def ids(self, positions: Positions) -> list[int]:
-        found = self._ids.get(positions)
-        if found is None:
-            pick = projector(positions)
-            interned: dict[tuple[Any, ...], int] = {}
-            found = self._ids[positions] = [interned.setdefault(pick(v), len(interned))
-                                            for v in self._vectors]
-        return found
 
 
 def atom_index(all_atoms: Iterable[Atoms]) -> AtomIndex:

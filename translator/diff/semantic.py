@@ -55,7 +55,6 @@ from translator.diff.blocks import DestinationKey, PeerTypes, merge_blocks
 from translator.diff.cells import (
     Row,
     Segment,
-    ViewTable,
     append_segment,
     atom_index,
     changed_segments,
@@ -212,7 +211,6 @@ class DiffEngine:
         self._index = atom_index(atoms.values())
         self._catalog = EndpointCatalog(cluster, self._index)
         self._classes = endpoint_classes(self._catalog.infos)
-        self._views = ViewTable(self._classes)
         self._scopes = {s: self._scope_state(s, atoms) for s in scopes}
         self._scope_policies = {s: scope_policy_list(self._sides, s) for s in scopes}
         self._policy_atoms: dict[tuple[ScopePolicy, Direction], Atoms] = {}
@@ -232,7 +230,6 @@ class DiffEngine:
                     views[index] = interned.setdefault(pick(self._classes[index].rep.bits), len(interned))
         self._rows: dict[RowKey, DecisionRow] = {}
         self._row_lookups: dict[Direction, dict[int, RowLookup]] = {d: {} for d in DIRECTIONS}
-        self._vectors = [c.rep.bits for c in self._classes]
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
         self._set_up_blocks()
