@@ -102,3 +102,10 @@ def test_no_line_before_the_delay(terminal: FakeTerminal, monkeypatch: pytest.Mo
     with progress.step("diff"):
         time.sleep(0.3)
     assert terminal.getvalue() == ""
+
+
+def test_a_tick_shows_how_far_the_step_is(terminal: FakeTerminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress.step("diff"), progress.step("comparing verdicts") as tick:
+        tick(3, 40)
+        assert wait_for(terminal, "diff: comparing verdicts 3/40")

@@ -198,3 +198,12 @@ def test_a_walk_shared_between_namespaces_judges_each_namespace_from_outside() -
     assert pairs == {(f"{s}/pod", f"{d}/pod", "newly denied")
                      for s, d in (("b", "a"), ("c", "a"), ("a", "b"), ("c", "b"))}
     assert {c.protocol.value for c in diff.changes} == {"TCP", "UDP", "SCTP"}
+
+
+def test_tick_hears_every_block_walked_and_changes_nothing() -> None:
+    before, after = ingress_policy(port(8080)), ingress_policy(port(80))
+    ticks: list[tuple[int, int]] = []
+    heard = diff_policies(before, after, CLUSTER, tick=lambda done, total: ticks.append((done, total)))
+    assert heard == diff_policies(before, after, CLUSTER)
+    total = ticks[-1][1]
+    assert total > 0 and ticks == [(done, total) for done in range(1, total + 1)]

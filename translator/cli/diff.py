@@ -152,9 +152,9 @@ def diff(
             warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
 
-    with step("comparing verdicts"):
+    with step("comparing verdicts") as tick:
         semantic = diff_policies(before, after, state, tie_break=model_tie_break(tie_break),
-                                 preview_staged=preview_staged, symbolic=symbolic)
+                                 preview_staged=preview_staged, symbolic=symbolic, tick=tick)
         if loaded is not None and state is not None:
             from translator.diff.labels import with_judged, with_services
 

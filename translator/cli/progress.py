@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -62,9 +62,11 @@ class _Line:
             elif self._shown is not None:
                 self._update(refresh=False)  # the next step (drawn at once) usually follows
 
-    def advance(self, step: _Step) -> None:
+    def advance(self, step: _Step, done: int | None = None, total: int | None = None) -> None:
+        """One more of `step` done (or `done` of `total`)."""
         with self._lock:
-            step.done += 1
+            step.done = step.done + 1 if done is None else done
+            step.total = step.total if total is None else total
             if self._shown is not None and step is self._steps[-1]:
                 self._update(refresh=False)
 
@@ -132,14 +134,19 @@ def _progress_display() -> Any:
 
 
 @contextmanager
-def step(what: str) -> Iterator[None]:
-    """The command is doing `what` while the block runs (nested steps read `outer: inner`)."""
+def step(what: str) -> Iterator[Callable[[int, int], None]]:
+    """The command is doing `what` while the block runs (nested steps read `outer: inner`); the
+    value is `tick(done, total)`, for work that knows how far it is."""
     current = _Step(what)
     _LINE.push(current)
     try:
-        yield
+        yield (lambda done, total: _LINE.advance(current, done, total)) if wanted() else _no_tick
     finally:
         _LINE.pop(current)
+
+
+def _no_tick(done: int, total: int) -> None:
+    return None
 
 
 def counted(items: Sequence[T], what: str) -> Iterator[T]:

@@ -7,7 +7,7 @@ This module sits above both engines, so neither imports the other's caller.
 from __future__ import annotations
 
 from translator.diff.result import Change, SemanticDiff
-from translator.diff.semantic import DiffEngine, Evaluate
+from translator.diff.semantic import DiffEngine, Evaluate, Tick
 from translator.evaluate.verdict import Semantics
 from translator.model.calico import PolicySet, TieBreak
 from translator.model.cluster import Cluster
@@ -33,12 +33,13 @@ def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: Semantic
 
 def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
                   tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
-                  semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False) -> SemanticDiff:
+                  semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False,
+                  tick: Tick | None = None) -> SemanticDiff:
     """Every connection of `cluster` whose verdict differs between `before` and `after`.
 
     With `symbolic` (implied when `cluster` is None) also every change for every possible pod,
     as regions described by labels (`translator.diff.symbolic`, exact, Calico semantics), in
-    `SemanticDiff.symbolic_changes`.
+    `SemanticDiff.symbolic_changes`. `tick(done, total)` hears how far the concrete diff is.
     """
 
     def make(policies: PolicySet, where: Cluster) -> Evaluate:
@@ -49,7 +50,7 @@ def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, 
     evaluated = 0
     if cluster is not None:
         engine = DiffEngine(before, after, cluster, make)
-        changes, evaluated = engine.changes(), engine.evaluated
+        changes, evaluated = engine.changes(tick), engine.evaluated
     if cluster is not None and not symbolic:
         return SemanticDiff(changes=changes, evaluated=evaluated)
     from translator.diff.symbolic import symbolic_changes

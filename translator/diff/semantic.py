@@ -86,6 +86,12 @@ from translator.model.common import Direction, IPAddress, Protocol
 
 Evaluate = Callable[[Connection], Verdict]
 Decide = Callable[[Connection, Direction], Decision]
+Tick = Callable[[int, int], None]  # (done, total): how far the walk over the blocks is
+
+
+def _no_tick(done: int, total: int) -> None:
+    return None
+
 
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
 
@@ -405,12 +411,13 @@ class DiffEngine:
 
     # --- pods and host endpoints -----------------------------------------------------------------
 
-    def _pairs(self) -> None:
+    def _pairs(self, tick: Tick) -> None:
         for block in range(len(self._blocks)):
             scope = self._blocks[block].rep.scope
             if scope is not GLOBAL_SCOPE:
                 self._same_namespace(block, scope)
             self._other_namespaces(block, scope)
+            tick(block + 1, 2 * len(self._blocks))
 
     def _content_of(self, row: DecisionRow) -> int:
         found = self._row_content.get(row.number)
@@ -508,8 +515,9 @@ class DiffEngine:
 
     # --- addresses outside the cluster -----------------------------------------------------------
 
-    def _external(self) -> None:
+    def _external(self, tick: Tick) -> None:
         for block, cls in enumerate(self._blocks):
+            tick(len(self._blocks) + block + 1, 2 * len(self._blocks))
             state = self._scopes[cls.rep.scope]
             if not state.changed:
                 continue
@@ -583,9 +591,11 @@ class DiffEngine:
             return starts[protocol]
         return destination_port_starts(starts[protocol], names, info.endpoint, protocol)
 
-    def changes(self) -> tuple[Change, ...]:
-        self._pairs()
-        self._external()
+    def changes(self, tick: Tick | None = None) -> tuple[Change, ...]:
+        """Every change; `tick(done, total)` hears of each block walked (twice: pairs, then outside)."""
+        tick = tick or _no_tick
+        self._pairs(tick)
+        self._external(tick)
         return self._collector.changes(self._describe)
 
 
