@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 from translator.diff.result import Change, EndpointKind, Endpoints, Outcome
@@ -82,12 +83,13 @@ def entries_of(per_protocol: Iterable[tuple[NetProtocol, Iterable[Segment]]]) ->
 
 
 class ChangeKey(NamedTuple):
-    """What changes must share to be merged: buckets of both ends, family and entries."""
+    """What changes must share to be merged: buckets of both ends, family and entries (by the
+    number `Collector` gives each distinct tuple of entries)."""
 
     source_bucket: tuple[str, ...]
     destination_bucket: tuple[str, ...]
     family: int | None
-    entries: tuple[Entry, ...]
+    entries: int
 
 
 class Collector:
@@ -95,29 +97,67 @@ class Collector:
 
     def __init__(self, classes: Sequence[Any]) -> None:
         self._classes = classes
-        self._by_source: dict[ChangeKey, dict[Item, set[Item]]] = defaultdict(
-            lambda: defaultdict(set))
+        self._by_source: dict[ChangeKey, dict[Item, set[Item]]] = {}
+        self._buckets: dict[Item, tuple[str, ...]] = {}
+        # Entries are compared by value, but the engine hands out the same few tuples again and
+        # again: hashing their outcomes at every addition cost more than finding the changes.
+        self._numbers: dict[tuple[Entry, ...], int] = {}
+        self._by_id: dict[int, tuple[tuple[Entry, ...], int]] = {}
+        self._entries: list[tuple[Entry, ...]] = []
+
+    def _number(self, entries: tuple[Entry, ...]) -> int:
+        found = self._by_id.get(id(entries))
+        if found is not None and found[0] is entries:
+            return found[1]
+        number = self._numbers.setdefault(entries, len(self._entries))
+        if number == len(self._entries):
+            self._entries.append(entries)
+        self._by_id[id(entries)] = (entries, number)  # holds `entries`: its id stays its own
+        return number
 
     def add(self, source: Item, destinations: Iterable[Item], family: int | None,
             entries: tuple[Entry, ...], destination_bucket: tuple[str, ...]) -> None:
-        key = ChangeKey(_bucket(source, self._classes), destination_bucket, family, entries)
-        self._by_source[key][source].update(destinations)
+        key = ChangeKey(self.bucket(source), destination_bucket, family, self._number(entries))
+        targets = self._by_source.get(key)
+        if targets is None:
+            targets = self._by_source[key] = {}
+        found = targets.get(source)
+        if found is None:
+            targets[source] = set(destinations)
+        else:
+            found.update(destinations)
 
     def bucket(self, item: Item) -> tuple[str, ...]:
-        return _bucket(item, self._classes)
+        found = self._buckets.get(item)
+        if found is None:
+            found = self._buckets[item] = _bucket(item, self._classes)
+        return found
 
     def changes(self, describe: Callable[[Sequence[Pod]], str] | None) -> tuple[Change, ...]:
-        found = []
+        found: list[tuple[tuple[Any, ...], Change]] = []
+        sides: dict[frozenset[Item], tuple[Endpoints, str]] = {}
+
+        def side(items: frozenset[Item]) -> tuple[Endpoints, str]:
+            known = sides.get(items)
+            if known is None:
+                endpoints = _endpoints(items, self._classes, describe)
+                known = sides[items] = (endpoints, endpoints.describe())
+            return known
+
         for key, targets in self._by_source.items():
             by_targets: dict[frozenset[Item], set[Item]] = defaultdict(set)
             for source, destinations in targets.items():
                 by_targets[frozenset(destinations)].add(source)
             for shared, sources in by_targets.items():
-                src = _endpoints(frozenset(sources), self._classes, describe)
-                dst = _endpoints(shared, self._classes, describe)
-                found += [Change(src, dst, e.protocol, e.ports, e.before, e.after, key.family)
-                          for e in key.entries]
-        return tuple(sorted(found, key=change_sort_key))
+                (src, src_text), (dst, dst_text) = side(frozenset(sources)), side(shared)
+                for e in self._entries[key.entries]:
+                    change = Change(src, dst, e.protocol, e.ports, e.before, e.after, key.family)
+                    # `change_sort_key`, with each side described once
+                    found.append(((src.group, dst.group, change.direction, src_text, dst_text,
+                                   e.protocol.value, key.family or 0,
+                                   e.ports[0].start if e.ports else 0, change.status), change))
+        found.sort(key=itemgetter(0))
+        return tuple(change for _, change in found)
 
 
 def _bucket(item: Item, classes: Sequence[Any]) -> tuple[str, ...]:

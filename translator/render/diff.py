@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from translator.diff.report import DiffContext, DiffReport
@@ -176,6 +177,7 @@ class _Fragments:
 
     def __init__(self) -> None:
         self._found: dict[tuple[Outcome | Endpoints, int], Raw] = {}
+        self._verdicts: dict[tuple[Outcome, Outcome, int], str] = {}
 
     def of(self, value: Outcome | Endpoints, level: int) -> Raw:
         key = (value, level)
@@ -185,24 +187,33 @@ class _Fragments:
             found = self._found[key] = Raw(encode(data, level))
         return found
 
+    def _verdict(self, change: Change, level: int) -> str:
+        """The fields `after`, `before` and `changed_at` (a function of the two outcomes)."""
+        key = (change.before, change.after, level)
+        found = self._verdicts.get(key)
+        if found is None:
+            separator = ",\n" + INDENT * level
+            found = self._verdicts[key] = separator.join((
+                f'"after": {self.of(change.after, level)}',
+                f'"before": {self.of(change.before, level)}',
+                f'"changed_at": {encode([d.value.lower() for d in change.changed_at], level)}'))
+        return found
+
     def change(self, change: Change, level: int) -> Raw:
         """`change_json(change)` encoded at depth `level` (its keys in sorted order)."""
         inner = level + 1
-        fields = (
-            ("after", self.of(change.after, inner)),
-            ("before", self.of(change.before, inner)),
-            ("changed_at", encode([d.value.lower() for d in change.changed_at], inner)),
-            ("destination", self.of(change.destination, inner)),
-            ("direction", encode(change.direction)),
-            ("family", encode(change.family)),
-            ("ports", encode([str(p) for p in change.ports], inner)),
-            ("protocol", encode(change.protocol.value)),
-            ("source", self.of(change.source, inner)),
-            ("status", encode(change.status)),
-        )
-        indent = "\n" + INDENT * inner
-        return Raw("{" + indent + ("," + indent).join(f'"{k}": {v}' for k, v in fields)
-                   + "\n" + INDENT * level + "}")
+        separator = ",\n" + INDENT * inner
+        family = "null" if change.family is None else int.__repr__(change.family)
+        return Raw("{\n" + INDENT * inner + separator.join((
+            self._verdict(change, inner),
+            f'"destination": {self.of(change.destination, inner)}',
+            f'"direction": {encode_basestring_ascii(change.direction)}',
+            f'"family": {family}',
+            f'"ports": {encode([str(p) for p in change.ports], inner)}',
+            f'"protocol": {encode_basestring_ascii(change.protocol.value)}',
+            f'"source": {self.of(change.source, inner)}',
+            f'"status": {encode_basestring_ascii(change.status)}',
+        )) + "\n" + INDENT * level + "}")
 
 
 def _judged_json(judged: JudgedNamespace) -> dict[str, Any]:
