@@ -63,9 +63,12 @@ def judged_namespaces(cluster: Cluster, *policy_sets: PolicySet) -> tuple[Judged
     """Pods and workloads per namespace of the state or of the policies (host-network ones are
     judged as their node and not counted)."""
     with_policies = _policy_namespaces(policy_sets)
+    by_namespace: dict[str, list[Pod]] = {}  # one pass: a scan per namespace was quadratic
+    for pod in cluster.pods:
+        by_namespace.setdefault(pod.namespace, []).append(pod)
     judged = []
-    for namespace in sorted({p.namespace for p in cluster.pods} | set(cluster.namespaces) | with_policies):
-        members = [p for p in cluster.pods if p.namespace == namespace and not p.host_network]
+    for namespace in sorted(set(by_namespace) | set(cluster.namespaces) | with_policies):
+        members = [p for p in by_namespace.get(namespace, ()) if not p.host_network]
         workloads = sum(1 for p in members if p.workload is not None)
         judged.append(JudgedNamespace(namespace, len(members) - workloads, workloads,
                                       namespace in with_policies))

@@ -17,7 +17,7 @@ from translator.diff.report import DiffContext, DiffReport
 from translator.diff.result import Cause, Change, Endpoints, JudgedNamespace, Outcome, SemanticDiff
 from translator.evaluate.verdict import DecidedBy
 from translator.render.envelope import envelope
-from translator.render.indented_json import INDENT, Raw, encode
+from translator.render.indented_json import INDENT, Pieces, Raw, encode, encode_into
 from translator.render.verdicts import ending_text
 from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
 
@@ -199,21 +199,38 @@ class _Fragments:
                 f'"changed_at": {encode([d.value.lower() for d in change.changed_at], level)}'))
         return found
 
-    def change(self, change: Change, level: int) -> Raw:
-        """`change_json(change)` encoded at depth `level` (its keys in sorted order)."""
+    def change(self, change: Change, level: int, out: list[str]) -> None:
+        """`change_json(change)` encoded at depth `level` (its keys in sorted order), appended
+        to `out` in pieces: the outcomes and endpoint lists stay shared, not copied per change."""
         inner = level + 1
         separator = ",\n" + INDENT * inner
         family = "null" if change.family is None else int.__repr__(change.family)
-        return Raw("{\n" + INDENT * inner + separator.join((
-            self._verdict(change, inner),
-            f'"destination": {self.of(change.destination, inner)}',
-            f'"direction": {encode_basestring_ascii(change.direction)}',
-            f'"family": {family}',
-            f'"ports": {encode([str(p) for p in change.ports], inner)}',
-            f'"protocol": {encode_basestring_ascii(change.protocol.value)}',
-            f'"source": {self.of(change.source, inner)}',
-            f'"status": {encode_basestring_ascii(change.status)}',
-        )) + "\n" + INDENT * level + "}")
+        out += ("{\n", INDENT * inner, self._verdict(change, inner),
+                separator, '"destination": ', self.of(change.destination, inner),
+                separator, '"direction": ', encode_basestring_ascii(change.direction),
+                separator, '"family": ', family,
+                separator, '"ports": ', encode([str(p) for p in change.ports], inner),
+                separator, '"protocol": ', encode_basestring_ascii(change.protocol.value),
+                separator, '"source": ', self.of(change.source, inner),
+                separator, '"status": ', encode_basestring_ascii(change.status),
+                "\n", INDENT * level, "}")
+
+    def changes(self, changes: Sequence[Change]) -> Pieces:
+        """The array of `changes`, written in pieces where the document is."""
+
+        def write(level: int, out: list[str]) -> None:
+            if not changes:
+                out.append("[]")
+                return
+            inner = "\n" + INDENT * (level + 1)
+            separator = "["
+            for change in changes:
+                out += (separator, inner)
+                self.change(change, level + 1, out)
+                separator = ","
+            out += ("\n", INDENT * level, "]")
+
+        return Pieces(write)
 
 
 def _judged_json(judged: JudgedNamespace) -> dict[str, Any]:
@@ -247,8 +264,8 @@ def _semantic_json(diff: SemanticDiff, color: bool, context: DiffContext | None 
     document: dict[str, Any] = {
         **envelope("DiffResult", {}),
         "changed": not diff.is_empty,
-        "changes": [fragments.change(c, 2) for c in diff.changes],
-        "symbolic_changes": [fragments.change(c, 2) for c in diff.symbolic_changes],
+        "changes": fragments.changes(diff.changes),
+        "symbolic_changes": fragments.changes(diff.symbolic_changes),
         "notes": list(diff.notes),
         "summary": {"changes": _counts_json(diff.changes),
                     "symbolic_changes": _counts_json(diff.symbolic_changes),
@@ -257,7 +274,10 @@ def _semantic_json(diff: SemanticDiff, color: bool, context: DiffContext | None 
     }
     if context is not None:
         document["context"] = context_json(context)
-    return encode(document) + "\n"
+    out: list[str] = []
+    encode_into(document, 0, out)
+    out.append("\n")
+    return "".join(out)  # one copy of a text that can run to hundreds of megabytes
 
 
 def _md_escape(text: str) -> str:

@@ -9,6 +9,7 @@ text for the depth they appear at and spliced in, and the rest is encoded by the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -46,33 +47,68 @@ def _float(value: float) -> str:
     return float.__repr__(value)
 
 
+class Pieces:
+    """A value that writes its own text: `write(level, out)` appends it, for depth `level`, to
+    `out` in pieces (a big array need not exist as one string before the document does)."""
+
+    def __init__(self, write: Callable[[int, list[str]], None]) -> None:
+        self.write = write
+
+
 def encode(value: Any, level: int = 0) -> str:
     """`value` as json writes it with indent=2 and sorted keys, its first line at depth `level`."""
+    out: list[str] = []
+    encode_into(value, level, out)
+    return "".join(out)
+
+
+def encode_into(value: Any, level: int, out: list[str]) -> None:
+    """`encode(value, level)`, appended to `out` in pieces."""
     if isinstance(value, Raw):
-        return value
-    if isinstance(value, str):
-        return encode_basestring_ascii(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        return _float(value)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        inner = "\n" + INDENT * (level + 1)
-        items = [encode_basestring_ascii(_key(k)) + ": " + encode(v, level + 1)
-                 for k, v in sorted(value.items())]
-        return "{" + inner + ("," + inner).join(items) + "\n" + INDENT * level + "}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        inner = "\n" + INDENT * (level + 1)
-        return ("[" + inner + ("," + inner).join(encode(v, level + 1) for v in value)
-                + "\n" + INDENT * level + "]")
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        out.append(value)
+    elif isinstance(value, str):
+        out.append(encode_basestring_ascii(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float(value))
+    elif isinstance(value, Pieces):
+        value.write(level, out)
+    elif isinstance(value, dict):
+        _dict_into(value, level, out)
+    elif isinstance(value, (list, tuple)):
+        _list_into(value, level, out)
+    else:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _dict_into(value: dict[Any, Any], level: int, out: list[str]) -> None:
+    if not value:
+        out.append("{}")
+        return
+    inner = "\n" + INDENT * (level + 1)
+    separator = "{"
+    for key, item in sorted(value.items()):
+        out.append(separator + inner + encode_basestring_ascii(_key(key)) + ": ")
+        encode_into(item, level + 1, out)
+        separator = ","
+    out.append("\n" + INDENT * level + "}")
+
+
+def _list_into(value: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
+    if not value:
+        out.append("[]")
+        return
+    inner = "\n" + INDENT * (level + 1)
+    separator = "["
+    for item in value:
+        out.append(separator + inner)
+        encode_into(item, level + 1, out)
+        separator = ","
+    out.append("\n" + INDENT * level + "]")
