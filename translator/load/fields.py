@@ -98,14 +98,18 @@ def object_namespace(
     return ctx.default_namespace
 
 
-def labels(value: Any, location: Location, diags: Diagnostics) -> dict[str, str]:
-    """A label map (metadata.labels or matchLabels) with every key and value checked."""
+def labels(value: Any, location: Location, diags: Diagnostics, under: tuple[str, ...] = ()) -> dict[str, str]:
+    """A label map (metadata.labels or matchLabels) with every key and value checked; problems
+    are reported at `location` and the fields `under` it (built only for a problem)."""
     result: dict[str, str] = {}
     for key, label_value in mapping(value).items():
         key_problems = [] if _valid_key(key) else qualified_name_errors(key)
         value_ok = not isinstance(label_value, str) or _valid_label_value(label_value)
         value_problems = [] if value_ok else label_value_errors(label_value)
         if key_problems or value_problems:  # the location only when there is something to report
+            for step in under:
+                location = location.child(step)
+            under = ()
             here = location.child(key)
             report(diags, here, f"label key {key!r}", key_problems)
             report(diags, here, f"label value {label_value!r}", value_problems)

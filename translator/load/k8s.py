@@ -10,7 +10,7 @@ dropped (the loader then refuses the whole input). Valid policies leave through
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from translator.errors import Diagnostics, Location
@@ -24,7 +24,7 @@ from translator.load.names import (
     qualified_name_errors,
 )
 from translator.load.registry import LoadContext, Parser
-from translator.load.schema import check_schema
+from translator.load.schema import check_schema, location_at
 from translator.model.cluster import NAMESPACE_NAME_LABEL, ContainerPort, Namespace, Pod
 from translator.model.common import (
     Direction,
@@ -255,13 +255,15 @@ def parse_namespace(
 
 
 def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: LoadContext) -> Pod | None:
-    """A Pod: namespace, labels, IPs, host network, service account and container ports."""
+    """A Pod: namespace, labels, IPs, host network, service account and container ports.
+
+    A snapshot holds many: locations below the document are built only for a problem."""
     mark = len(diags.items)
     check_schema(body, POD_SCHEMA, loc, diags)
     meta = mapping(body.get("metadata"))
     name = fields.object_name(meta, loc, diags, dns1123_subdomain_errors)
     namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
-    labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
+    labels = fields.labels(meta.get("labels"), loc, diags, ("metadata", "labels"))
     if meta.get("annotations"):
         where = loc.child("metadata").child("annotations")
         fields.validate_annotations(meta.get("annotations"), where, diags)
@@ -270,8 +272,8 @@ def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: L
         namespace=namespace,
         name=name or "",
         labels=labels,
-        ips=_pod_ips(mapping(body.get("status")), loc.child("status"), diags),
-        ports=container_ports(spec, loc.child("spec"), diags),
+        ips=_pod_ips(mapping(body.get("status")), loc, diags),
+        ports=container_ports(spec, loc, diags, "spec"),
         service_account=text(spec.get("serviceAccountName")) or text(spec.get("serviceAccount")) or "default",
         host_network=spec.get("hostNetwork") is True,
     )
@@ -284,15 +286,15 @@ def _pod_ips(status: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tu
     for i, entry in enumerate(items(status.get("podIPs"))):
         value = text(mapping(entry).get("ip"))
         if value:
-            _add_ip(found, value, partial(_pod_ip_location, loc, i), diags)
+            _add_ip(found, value, partial(_status_location, loc, "podIPs", i, "ip"), diags)
     single = text(status.get("podIP"))
     if single:
-        _add_ip(found, single, lambda: loc.child("podIP"), diags)
+        _add_ip(found, single, partial(_status_location, loc, "podIP"), diags)
     return tuple(found)
 
 
-def _pod_ip_location(status: Location, index: int) -> Location:
-    return status.child("podIPs").child(index).child("ip")
+def _status_location(document: Location, *steps: str | int) -> Location:
+    return location_at(document.child("status"), steps)
 
 
 def _add_ip(
@@ -306,33 +308,50 @@ def _add_ip(
         found[ip] = None
 
 
-def container_ports(spec: Mapping[str, Any], loc: Location, diags: Diagnostics) -> tuple[ContainerPort, ...]:
-    """Ports of every container, and of sidecars (init containers with `restartPolicy: Always`)."""
+def container_ports(
+    spec: Mapping[str, Any], loc: Location, diags: Diagnostics, under: str | None = None
+) -> tuple[ContainerPort, ...]:
+    """Ports of every container, and of sidecars (init containers with `restartPolicy: Always`);
+    `spec` is at `loc` (or at its field `under`)."""
     ports: list[ContainerPort] = []
     for group in ("containers", "initContainers"):
         for i, container in enumerate(items(spec.get(group))):
             body = mapping(container)
             if group == "initContainers" and body.get("restartPolicy") != "Always":
                 continue  # a plain init container has exited before any traffic to the pod
-            port_values = items(body.get("ports"))
-            ports_loc = loc.child(group).child(i).child("ports") if port_values else loc
-            for j, port in enumerate(port_values):
-                parsed = _container_port(mapping(port), ports_loc.child(j), diags)
+            for j, port in enumerate(items(body.get("ports"))):
+                where = partial(_port_location, loc, under, group, i, j)
+                parsed = _container_port(mapping(port), where, diags)
                 if parsed is not None:
                     ports.append(parsed)
     return tuple(ports)
 
 
-def _container_port(body: Mapping[str, Any], loc: Location, diags: Diagnostics) -> ContainerPort | None:
+def _port_location(loc: Location, under: str | None, group: str, container: int, port: int) -> Location:
+    steps = (group, container, "ports", port) if under is None else (under, group, container, "ports", port)
+    return location_at(loc, steps)
+
+
+def _container_port(
+    body: Mapping[str, Any], where: Callable[[], Location], diags: Diagnostics
+) -> ContainerPort | None:
     number = integer(body.get("containerPort"))
     name = text(body.get("name")) or None
     if name is not None:
-        report(diags, loc.child("name"), f"port name {name!r}", port_name_errors(name))
+        problems = _port_name_problems(name)
+        if problems:
+            report(diags, where().child("name"), f"port name {name!r}", list(problems))
     raw_protocol = body.get("protocol") or "TCP"
     protocol = _PROTOCOLS.get(raw_protocol) if isinstance(raw_protocol, str) else None
     if number is None or protocol is None:
         return None
     return ContainerPort(port=number, protocol=protocol, name=name)
+
+
+@lru_cache(maxsize=4096)
+def _port_name_problems(name: str) -> tuple[str, ...]:
+    """Port names repeat on every pod of a workload: each is checked once."""
+    return tuple(port_name_errors(name))
 
 
 PARSERS: dict[tuple[str, str], Parser] = {

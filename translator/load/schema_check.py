@@ -167,6 +167,27 @@ def _object(properties: dict[str, Check], additional: Check | None, *, must_be_o
                 return False
         return True
 
+    if additional is None:
+        return _open_object(properties, check, must_be_object=must_be_object)
+    return check
+
+
+def _open_object(properties: dict[str, Check], by_keys: Check, *, must_be_object: bool) -> Check:
+    """An object whose other fields are free (no `additionalProperties`): only the fields named
+    are checked, so a kubectl Pod's many other fields (a container's image, env, resources...)
+    are not even looked at, unless the object has fewer keys than the schema names."""
+    named = tuple(properties.items())
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return not must_be_object
+        if len(value) < len(named):
+            return by_keys(value)
+        for key, sub in named:  # noqa: SIM110 (a loop is faster than all(generator) here)
+            if key in value and not sub(value[key]):
+                return False
+        return True
+
     return check
 
 

@@ -272,7 +272,12 @@ class _Builder:
                     yield Piece(self.document, items.delivered, value, stack[0].value)
                     items.delivered += 1
             elif parent.key is _NO_KEY:
-                parent.key = self.key(event, value, key_marks)
+                text = event.value if kind is ScalarEvent else None
+                if value.__class__ is str and text not in key_marks and value == text:
+                    key_marks[text] = event.start_mark  # a new text key: the usual case, inlined
+                    parent.key = value
+                else:
+                    parent.key = self.key(event, value, key_marks)
             else:
                 parent.value[parent.key] = value
                 parent.key = _NO_KEY
