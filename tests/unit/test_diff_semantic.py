@@ -207,3 +207,45 @@ def test_tick_hears_every_block_walked_and_changes_nothing() -> None:
     assert heard == diff_policies(before, after, CLUSTER)
     total = ticks[-1][1]
     assert total > 0 and ticks == [(done, total) for done in range(1, total + 1)]
+
+
+# --- label-rich shapes: sparse atom vectors and destinations whose ingress cannot change ------
+
+
+def _per_app_policy(app: str, peer: NetworkPolicyPeer) -> PolicySet:
+    policy = pol(app, sel({"app": app}), ns="shop", types=INGRESS, ingress=(rule(peer),))
+    return PolicySet(k8s_policies=(normalise(policy),))
+
+
+def _label_rich_cluster() -> Cluster:
+    """Ten apps in shop, each selected by its own policy; many look-alike clients in lab and
+    one `rare` pod: the only one that a NotIn (or a missing label) sets apart."""
+    shop = [Pod("shop", f"app-{i}", {"app": f"app-{i}"}, (IP(f"10.0.0.{i + 1}"),)) for i in range(10)]
+    clients = [Pod("lab", f"c-{i}", {"app": f"c-{i}", "team": "x"}, (IP(f"10.0.1.{i + 1}"),))
+               for i in range(10)]
+    rare = Pod("lab", "rare", {"app": "rare"}, (IP("10.0.2.1"),))
+    return Cluster.build([Namespace.create("shop"), Namespace.create("lab")], [*shop, *clients, rare])
+
+
+def _both(policies: list[PolicySet]) -> PolicySet:
+    return PolicySet(k8s_policies=tuple(p for s in policies for p in s.k8s_policies))
+
+
+def test_a_change_only_one_rare_peer_sees_is_found_among_look_alike_destinations() -> None:
+    """Egress changes nowhere; ingress at app-3 changes for the `rare` pod alone (its NotIn
+    leaf is the only one flipped, its missing `team` label the only DoesNotExist that holds):
+    the walk may skip a destination only when no peer's ingress row changes there."""
+    anyone = pods(LabelSelector(), LabelSelector())
+    cluster = _label_rich_cluster()
+    before = _both([_per_app_policy(f"app-{i}", anyone) for i in range(10)])
+    narrowed = pods(sel(None, ("app", "NotIn", ("rare",))), LabelSelector())
+    after = _both([_per_app_policy(f"app-{i}", narrowed if i == 3 else anyone) for i in range(10)])
+    assert summary(before, after, cluster) == {
+        ("lab/rare", "shop/app-3", protocol, "1:65535", "newly denied")
+        for protocol in ("TCP", "UDP", "SCTP")}
+    without_team = pods(sel(None, ("team", "DoesNotExist", ())), LabelSelector())
+    after = _both([_per_app_policy(f"app-{i}", without_team if i == 7 else anyone) for i in range(10)])
+    lost = {(f[0], f[1], f[4]) for f in summary(before, after, cluster)}
+    # Every pod without a `team` label keeps access; lab's clients (team x) lose it.
+    clients = ", ".join(f"lab/c-{i}" for i in range(10))
+    assert lost == {(clients, "shop/app-7", "newly denied")}

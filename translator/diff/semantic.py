@@ -17,7 +17,10 @@ How it avoids pods² × ports (see `space` for the partitions, `atoms` for what 
    destinations by *peer types* (`blocks`): a source's destination groups cost one step per
    peer type. Sources whose egress rows are alike cell for cell, with the same view as peers,
    share one walk over the destinations of other namespaces, whatever their namespace: each
-   then only collects the changes found (rows alike give alike changes).
+   then only collects the changes found (rows alike give alike changes). Where a source's egress
+   row does not change, the walk only visits destinations whose ingress rows change for some
+   peer (`_ingress_stable`: one row per view the cluster's classes take there), so a cluster
+   of one policy per app costs rows per app, not sources × destinations.
 5. Rows are combined per pair (memoised per pair of rows), and changed cells are merged back into
    port ranges, CIDRs and lists of pods for the report (`assemble`).
 
@@ -236,6 +239,8 @@ class DiffEngine:
                     views[index] = interned.setdefault(pick(self._classes[index].rep.bits), len(interned))
         self._rows: dict[RowKey, DecisionRow] = {}
         self._row_lookups: dict[Direction, dict[int, RowLookup]] = {d: {} for d in DIRECTIONS}
+        self._stable: dict[RowSubject, bool] = {}  # by ingress subject (`_ingress_stable`)
+        self._unstable_groups: dict[tuple[int, int], list[tuple[DestinationKey, list[int]]]] = {}
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
         self._set_up_blocks()
@@ -381,6 +386,28 @@ class DiffEngine:
                          self._scopes[scope], mine, projector(mine.same_namespace_peer),
                          projector(mine.other_namespace_peer))
 
+    def _ingress_stable(self, destination: int) -> bool:
+        """True when ingress at class `destination` decides as before towards every class of
+        the cluster as a peer of another namespace, in every family they share: each such peer
+        then looks like one of them through the policies selecting `destination`, so a pair
+        whose egress row does not change either has no change (memoised per subject view)."""
+        lookup = self._row_lookups[Direction.INGRESS].get(destination)
+        if lookup is None:
+            lookup = self._row_lookups[Direction.INGRESS][destination] = self._row_lookup(
+                Direction.INGRESS, destination)
+        found = self._stable.get(lookup.subject)
+        if found is None:
+            # One class per view (any: rows are shared by every peer of a view); `map` and
+            # `zip` keep the per-class work in C, since every destination view reads them all.
+            views = map(lookup.other_namespace, self._vectors)
+            peers = dict(zip(views, range(len(self._vectors)), strict=True))
+            rep = self._classes[destination].rep
+            found = self._stable[lookup.subject] = not any(
+                self._row(Direction.INGRESS, destination, False, family, peer).changes
+                for peer in peers.values()
+                for family in self._classes[peer].rep.families_with(rep))
+        return found
+
     def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
                      subject: int, peer: int, family: int | None) -> Row:
         me, other = self._classes[subject].rep, self._classes[peer].rep
@@ -452,12 +479,14 @@ class DiffEngine:
         if walk is None:
             walk = self._walks[key] = _Walk(scope)
             for index, family, row in egress:
-                for peer in groups[index]:
-                    for destination, members in self._peers.types[peer].members.items():
-                        if destination.scope == scope and scope is not GLOBAL_SCOPE:
-                            walk.deferred.append((destination, members, family, row))
-                        else:
-                            self._hit(walk.hits, source, changed, destination, members, family, row)
+                # An egress row without change finds changes only where ingress changes.
+                found = (self._unstable(number, index, groups[index]) if not row.changes else
+                         [d for peer in groups[index] for d in self._peers.types[peer].members.items()])
+                for destination, members in found:
+                    if destination.scope == scope and scope is not GLOBAL_SCOPE:
+                        walk.deferred.append((destination, members, family, row))
+                    else:
+                        self._hit(walk.hits, source, changed, destination, members, family, row)
         elif walk.deferred and scope != walk.scope:
             for destination, members, family, row in walk.deferred:
                 self._hit(walk.hits, source, changed, destination, members, family, row)
@@ -467,6 +496,19 @@ class DiffEngine:
             if destination_scope != scope or scope is GLOBAL_SCOPE:
                 targets = [ClassItem(m) for m in members]
                 add(item, targets, family, entries, bucket(targets[0]))
+
+    def _unstable(self, number: int, index: int,
+                  group: list[int]) -> list[tuple[DestinationKey, list[int]]]:
+        """The destinations of group `index` of the groups numbered `number` whose ingress may
+        decide otherwise than before for some peer of another namespace (`_ingress_stable`)."""
+        key = (number, index)
+        found = self._unstable_groups.get(key)
+        if found is None:
+            found = self._unstable_groups[key] = [
+                (destination, members) for peer in group
+                for destination, members in self._peers.types[peer].members.items()
+                if not self._ingress_stable(self._block_class[members[0]])]
+        return found
 
     def _hit(self, hits: list[_Hit], source: int, changed: bool, destination: DestinationKey,
              members: list[int], family: int | None, egress: DecisionRow) -> None:
