@@ -17,6 +17,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -44,17 +45,31 @@ def write_text(
     path = Path(os.path.realpath(target))  # a symlink (even a chain, even dangling) is written through
     label = f"{what} {one_line(str(target))}"
     mode = _existing_mode(path, label)
-    data = text.encode("utf-8")
     if mode is not None and not stat.S_ISREG(mode):
         if exclusive:
             raise FileExistsError(str(target))
-        _write_directly(path, data, label)
+        _write_directly(path, _encoded(text), label)
     else:
-        _replace_atomically(path, data, label, exclusive=exclusive)
+        _replace_atomically(path, _encoded(text), label, exclusive=exclusive)
+
+
+# A big diff's JSON runs to gigabytes: it is encoded and written a slice at a time, never
+# whole a second time as bytes.
+_SLICE = 8 * 2**20
+
+
+def _slices(text: str) -> Iterator[str]:
+    for start in range(0, len(text), _SLICE):
+        yield text[start:start + _SLICE]
+
+
+def _encoded(text: str) -> Iterator[bytes]:
+    return (piece.encode("utf-8") for piece in _slices(text))
 
 
 def _write_stream(stream: TextIO, text: str) -> None:
-    stream.write(text)
+    for piece in _slices(text):
+        stream.write(piece)
     stream.flush()
 
 
@@ -71,21 +86,22 @@ def _existing_mode(path: Path, label: str) -> int | None:
     return mode
 
 
-def _write_directly(path: Path, data: bytes, label: str) -> None:
+def _write_directly(path: Path, data: Iterable[bytes], label: str) -> None:
     """Devices and FIFOs: open and write in place (a FIFO waits for its reader, as with `>`)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOCTTY)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            for piece in data:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view):]
         finally:
             os.close(fd)
     except OSError as exc:
         raise UsageError(f"{label}: cannot write: {exc.strerror or exc}") from None
 
 
-def _replace_atomically(path: Path, data: bytes, label: str, *, exclusive: bool) -> None:
+def _replace_atomically(path: Path, data: Iterable[bytes], label: str, *, exclusive: bool) -> None:
     directory = path.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
@@ -94,7 +110,8 @@ def _replace_atomically(path: Path, data: bytes, label: str, *, exclusive: bool)
         raise UsageError(f"{label}: cannot write: {reason}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for piece in data:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         _copy_permissions(path, tmp)

@@ -179,3 +179,16 @@ def test_no_module_but_the_writer_writes_files() -> None:
             if (owner, name) in FILE_SYSTEM_CALLS or path_write or opens_for_writing:
                 offenders.append(f"{path.relative_to(package)}:{node.lineno}: {name}")
     assert offenders == []
+
+
+def test_a_text_longer_than_a_slice_is_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Big outputs are encoded a slice at a time: slices end anywhere, even inside a character
+    whose UTF-8 takes several bytes, and the bytes written are still the text's."""
+    monkeypatch.setattr("translator.output._SLICE", 3)
+    text = "änderung → 변경 ✓\n" * 5
+    target = tmp_path / "out.txt"
+    write_text(text, target)
+    assert target.read_bytes() == text.encode("utf-8")
+    write_text(text, None)
+    assert capsys.readouterr().out == text
