@@ -173,8 +173,8 @@ def decision_row(number: int, cells: Row) -> DecisionRow:
                        any(s.before.allowed != s.after.allowed for s in segments))
 
 
-# Changes found from one source: destination scope, destination blocks, family, entries.
-_Hit = tuple[str | None, list[int], int | None, tuple[Entry, ...]]
+# Changes found from one source: destination scope and blocks, family, entries, the blocks' bucket.
+_Hit = tuple[str | None, tuple[ClassItem, ...], int | None, tuple[Entry, ...], tuple[str, ...]]
 
 
 @dataclass
@@ -491,11 +491,10 @@ class DiffEngine:
             for destination, members, family, row in walk.deferred:
                 self._hit(walk.hits, source, changed, destination, members, family, row)
             walk.deferred = []
-        add, item, bucket = self._collector.add, ClassItem(block), self._collector.bucket
-        for destination_scope, members, family, entries in walk.hits:
+        add, item = self._collector.add, ClassItem(block)
+        for destination_scope, targets, family, entries, bucket in walk.hits:
             if destination_scope != scope or scope is GLOBAL_SCOPE:
-                targets = [ClassItem(m) for m in members]
-                add(item, targets, family, entries, bucket(targets[0]))
+                add(item, targets, family, entries, bucket)
 
     def _unstable(self, number: int, index: int,
                   group: list[int]) -> list[tuple[DestinationKey, list[int]]]:
@@ -518,7 +517,8 @@ class DiffEngine:
         ingress = self._row(Direction.INGRESS, self._block_class[members[0]], False, family, source)
         entries = self._combine(egress, ingress)
         if entries:
-            hits.append((destination.scope, members, family, entries))
+            targets = tuple(ClassItem(m) for m in members)
+            hits.append((destination.scope, targets, family, entries, self._collector.bucket(targets[0])))
 
     def _same_namespace(self, block: int, scope: str | None) -> None:
         """Towards the blocks of the block's own namespace."""
