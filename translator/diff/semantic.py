@@ -262,6 +262,7 @@ class DiffEngine:
         for number, block in enumerate(self._blocks):
             self._blocks_of[block.rep.scope].append(number)
         self._vectors = [c.rep.bits for c in self._classes]
+        self._type_reps = [t.rep for t in self._peers.types]  # a class of each peer type
         self._type_changed = [any(self._scopes[k.scope].changed for k in t.members)
                               for t in self._peers.types]
         self._content: dict[Row, int] = {}  # rows alike cell for cell, across scopes
@@ -397,10 +398,12 @@ class DiffEngine:
                 Direction.INGRESS, destination)
         found = self._stable.get(lookup.subject)
         if found is None:
-            # One class per view (any: rows are shared by every peer of a view); `map` and
-            # `zip` keep the per-class work in C, since every destination view reads them all.
-            views = map(lookup.other_namespace, self._vectors)
-            peers = dict(zip(views, range(len(self._vectors)), strict=True))
+            # One class per view (any: rows are shared by every peer of a view). The peer types
+            # hold every view: they tell apart all that any subject reads on another namespace's
+            # peer. `map` and `zip` keep the per-type work in C.
+            reps = self._type_reps
+            views = map(lookup.other_namespace, [self._vectors[r] for r in reps])
+            peers = dict(zip(views, reps, strict=True))
             rep = self._classes[destination].rep
             found = self._stable[lookup.subject] = not any(
                 self._row(Direction.INGRESS, destination, False, family, peer).changes
