@@ -249,3 +249,14 @@ def test_a_change_only_one_rare_peer_sees_is_found_among_look_alike_destinations
     # Every pod without a `team` label keeps access; lab's clients (team x) lose it.
     clients = ", ".join(f"lab/c-{i}" for i in range(10))
     assert lost == {(clients, "shop/app-7", "newly denied")}
+
+
+@pytest.mark.parametrize("order", [(OTHER, WEB, CLIENT), (WEB, CLIENT, OTHER), (CLIENT, OTHER, WEB)])
+def test_rows_towards_other_namespaces_are_computed_with_a_peer_from_one(order: tuple[Pod, ...]) -> None:
+    """Through an own-namespace peer selector every pod looks alike to web's policy: the row
+    kept for peers of other namespaces must come from one of them (lab/probe), never from a
+    pod of shop, whatever order the pods come in."""
+    cluster = Cluster.build([Namespace.create("shop"), Namespace.create("lab")], list(order))
+    found = summary(ingress_policy(), ingress_policy(peers=(pods(LabelSelector()),)), cluster)
+    assert {(f[0], f[3], f[4]) for f in found} == {("lab/probe", "1:65535", "newly denied"),
+                                                  ("0.0.0.0/0", "1:65535", "newly denied")}

@@ -262,7 +262,7 @@ class DiffEngine:
         for number, block in enumerate(self._blocks):
             self._blocks_of[block.rep.scope].append(number)
         self._vectors = [c.rep.bits for c in self._classes]
-        self._type_reps = [t.rep for t in self._peers.types]  # a class of each peer type
+        self._outside: dict[str | None, list[int]] = {}  # by scope (`_outside_reps`)
         self._type_changed = [any(self._scopes[k.scope].changed for k in t.members)
                               for t in self._peers.types]
         self._content: dict[Row, int] = {}  # rows alike cell for cell, across scopes
@@ -398,10 +398,11 @@ class DiffEngine:
                 Direction.INGRESS, destination)
         found = self._stable.get(lookup.subject)
         if found is None:
-            # One class per view (any: rows are shared by every peer of a view). The peer types
-            # hold every view: they tell apart all that any subject reads on another namespace's
-            # peer. `map` and `zip` keep the per-type work in C.
-            reps = self._type_reps
+            # One peer of another namespace per view (any: rows are shared by every peer of a
+            # view, and a row towards another namespace must be computed with a peer from one).
+            # The peer types hold every view: they tell apart all that any subject reads on
+            # another namespace's peer. `map` and `zip` keep the per-type work in C.
+            reps = self._outside_reps(lookup.subject.scope)
             views = map(lookup.other_namespace, [self._vectors[r] for r in reps])
             peers = dict(zip(views, reps, strict=True))
             rep = self._classes[destination].rep
@@ -409,6 +410,17 @@ class DiffEngine:
                 self._row(Direction.INGRESS, destination, False, family, peer).changes
                 for peer in peers.values()
                 for family in self._classes[peer].rep.families_with(rep))
+        return found
+
+    def _outside_reps(self, scope: str | None) -> list[int]:
+        """A class outside namespace `scope` (any class for the global scope) of every peer
+        type that has one."""
+        found = self._outside.get(scope)
+        if found is None:
+            outside = self._peers.outside
+            found = self._outside[scope] = [
+                c for c in (outside((t,), scope) for t in range(len(self._peers.types)))
+                if c is not None]
         return found
 
     def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
