@@ -283,13 +283,40 @@ def test_deep_nesting_is_refused_without_crashing() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_files_over_the_size_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_input_read_whole_over_the_size_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(documents, "MAX_INPUT_BYTES", 100)
-    path = write(tmp_path, "big.yaml", "# padding\n" * 20)
-    with pytest.raises(InputError, match=r"big.yaml: error: input is 200 bytes, more than the"):
+    path = write(tmp_path, "big.json", " " * 150 + "{}")
+    with pytest.raises(InputError, match=r"big.json: error: input is 152 bytes, more than the"):
         read_documents([path])
     with pytest.raises(InputError, match=r"<stdin>: error: input is 101 bytes"):
         read_documents(["-"], stdin=io.StringIO("x" * 500))
+
+
+def test_a_yaml_file_is_parsed_as_it_is_read_whatever_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Shown small: limit and chunks lowered. The file is never held whole, so its size is no limit.
+    monkeypatch.setattr(documents, "MAX_INPUT_BYTES", 100)
+    monkeypatch.setattr(documents, "_CHECK_CHUNK", 64)
+    pods = "".join(f"- {{apiVersion: v1, kind: Pod, metadata: {{name: p{i}}}}}\n" for i in range(300))
+    path = write(tmp_path, "big.yaml", f"# padding\napiVersion: v1\nitems:\n{pods}kind: List\n")
+    assert len(read_documents([path])) == 300
+    last = "- {<<: {kind: Pod}, metadata: {name: m}}\n"  # PyYAML's constructor reads the file again
+    merged = write(tmp_path, "merge.yaml", f"items:\n{pods}{last}kind: List\n")
+    found = read_documents([merged])
+    assert len(found) == 301 and found[-1].body == {"kind": "Pod", "metadata": {"name": "m"}}
+
+
+@pytest.mark.parametrize("at", [0, 60, 62, 63, 64, 120])
+def test_a_helm_template_split_between_chunks_is_still_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    monkeypatch.setattr(documents, "_CHECK_CHUNK", 64)
+    path = write(tmp_path, "t.yaml", "#" * at + "\nname: {{ .Values.name }}\n" + "# more\n" * 40)
+    with pytest.raises(InputError, match=r"t.yaml: error: a Helm template"):
+        read_documents([path])
 
 
 # --- files, folders, stdin --------------------------------------------------------------------

@@ -8,14 +8,17 @@ third item of the first document reads `file:1:items[2].spec.podSelector`.
 
 Streaming. `iter_documents` hands out documents as they are read, and a List's items one by one
 (`yaml_guard.iter_pieces`): `load` parses each and drops it, so the raw pods of a snapshot never
-all sit in memory. The text does, as UTF-8 bytes as read (checked, not decoded: libyaml reads
-them directly); the size limit below only guards against an endless stream.
+all sit in memory. Nor does the text of a regular YAML file: libyaml reads it a chunk at a time
+as it parses (after a first pass that checks it is UTF-8, see `_scan`), so such a file has no
+size limit. Stdin, special files (`<(kubectl ...)`) and JSON files are read whole, as UTF-8
+bytes (checked, not decoded: libyaml reads them directly), up to `MAX_INPUT_BYTES`.
 
 Safety. Only safe loading (libyaml's C parser when present). `yaml_guard.iter_pieces` builds the
 values straight from libyaml's events and refuses, on the way, alias bombs (more than
 `MAX_ALIAS_EXPANSION` nodes reached through aliases), recursive aliases, nesting deeper than
-`MAX_NESTING_DEPTH`, and duplicate mapping keys. Files larger than `MAX_INPUT_BYTES` are refused
-without being read in full. Every refusal is an InputError naming the file and document.
+`MAX_NESTING_DEPTH`, and duplicate mapping keys: limits on what the text makes, not on its size.
+Input read whole and larger than `MAX_INPUT_BYTES` is refused without being read in full. Every
+refusal is an InputError naming the file and document.
 """
 
 from __future__ import annotations
@@ -24,17 +27,19 @@ import codecs
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from translator.errors import Diagnostic, InputError, Level, Location
 from translator.load.yaml_guard import Piece, StreamedItems, YAMLRefused, iter_pieces
 
-# Only a guard against reading an endless stream: a real 150,000-pod snapshot is about 70 MiB,
-# and hostile YAML is refused by its alias expansion and depth, not by its size.
+# Only a guard against reading an endless stream into memory (stdin, a FIFO, a JSON file); a
+# regular YAML file is parsed as it is read, and hostile YAML is refused by its alias expansion
+# and depth, not by its size.
 MAX_INPUT_BYTES = 1024 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 1_000_000
 # Kubernetes objects nest about 15 levels deep; this leaves ample room and keeps libyaml fast.
@@ -80,7 +85,17 @@ def iter_documents(paths: Sequence[str], stdin: TextIO | None = None) -> Iterato
         raise InputError(problems)
 
 
-Text = str | bytes  # bytes: UTF-8 as read from a file, already checked (see `_checked_utf8`)
+@dataclass(frozen=True)
+class _OnDisk:
+    """A regular YAML file, parsed as it is read (never held whole: no size limit), once a first
+    pass checked its text (`_scan`): UTF-8, its first character, and any Helm template."""
+
+    path: str
+    first: str
+    template: bool
+
+
+Text = str | bytes | _OnDisk  # bytes: UTF-8 as read, already checked (see `_checked_utf8`)
 
 
 def parse_text(file: str, text: Text) -> list[Document]:
@@ -133,9 +148,11 @@ def _read_text(name: str, stdin: TextIO | None) -> Text:
         return _read_stdin(stdin if stdin is not None else sys.stdin)
     try:
         with open(name, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > MAX_INPUT_BYTES:
-                raise _too_large(name, size)
+            status = os.fstat(handle.fileno())
+            if stat.S_ISREG(status.st_mode) and not name.endswith(".json"):
+                return _scan(name, handle)
+            if status.st_size > MAX_INPUT_BYTES:
+                raise _too_large(name, status.st_size)
             data = handle.read(MAX_INPUT_BYTES + 1)  # special files may report size 0
     except OSError as exc:
         raise InputError.at(Location(name), f"cannot read: {exc.strerror or exc}") from None
@@ -179,6 +196,7 @@ def _read_stream(stream: TextIO | None) -> Text:
 
 
 _CHECK_CHUNK = 1 << 22
+_TEMPLATE_OVERLAP = 256  # a template marker split between two chunks is still found
 
 
 def _checked_utf8(name: str, data: bytes) -> bytes:
@@ -195,7 +213,28 @@ def _checked_utf8(name: str, data: bytes) -> bytes:
     return data
 
 
-def _as_str(text: Text) -> str:
+def _scan(name: str, handle: BinaryIO) -> _OnDisk:
+    """The first pass over a file parsed as it is read: a chunk at a time, it checks the text is
+    UTF-8 and finds its first character and any Helm template (whose hint must come before the
+    YAML errors a template makes)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    first, template, tail = "", False, b""
+    try:
+        while chunk := handle.read(_CHECK_CHUNK):
+            decoded = decoder.decode(chunk)
+            if not first:
+                found = _NOT_BLANK.search(decoded)
+                first = found.group() if found else ""
+            template = template or _HELM_TEMPLATE_BYTES.search(tail + chunk) is not None
+            tail = chunk[-_TEMPLATE_OVERLAP:]
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        handle.seek(0)
+        _decode(name, handle.read())  # raises, worded as for any other input
+    return _OnDisk(name, first, template)
+
+
+def _as_str(text: str | bytes) -> str:
     return text if isinstance(text, str) else text.decode("utf-8-sig")
 
 
@@ -235,12 +274,11 @@ _NOT_BLANK_BYTES = re.compile(rb"[^ \t\n\r\x0b\x0c\x1c-\x1f]")
 def _documents_of(name: str, text: Text) -> Iterator[Document]:
     file = STDIN_NAME if name == "-" else name
     hint = _RENDER_FIRST.get(os.path.basename(file))
-    template = _HELM_TEMPLATE.search(text) if isinstance(text, str) else _HELM_TEMPLATE_BYTES.search(text)
-    if hint is None and template:
+    if hint is None and _has_template(text):
         hint = "a Helm template ({{ ... }}): render it first, e.g. `helm template CHART | np2calico ... -`"
     if hint is not None:
         raise InputError.at(Location(file), hint)
-    if file.endswith(".json"):
+    if file.endswith(".json") and not isinstance(text, _OnDisk):
         text = _as_str(text)  # the bytes go: json reads a str, and keeps all of it in memory anyway
     lists = _StreamedLists(file)
     for piece in _pieces(file, text):
@@ -253,11 +291,22 @@ def _documents_of(name: str, text: Text) -> Iterator[Document]:
                 yield from _flatten(file, piece.document, Location(file, piece.document), body)
 
 
+def _has_template(text: Text) -> bool:
+    if isinstance(text, _OnDisk):
+        return text.template
+    if isinstance(text, str):
+        return _HELM_TEMPLATE.search(text) is not None
+    return _HELM_TEMPLATE_BYTES.search(text) is not None
+
+
 def _pieces(file: str, text: Text) -> Iterator[Piece]:
     """The documents of a text as JSON-like values; a YAML List's items one by one."""
-    first = _first_character(text)
+    first = text.first if isinstance(text, _OnDisk) else _first_character(text)
     if not first:
         return  # empty input holds no documents, whatever its format
+    if isinstance(text, _OnDisk):
+        yield from _parse_yaml(file, Path(text.path))
+        return
     if file.endswith(".json"):
         yield Piece(1, None, _parse_json(file, _as_str(text)), None)
         return
@@ -272,7 +321,7 @@ def _pieces(file: str, text: Text) -> Iterator[Piece]:
     yield from _parse_yaml(file, text)
 
 
-def _first_character(text: Text) -> str:
+def _first_character(text: str | bytes) -> str:
     """The first character that is not blank, or "" when there is none."""
     if isinstance(text, bytes):
         found = _NOT_BLANK_BYTES.search(text, len(codecs.BOM_UTF8) if text.startswith(codecs.BOM_UTF8) else 0)
@@ -335,7 +384,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _parse_yaml(file: str, text: Text) -> Iterator[Piece]:
+def _parse_yaml(file: str, text: str | bytes | Path) -> Iterator[Piece]:
     try:
         yield from iter_pieces(text, max_alias_nodes=MAX_ALIAS_EXPANSION, max_depth=MAX_NESTING_DEPTH)
     except YAMLRefused as exc:

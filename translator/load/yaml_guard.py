@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
@@ -117,25 +119,43 @@ class StreamedItems(list):  # type: ignore[type-arg]
     delivered = 0
 
 
-def iter_pieces(text: str | bytes, *, max_alias_nodes: int, max_depth: int) -> Iterator[Piece]:
+Source = str | bytes | Path  # a Path is read as it is parsed, never held whole
+
+
+def iter_pieces(text: Source, *, max_alias_nodes: int, max_depth: int) -> Iterator[Piece]:
     """The documents of `text` as JSON-like values, List items one by one; YAMLRefused when the
     text is refused or unparsable (possibly after some pieces were handed out)."""
     builder = _Builder(max_alias_nodes, max_depth)
-    loader = Loader(text)
     done = _Delivered()
-    try:
-        for piece in builder.pieces(loader):
-            if not builder.needs_constructor:  # else finish the checks, then construct (below)
-                done.note(piece)
-                yield piece
-    except yaml.MarkedYAMLError as exc:
-        raise YAMLRefused(max(builder.document, 1), syntax_message(exc)) from None
-    except yaml.YAMLError as exc:
-        raise YAMLRefused(max(builder.document, 1), error_message(exc)) from None
-    finally:
-        loader.dispose()
+    with _opened(text) as stream:
+        loader = Loader(stream)
+        try:
+            for piece in builder.pieces(loader):
+                if not builder.needs_constructor:  # else finish the checks, then construct (below)
+                    done.note(piece)
+                    yield piece
+        except yaml.MarkedYAMLError as exc:
+            raise YAMLRefused(max(builder.document, 1), syntax_message(exc)) from None
+        except yaml.YAMLError as exc:
+            raise YAMLRefused(max(builder.document, 1), error_message(exc)) from None
+        except OSError as exc:  # a file that fails while it is read
+            raise YAMLRefused(max(builder.document, 1), f"cannot read: {exc.strerror or exc}") from None
+        finally:
+            loader.dispose()
     if builder.needs_constructor:
-        yield from done.rest(_construct_all(text))
+        with _opened(text) as stream:
+            bodies = _construct_all(stream)
+        yield from done.rest(bodies)
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[Any]:
+    """What libyaml reads: the text, or the open file (read a chunk at a time as it parses)."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            yield handle
+    else:
+        yield source
 
 
 class _Delivered:
@@ -162,7 +182,7 @@ class _Delivered:
             yield Piece(index, None, body, None)
 
 
-def _construct_all(text: str | bytes) -> list[Any]:
+def _construct_all(text: Any) -> list[Any]:
     """PyYAML's safe constructor, for the rare constructs it gives meaning to (see the docstring)."""
     loader = Loader(text)
     bodies: list[Any] = []
