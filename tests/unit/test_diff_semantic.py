@@ -183,11 +183,12 @@ def test_outside_named_port_resolves_on_each_pod_of_a_group() -> None:
 # --- walks shared between namespaces (issue 15) ------------------------------------------------------
 
 
-def test_a_walk_shared_between_namespaces_judges_each_namespace_from_outside() -> None:
+@pytest.mark.parametrize("names", [("a", "b", "c"), ("c", "b", "a")])
+def test_a_walk_shared_between_namespaces_judges_each_namespace_from_outside(names: tuple[str, ...]) -> None:
     """Namespaces a and b hold the same "own namespace only" ingress policy, so their pods share
-    one walk over the destinations. The walk starts from a's pod: b's pod towards a must still
-    be judged as traffic from another namespace (denied), not as a's own traffic (allowed)."""
-    names = ("a", "b", "c")
+    one walk over the destinations, and look alike to any other namespace's policies. b's pod
+    towards a must still be judged as traffic from another namespace (denied), never from a
+    row computed with a's own pod as the peer (allowed), whichever pod comes first or last."""
     cluster = Cluster.build([Namespace.create(n) for n in names],
                             [Pod(n, "pod", {"app": "x"}, (IP(f"10.0.{i}.1"),)) for i, n in enumerate(names)])
     own_only = tuple(normalise(pol("own", sel(), ns=n, types=INGRESS, ingress=(rule(pods(sel())),)))
