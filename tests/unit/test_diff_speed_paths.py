@@ -5,6 +5,8 @@
 - `LeafVector` gives every selector leaf's value on a label set, as testing each leaf does.
 - Sparse atom vectors: two label sets look alike through some leaves exactly when every one of
   those leaves has the same value on both.
+- `SparseViews` finds every view the members take through some positions, as reading every
+  member does, with a member that takes it.
 - `held_address_cells` names, for each address cell, the CIDRs holding it, as testing each does
   (cells held alike are decided once).
 """
@@ -22,12 +24,14 @@ from tests.strategies import Scenario, policy_sets, scenarios
 from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
 from translator.diff.atoms import GLOBAL_SCOPE, ScopeIndex, ScopePolicies, policy_scope
+from translator.diff.cells import SparseViews
 from translator.diff.semantic import one_direction
 from translator.diff.space import (
     LABEL_SETS,
     AtomIndex,
     AtomVector,
     LeafVector,
+    Positions,
     address_cells,
     held_address_cells,
     projector,
@@ -130,3 +134,23 @@ def test_held_address_cells_name_the_cidrs_holding_each_cell(nets: list, family:
                    if n.version == family and int(n.network_address) <= first <= int(n.broadcast_address)}
         assert holders == holding
         assert all(lo <= first and last <= hi for lo, hi in holders)
+
+
+_dense_entries = st.tuples(st.sampled_from("ab"), st.just(None), st.just((4,)), st.sampled_from((1, 2, 3)))
+_vectors = st.builds(AtomVector, _dense_entries, st.frozensets(st.integers(0, 11), max_size=6))
+
+
+@settings(max_examples=200)
+@given(st.lists(_vectors, min_size=1, max_size=30), st.frozensets(st.integers(0, 3)),
+       st.frozensets(st.integers(0, 11)), st.frozensets(st.integers(0, 3)), st.integers(0, 6),
+       st.frozensets(st.integers(0, 29)))
+def test_sparse_views_are_the_views_of_every_member(
+        vectors: list[AtomVector], indexed: frozenset[int], leaves: frozenset[int],
+        dense: frozenset[int], common_above: int, unusable: frozenset[int]) -> None:
+    positions = Positions(tuple(sorted(dense)), leaves)
+    found = SparseViews(vectors, Positions(tuple(sorted(indexed)), frozenset()),
+                        common_above).members(positions, lambda m: m not in unusable)
+    pick = projector(positions)
+    usable = [m for m in range(len(vectors)) if m not in unusable]
+    assert set(found) == {pick(vectors[m]) for m in usable}
+    assert all(m in usable and pick(vectors[m]) == view for view, m in found.items())

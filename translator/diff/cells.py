@@ -7,14 +7,15 @@ ingress row together and keeps the ports whose overall verdict changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from translator.diff.assemble import Segment
 from translator.diff.atoms import Atoms
 from translator.diff.result import Cause, Outcome
-from translator.diff.space import AtomIndex, EndpointInfo
+from translator.diff.space import AtomIndex, AtomVector, EndpointInfo, Positions, projector
 from translator.evaluate.verdict import Verdict
 from translator.model.cluster import Connection
 from translator.model.common import Direction, Protocol
@@ -26,6 +27,61 @@ Row = tuple[tuple[Segment, ...], ...]  # one tuple of segments per protocol, in 
 class EndpointClass:
     rep: EndpointInfo
     members: list[EndpointInfo]
+
+
+class SparseViews:
+    """Every view a set of vectors takes through given positions, one member per view, without
+    reading every member: destinations are many, and each reads a few leaves of its own.
+
+    A member's view through positions is its dense entries there and its flipped leaves among
+    them (`projector`). Leaves flipped on many members are *common*: members are grouped by
+    their dense entries (at `dense`, which must hold every dense position asked about) and
+    their common flipped leaves. A query looks at the members flipping one of its other leaves
+    one by one, and at one member of each group flipping none: every other member of that group
+    looks exactly like it through the query's positions.
+    """
+
+    def __init__(self, vectors: Sequence[AtomVector], dense: Positions,
+                 common_above: int | None = None) -> None:
+        self._vectors = vectors
+        self._dense = frozenset(dense.dense)
+        postings: dict[int, list[int]] = {}
+        for member, vector in enumerate(vectors):
+            for leaf in vector.flipped:
+                postings.setdefault(leaf, []).append(member)
+        if common_above is None:  # a query then reads at most about √members one by one per leaf
+            common_above = max(8, math.isqrt(len(vectors)))
+        self._common = frozenset(leaf for leaf, found in postings.items()
+                                 if len(found) > common_above)
+        self._postings = {leaf: found for leaf, found in postings.items() if leaf not in self._common}
+        pick = projector(dense)
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for member, vector in enumerate(vectors):
+            groups.setdefault((pick(vector), vector.flipped & self._common), []).append(member)
+        self._groups = list(groups.values())
+
+    def members(self, positions: Positions, usable: Callable[[int], bool]) -> dict[Any, int]:
+        """One `usable` member per view through `positions` that a usable member takes."""
+        pick = projector(positions)
+        vectors = self._vectors
+        views: dict[Any, int] = {}
+        if not self._dense.issuperset(positions.dense):  # not what the groups were built for
+            for member, vector in enumerate(vectors):
+                if usable(member):
+                    views.setdefault(pick(vector), member)
+            return views
+        apart: set[int] = set()
+        for leaf in positions.leaves:
+            apart.update(self._postings.get(leaf, ()))
+        for member in apart:
+            if usable(member):
+                views.setdefault(pick(vectors[member]), member)
+        for group in self._groups:
+            for member in group:
+                if member not in apart and usable(member):
+                    views.setdefault(pick(vectors[member]), member)
+                    break
+        return views
 
 
 def atom_index(all_atoms: Iterable[Atoms]) -> AtomIndex:

@@ -58,6 +58,7 @@ from translator.diff.blocks import DestinationKey, PeerTypes, merge_blocks
 from translator.diff.cells import (
     Row,
     Segment,
+    SparseViews,
     append_segment,
     atom_index,
     changed_segments,
@@ -262,7 +263,7 @@ class DiffEngine:
         for number, block in enumerate(self._blocks):
             self._blocks_of[block.rep.scope].append(number)
         self._vectors = [c.rep.bits for c in self._classes]
-        self._outside: dict[str | None, list[int]] = {}  # by scope (`_outside_reps`)
+        self._peer_type_views: SparseViews | None = None  # built on first use (`_type_views`)
         self._type_changed = [any(self._scopes[k.scope].changed for k in t.members)
                               for t in self._peers.types]
         self._content: dict[Row, int] = {}  # rows alike cell for cell, across scopes
@@ -401,27 +402,27 @@ class DiffEngine:
             # One peer of another namespace per view (any: rows are shared by every peer of a
             # view, and a row towards another namespace must be computed with a peer from one).
             # The peer types hold every view: they tell apart all that any subject reads on
-            # another namespace's peer. `map` and `zip` keep the per-type work in C.
-            reps = self._outside_reps(lookup.subject.scope)
-            views = map(lookup.other_namespace, [self._vectors[r] for r in reps])
-            peers = dict(zip(views, reps, strict=True))
+            # another namespace's peer.
+            scope = lookup.subject.scope
+            outside = self._peers.outside
+            types = self._type_views().members(lookup.mine.other_namespace_peer,
+                                               lambda t: outside((t,), scope) is not None)
+            peers = [outside((t,), scope) for t in types.values()]
             rep = self._classes[destination].rep
             found = self._stable[lookup.subject] = not any(
                 self._row(Direction.INGRESS, destination, False, family, peer).changes
-                for peer in peers.values()
+                for peer in peers if peer is not None
                 for family in self._classes[peer].rep.families_with(rep))
         return found
 
-    def _outside_reps(self, scope: str | None) -> list[int]:
-        """A class outside namespace `scope` (any class for the global scope) of every peer
-        type that has one."""
-        found = self._outside.get(scope)
-        if found is None:
-            outside = self._peers.outside
-            found = self._outside[scope] = [
-                c for c in (outside((t,), scope) for t in range(len(self._peers.types)))
-                if c is not None]
-        return found
+    def _type_views(self) -> SparseViews:
+        """The peer types' vectors, indexed for the views destinations take of them."""
+        if self._peer_type_views is None:
+            dense = HEADER_POSITIONS.union(*(state.other_namespace_peer[Direction.INGRESS]
+                                             for state in self._scopes.values()))
+            self._peer_type_views = SparseViews([self._vectors[t.rep] for t in self._peers.types],
+                                                Positions(dense.dense, frozenset()))
+        return self._peer_type_views
 
     def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
                      subject: int, peer: int, family: int | None) -> Row:
