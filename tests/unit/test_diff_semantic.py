@@ -261,3 +261,24 @@ def test_rows_towards_other_namespaces_are_computed_with_a_peer_from_one(order: 
     found = summary(ingress_policy(), ingress_policy(peers=(pods(LabelSelector()),)), cluster)
     assert {(f[0], f[3], f[4]) for f in found} == {("lab/probe", "1:65535", "newly denied"),
                                                   ("0.0.0.0/0", "1:65535", "newly denied")}
+
+
+def _web_ingress(*rules: Rule) -> PolicySet:
+    policy = GlobalNetworkPolicy(Metadata("web-in"), PolicySpec(
+        order=10, selector=parse("app == 'web'"), types=(Direction.INGRESS,), ingress=rules))
+    return PolicySet(calico_policies=(policy,))
+
+
+@pytest.mark.parametrize(("rules", "denied"), [
+    ((Rule(Action.ALLOW, not_protocol="UDP"),), {"UDP"}),
+    ((Rule(Action.DENY, protocol=132), Rule(Action.ALLOW)), {"SCTP"}),  # by number
+    ((Rule(Action.ALLOW, protocol="UDP"), Rule(Action.ALLOW, protocol="SCTP")), {"TCP"}),
+    ((Rule(Action.DENY, destination=EntityRule(not_ports=(PortRange.single(53),))),
+      Rule(Action.ALLOW)), {"TCP", "UDP", "SCTP"}),
+])
+def test_protocols_a_rule_names_are_decided_apart(rules: tuple[Rule, ...], denied: set[str]) -> None:
+    """Protocols no rule names share their decisions (`_compute_row`); one a protocol,
+    notProtocol or port names must not borrow another's."""
+    diff = diff_policies(_web_ingress(Rule(Action.ALLOW)), _web_ingress(*rules), CLUSTER)
+    assert {c.protocol.value for c in diff.changes if c.status == "newly denied"} == denied
+    assert not [c for c in diff.changes if c.status != "newly denied"]

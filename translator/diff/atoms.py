@@ -74,6 +74,10 @@ class Atoms:
     k8s_ports: list[tuple[LabelSelector, Atoms]] = field(default_factory=list)
     # Services Calico rules name (namespace, name): their endpoints are atoms too (`service_atoms`).
     services: set[tuple[str, str]] = field(default_factory=set)
+    # The protocols (of TCP, UDP, SCTP) some rule treats otherwise than the others (a protocol,
+    # notProtocol or Kubernetes port entry names it; ports and Services name theirs): the
+    # others are decided alike, port by port.
+    protocols: set[Protocol] = field(default_factory=set)
 
     def add_range(self, protocols: Iterable[Protocol], start: int, end: int) -> None:
         for protocol in protocols:
@@ -99,6 +103,7 @@ class Atoms:
         self.cidrs |= other.cidrs
         self.named_ports |= other.named_ports
         self.services |= other.services
+        self.protocols |= other.protocols
         self.peer_named_ports |= other.peer_named_ports
         self.k8s_ports.extend(other.k8s_ports)
         for protocol, starts in other.port_starts.items():
@@ -143,6 +148,7 @@ def label_selector_leaves(selector: LabelSelector | None) -> Iterator[Leaf]:
 
 def _k8s_port(atoms: Atoms, entry: k8s.NetworkPolicyPort) -> None:
     protocol = entry.protocol or Protocol.TCP
+    atoms.protocols.add(protocol)
     if isinstance(entry.port, int):
         atoms.add_range((protocol,), entry.port, entry.end_port or entry.port)
     elif isinstance(entry.port, str):
@@ -170,6 +176,7 @@ def add_k8s_policy(atoms: Atoms, policy: k8s.NetworkPolicy, direction: Direction
             _k8s_peer(atoms, peer)
     if direction is Direction.EGRESS:  # destination ports: the peer's names
         atoms.peer_named_ports |= ports.named_ports
+    atoms.protocols |= ports.protocols
     atoms.k8s_ports.append((policy.pod_selector, ports))
 
 
@@ -184,8 +191,12 @@ def rule_protocols(rule: calico.Rule) -> tuple[Protocol, ...]:
 
 def _calico_entity(atoms: Atoms, entity: calico.EntityRule, protocols: tuple[Protocol, ...],
                    peer: bool, namespaced: bool) -> None:
-    if entity.services is not None and entity.services.namespace is not None:
-        atoms.services.add((entity.services.namespace, entity.services.name))
+    if entity.services is not None:
+        atoms.protocols.update(PROTOCOLS)  # a Service port names its protocol
+        if entity.services.namespace is not None:
+            atoms.services.add((entity.services.namespace, entity.services.name))
+    if entity.ports or entity.not_ports:
+        atoms.protocols.update(protocols)
     own_namespace = namespaced and entity.namespace_selector is None
     for selector in (entity.selector, entity.not_selector):
         if peer:
@@ -217,6 +228,9 @@ def add_calico_policy(atoms: Atoms, policy: calico.CalicoPolicy, direction: Dire
     egress = direction is Direction.EGRESS
     for rule in policy.spec.rules(direction):
         protocols = rule_protocols(rule)
+        for named in (rule.protocol, rule.not_protocol):
+            if named is not None and named.port_protocol is not None:
+                atoms.protocols.add(named.port_protocol)
         # Egress: the source is the subject, the destination the peer; ingress the other way.
         _calico_entity(atoms, rule.source, protocols, peer=not egress, namespaced=namespaced)
         _calico_entity(atoms, rule.destination, protocols, peer=egress, namespaced=namespaced)

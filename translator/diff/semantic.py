@@ -430,15 +430,22 @@ class DiffEngine:
         source, destination = (me, other) if direction is Direction.EGRESS else (other, me)
         starts, names = self._ports(mine, me)
         row = []
+        alike: dict[tuple[tuple[int, int], ...], tuple[Segment, ...]] = {}
         for protocol in PROTOCOLS:
             cells = port_cells(destination_port_starts(starts[protocol], names,
                                                        destination.endpoint, protocol))
-            segments: list[Segment] = []
-            for first, last in cells:
-                conn = connection(source, destination, protocol, first, family)
-                before, after = self._decisions(conn, direction, me.scope, state.changed)
-                append_segment(segments, first, last, before, after)
-            row.append(tuple(segments))
+            told_apart = protocol in mine.atoms.protocols
+            found = None if told_apart else alike.get(cells)
+            if found is None:
+                segments: list[Segment] = []
+                for first, last in cells:
+                    conn = connection(source, destination, protocol, first, family)
+                    before, after = self._decisions(conn, direction, me.scope, state.changed)
+                    append_segment(segments, first, last, before, after)
+                found = tuple(segments)
+                if not told_apart:  # no rule names it: another such protocol decides alike
+                    alike[cells] = found
+            row.append(found)
         return tuple(row)
 
     def _combine(self, egress: DecisionRow, ingress: DecisionRow) -> tuple[Entry, ...]:
