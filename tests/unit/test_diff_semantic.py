@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from tests.builders import EGRESS, INGRESS, TCP, UDP, block, pods, pol, port, rule, sel
-from translator.diff import diff_policies
+from translator.diff import diff_policies, semantic
 from translator.diff.result import EndpointKind
 from translator.model.calico import (
     Action,
@@ -232,10 +232,14 @@ def _both(policies: list[PolicySet]) -> PolicySet:
     return PolicySet(k8s_policies=tuple(p for s in policies for p in s.k8s_policies))
 
 
-def test_a_change_only_one_rare_peer_sees_is_found_among_look_alike_destinations() -> None:
+@pytest.mark.parametrize("tables", [0, 16])
+def test_a_change_only_one_rare_peer_sees_is_found_among_look_alike_destinations(
+        tables: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Egress changes nowhere; ingress at app-3 changes for the `rare` pod alone (its NotIn
     leaf is the only one flipped, its missing `team` label the only DoesNotExist that holds):
-    the walk may skip a destination only when no peer's ingress row changes there."""
+    the walk may skip a destination only when no peer's ingress row changes there (with
+    peer-type indexes per dense positions, or only the one for all of them)."""
+    monkeypatch.setattr(semantic, "SPARSE_TABLES", tables)
     anyone = pods(LabelSelector(), LabelSelector())
     cluster = _label_rich_cluster()
     before = _both([_per_app_policy(f"app-{i}", anyone) for i in range(10)])

@@ -98,6 +98,7 @@ def _no_tick(done: int, total: int) -> None:
 
 
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
+SPARSE_TABLES = 16  # peer-type indexes built for exact dense positions (`_type_views`)
 
 
 def one_direction(evaluate: Evaluate) -> Decide:
@@ -263,7 +264,7 @@ class DiffEngine:
         for number, block in enumerate(self._blocks):
             self._blocks_of[block.rep.scope].append(number)
         self._vectors = [c.rep.bits for c in self._classes]
-        self._peer_type_views: SparseViews | None = None  # built on first use (`_type_views`)
+        self._peer_type_views: dict[tuple[int, ...] | None, SparseViews] = {}  # `_type_views`
         self._type_changed = [any(self._scopes[k.scope].changed for k in t.members)
                               for t in self._peers.types]
         self._content: dict[Row, int] = {}  # rows alike cell for cell, across scopes
@@ -405,8 +406,9 @@ class DiffEngine:
             # another namespace's peer.
             scope = lookup.subject.scope
             outside = self._peers.outside
-            types = self._type_views().members(lookup.mine.other_namespace_peer,
-                                               lambda t: outside((t,), scope) is not None)
+            positions = lookup.mine.other_namespace_peer
+            types = self._type_views(positions.dense).members(
+                positions, lambda t: outside((t,), scope) is not None)
             peers = [outside((t,), scope) for t in types.values()]
             rep = self._classes[destination].rep
             found = self._stable[lookup.subject] = not any(
@@ -415,14 +417,25 @@ class DiffEngine:
                 for family in self._classes[peer].rep.families_with(rep))
         return found
 
-    def _type_views(self) -> SparseViews:
-        """The peer types' vectors, indexed for the views destinations take of them."""
-        if self._peer_type_views is None:
-            dense = HEADER_POSITIONS.union(*(state.other_namespace_peer[Direction.INGRESS]
-                                             for state in self._scopes.values()))
-            self._peer_type_views = SparseViews([self._vectors[t.rep] for t in self._peers.types],
-                                                Positions(dense.dense, frozenset()))
-        return self._peer_type_views
+    def _type_views(self, dense: tuple[int, ...]) -> SparseViews:
+        """The peer types' vectors, indexed for the views destinations reading these dense
+        positions take of them: grouped by exactly those when few sets of them are asked for
+        (a group per value of an entry no destination reads would make groups many), else by
+        every dense position any destination reads (always right, maybe coarse)."""
+        found = self._peer_type_views.get(dense)
+        if found is None:
+            vectors = [self._vectors[t.rep] for t in self._peers.types]
+            if len(self._peer_type_views) < SPARSE_TABLES:
+                found = self._peer_type_views[dense] = SparseViews(
+                    vectors, Positions(dense, frozenset()))
+            else:
+                found = self._peer_type_views.get(None)
+                if found is None:
+                    every = HEADER_POSITIONS.union(*(state.other_namespace_peer[Direction.INGRESS]
+                                                     for state in self._scopes.values()))
+                    found = self._peer_type_views[None] = SparseViews(
+                        vectors, Positions(every.dense, frozenset()))
+        return found
 
     def _compute_row(self, direction: Direction, state: ScopeState, mine: SubjectState,
                      subject: int, peer: int, family: int | None) -> Row:
