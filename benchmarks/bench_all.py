@@ -134,6 +134,15 @@ def _load_mixed(pods: int, others: int) -> Callable[[Path], list[str]]:
     return build
 
 
+def _load_owned(pods: int) -> Callable[[Path], list[str]]:
+    def build(folder: Path) -> list[str]:
+        cluster = write_list(folder / "cluster.yaml", shapes.owned_cluster(pods))
+        code = ("import sys; from translator.load import load\n"
+                "print(len(load([sys.argv[1]]).cluster().pods), 'endpoints')")
+        return [PY, "-c", code, str(cluster)]
+    return build
+
+
 def _convert(policies: int) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         found = write_stream(folder / "policies.yaml", shapes.migration_policies(policies // 10, policies))
@@ -187,6 +196,8 @@ JOBS = [
     Job("load-150k", "load a 150,000-pod snapshot (kind: List)", "seconds", _load(150_000)),
     Job("load-150k-json", "the same snapshot as JSON", "seconds", _load(150_000, "json")),
     Job("load-20k", "load a 20,000-pod snapshot", "-", _load(20_000), True),
+    Job("load-owned", "load 20,000 pods with their ReplicaSets and Deployments", "~ load-20k",
+        _load_owned(20_000)),
     Job("load-mixed", "load 20,000 pods among 20,000 ConfigMaps", "~ load-20k", _load_mixed(20_000, 20_000)),
     Job("read-10k", "read 10,000 policies (yaml guard + C parse)", "~ YAML floor",
         _read_guarded(10_000), True),

@@ -120,6 +120,29 @@ def migration_policies(namespaces: int, policies: int) -> list[Doc]:
     return docs
 
 
+def owned_cluster(pods: int) -> list[Doc]:
+    """`kubectl get all -A -o yaml`: per ten pods a Deployment, its ReplicaSet (owned by it) and
+    the pods (owned by the ReplicaSet), as the API prints them."""
+    docs = coredns()
+    for d in range(pods // 10):
+        ns, app = f"ns-{d % 100}", f"app-{d}"
+        template = {"metadata": {"labels": {"app": app}},
+                    "spec": {"containers": [{"name": "main", "image": "registry.example.com/app:1",
+                                             "ports": [{"name": "http", "containerPort": 8080}]}]}}
+        spec = {"selector": {"matchLabels": {"app": app}}, "template": template}
+        owner = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": app, "controller": True}]
+        docs.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                     "metadata": {"name": app, "namespace": ns}, "spec": spec})
+        docs.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                     "metadata": {"name": f"{app}-5d8f", "namespace": ns, "ownerReferences": owner},
+                     "spec": spec})
+        for i in range(10):
+            made = pod(ns, f"{app}-5d8f-{i}", {"app": app}, POD_BASE + d * 10 + i, [])
+            made["metadata"]["ownerReferences"] = [{**owner[0], "kind": "ReplicaSet", "name": f"{app}-5d8f"}]
+            docs.append(made)
+    return docs
+
+
 # --- label-rich shape ----------------------------------------------------------------------------
 
 

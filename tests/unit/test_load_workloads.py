@@ -125,6 +125,23 @@ def test_a_pod_another_workload_would_not_make_is_kept_apart() -> None:
     assert sorted(pods_of(text)) == ["deployment shop/web", "shop/web-5d8f-x1"]
 
 
+def test_a_pod_without_references_goes_to_the_longest_workload_name_it_starts_with() -> None:
+    # `web` and `web-api` both prefix `web-api-7c9-x2` and both select it; `web-api` of another
+    # namespace and `we` (no dash after it) do not count, whatever they select.
+    def selecting_web(name: str, namespace: str = "shop") -> str:
+        own, web = f"selector: {{matchLabels: {{app: {name}}}}}", "selector: {matchLabels: {app: web}}"
+        return workload("Deployment", "apps/v1", name, namespace).replace(own, web)
+
+    workloads = [selecting_web("web"), selecting_web("web-api"), selecting_web("web-api", "other"),
+                 selecting_web("we")]
+    pod = POD.replace("OWNERS", "annotations: {}").replace("web-5d8f-x1", "web-api-7c9-x2")
+    cluster, notes = loaded_from("---\n".join([*workloads, pod])).cluster_with_notes()
+    assert sorted(p.label for p in cluster.pods) == [
+        "deployment other/web-api", "deployment shop/we", "deployment shop/web", "shop/web-api-7c9-x2"]
+    assert [n.message for n in notes] == [
+        "deployment shop/web-api is judged by its 1 pod(s) of the cluster state"]
+
+
 def test_template_addresses_skip_those_pods_hold() -> None:
     pod = POD.replace("OWNERS", "annotations: {}").replace("web-5d8f-x1", "other").replace(
         "10.244.1.5", "10.244.255.254").replace("app: web", "app: x")

@@ -41,8 +41,7 @@ def build_cluster(
     """The cluster, and notes on how workloads were counted and addressed."""
     host_endpoints, services, slices = extra
     notes: list[Diagnostic] = []
-    by_identity = {w.identity: w for w in workloads}
-    roots = _roots(workloads, pods, pod_owners, by_identity, notes)
+    roots = _roots(workloads, pods, pod_owners, _Workloads(workloads), notes)
     kept = [w for w in roots.values() if w is not None]
     placed = [p for p in pods if p.ips or p.host_network]
     unplaced = [p for p in pods if not (p.ips or p.host_network)]  # manifests, not yet scheduled
@@ -53,17 +52,34 @@ def build_cluster(
     return cluster, notes
 
 
+class _Workloads:
+    """The workloads of the state, found by identity and by the names a child's name starts with
+    (a scan of every workload per pod would be quadratic in a snapshot)."""
+
+    def __init__(self, workloads: Sequence[Workload]) -> None:
+        self.by_identity = {w.identity: w for w in workloads}
+        self.by_name: dict[tuple[str, str], list[Workload]] = {}
+        for workload in self.by_identity.values():
+            self.by_name.setdefault((workload.namespace, workload.name), []).append(workload)
+
+    def prefixes_of(self, namespace: str, name: str) -> Iterator[Workload]:
+        """Workloads of `namespace` whose name followed by `-` starts `name`."""
+        for position, character in enumerate(name):
+            if character == "-":
+                yield from self.by_name.get((namespace, name[:position]), ())
+
+
 def _roots(
     workloads: Sequence[Workload],
     pods: Sequence[Pod],
     pod_owners: Mapping[str, tuple[OwnerRef, ...]],
-    by_identity: Mapping[Identity, Workload],
+    known: _Workloads,
     notes: list[Diagnostic],
 ) -> dict[Identity, Workload | None]:
     """Each top-level workload, None when its pods of the state stand for it."""
     roots: dict[Identity, Workload | None] = {}
     for workload in workloads:
-        root = _root(workload, by_identity)
+        root = _root(workload, known)
         if root is workload:
             roots.setdefault(workload.identity, workload)
         else:
@@ -71,9 +87,9 @@ def _roots(
                                                   "which owns it"))
     pods_of: dict[Identity, int] = {}
     for pod in pods:
-        owner = _parent(pod.namespace, pod.name, pod.labels, pod_owners.get(pod.key, ()), by_identity, None)
+        owner = _parent(pod.namespace, pod.name, pod.labels, pod_owners.get(pod.key, ()), known, None)
         if owner is not None:
-            top = _root(owner, by_identity)
+            top = _root(owner, known)
             pods_of[top.identity] = pods_of.get(top.identity, 0) + 1
     for identity, count in sorted(pods_of.items()):
         counted = roots.get(identity)
@@ -84,12 +100,12 @@ def _roots(
     return roots
 
 
-def _root(workload: Workload, by_identity: Mapping[Identity, Workload]) -> Workload:
+def _root(workload: Workload, known: _Workloads) -> Workload:
     seen = {workload.identity}
     current = workload
     while True:
         parent = _parent(current.namespace, current.name, current.template.labels, current.owners,
-                         by_identity, current)
+                         known, current)
         if parent is None or parent.identity in seen:
             return current
         seen.add(parent.identity)
@@ -98,17 +114,16 @@ def _root(workload: Workload, by_identity: Mapping[Identity, Workload]) -> Workl
 
 def _parent(
     namespace: str, name: str, labels: Mapping[str, str], owners: tuple[OwnerRef, ...],
-    by_identity: Mapping[Identity, Workload], itself: Workload | None,
+    known: _Workloads, itself: Workload | None,
 ) -> Workload | None:
     """The workload of the state that made this object: named by an owner reference, else (no
     references at all) the one whose name prefixes this name and whose selector picks its labels."""
     if owners:
         named = ((kind, namespace, owner) for kind, owner in owners)
-        return next((by_identity[i] for i in named if i in by_identity), None)
+        return next((known.by_identity[i] for i in named if i in known.by_identity), None)
     candidates = [
-        w for w in by_identity.values()
-        if w is not itself and w.namespace == namespace and name.startswith(f"{w.name}-")
-        and _selector(w).matches(labels)
+        w for w in known.prefixes_of(namespace, name)
+        if w is not itself and _selector(w).matches(labels)
     ]
     return max(candidates, key=lambda w: (len(w.name), w.kind), default=None)
 
