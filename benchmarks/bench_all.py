@@ -143,6 +143,22 @@ def _load_owned(pods: int) -> Callable[[Path], list[str]]:
     return build
 
 
+def _load_services(pods: int, services: int) -> Callable[[Path], list[str]]:
+    """Pods and Services that select them (by a named target port): the cluster state's notes
+    on Services without endpoints."""
+    def build(folder: Path) -> list[str]:
+        namespaces = pods // 10
+        selecting = [{"apiVersion": "v1", "kind": "Service",
+                      "metadata": {"name": f"svc-{i}", "namespace": f"ns-{i % namespaces}"},
+                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}
+                     for i in range(services)]
+        cluster = write_list(folder / "cluster.yaml", shapes.migration_cluster(pods, namespaces) + selecting)
+        code = ("import sys; from translator.load import load\n"
+                "c, notes = load([sys.argv[1]]).cluster_with_notes(); print(len(c.services), 'services')")
+        return [PY, "-c", code, str(cluster)]
+    return build
+
+
 def _convert(policies: int) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         found = write_stream(folder / "policies.yaml", shapes.migration_policies(policies // 10, policies))
@@ -198,6 +214,7 @@ JOBS = [
     Job("load-20k", "load a 20,000-pod snapshot", "-", _load(20_000), True),
     Job("load-owned", "load 20,000 pods with their ReplicaSets and Deployments", "~ load-20k",
         _load_owned(20_000)),
+    Job("load-services", "load 20,000 pods and 4,000 Services", "~ load-20k", _load_services(20_000, 4_000)),
     Job("load-mixed", "load 20,000 pods among 20,000 ConfigMaps", "~ load-20k", _load_mixed(20_000, 20_000)),
     Job("read-10k", "read 10,000 policies (yaml guard + C parse)", "~ YAML floor",
         _read_guarded(10_000), True),
