@@ -102,8 +102,10 @@ def _repertoire(ns: str, n: int) -> list[Doc]:
     ]
 
 
-def migration_policies(namespaces: int, policies: int) -> list[Doc]:
-    governed = [n for n in range(namespaces) if n % 10 != 9]
+def migration_policies(namespaces: int, policies: int, ungoverned_every: int = 10) -> list[Doc]:
+    """Policies of the governed namespaces: all but one in `ungoverned_every` (0: every one)."""
+    governed = [n for n in range(namespaces)
+                if not ungoverned_every or n % ungoverned_every != ungoverned_every - 1]
     per_namespace, extra = divmod(policies, len(governed))
     docs: list[Doc] = []
     for rank, n in enumerate(governed):
