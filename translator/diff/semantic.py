@@ -243,6 +243,7 @@ class DiffEngine:
         self._row_lookups: dict[Direction, dict[int, RowLookup]] = {d: {} for d in DIRECTIONS}
         self._stable: dict[RowSubject, bool] = {}  # by ingress subject (`_ingress_stable`)
         self._unstable_groups: dict[tuple[int, int], list[tuple[DestinationKey, list[int]]]] = {}
+        self._walked_groups: set[tuple[int, int]] = set()  # walked once in full (`_unstable`)
         self._external_rows: dict[tuple[Direction, str | None, int, int], ExternalRow] = {}
         self._combined: dict[tuple[int, int], tuple[Entry, ...]] = {}  # by row numbers
         self._set_up_blocks()
@@ -539,9 +540,14 @@ class DiffEngine:
         key = (number, index)
         found = self._unstable_groups.get(key)
         if found is None:
+            every = [d for peer in group for d in self._peers.types[peer].members.items()]
+            if key not in self._walked_groups:
+                # The first walk takes them all: a group few walks visit (walks are shared)
+                # would cost more to sort out than to walk; the next one sorts them out.
+                self._walked_groups.add(key)
+                return every
             found = self._unstable_groups[key] = [
-                (destination, members) for peer in group
-                for destination, members in self._peers.types[peer].members.items()
+                (destination, members) for destination, members in every
                 if not self._ingress_stable(self._block_class[members[0]])]
         return found
 
