@@ -323,7 +323,9 @@ def main() -> int:
             place = folder / job.name
             place.mkdir(parents=True, exist_ok=True)
             figures = run(generate(job, place), args.timeout)
-            result = figures.status if figures.status != "ok" else figures.note
+            # A failed job says why: the last line of its stderr (e.g. `MemoryError`).
+            why = figures.note.splitlines()[-1][-120:] if figures.note else ""
+            result = figures.note if figures.status == "ok" else f"{figures.status}: {why}".rstrip(": ")
             print(f"| {job.name} | {job.what} | {figures.wall:.2f} | {figures.cpu:.2f} | "
                   f"{figures.peak_mib:.0f} | {job.target} | {result} |", flush=True)
     finally:
