@@ -451,7 +451,7 @@ class _StreamedLists:
 
     def _documents(self, piece: Piece, head: Any) -> Iterator[Document]:
         assert piece.item is not None
-        location = Location(self.file, piece.document).child("items").child(piece.item)
+        location = Location(self.file, piece.document, f"items[{piece.item}]")
         item = _typed_item(head, piece.value) if _is_list(head) else piece.value
         yield from _flatten(self.file, piece.document, location, item)
 

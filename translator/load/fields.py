@@ -134,16 +134,23 @@ ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 def validate_annotations(value: Any, location: Location, diags: Diagnostics) -> None:
     """metadata.annotations as the API server checks them (apimachinery ValidateAnnotations): keys
-    are qualified names in any letter case, and keys plus values take at most 256 KiB."""
+    are qualified names in any letter case, and keys plus values take at most 256 KiB. `location`
+    is the object's: the annotations' own is built only for a problem (pods hold many)."""
     size = 0
     for key, annotation in mapping(value).items():
         if not isinstance(key, str):
             continue
         if not _valid_key(key.lower()):
-            report(diags, location.child(key), f"annotation key {key!r}", qualified_name_errors(key.lower()))
+            where = _annotations_at(location).child(key)
+            report(diags, where, f"annotation key {key!r}", qualified_name_errors(key.lower()))
         size += len(key.encode()) + (len(annotation.encode()) if isinstance(annotation, str) else 0)
     if size > ANNOTATIONS_MAX_BYTES:
-        diags.error(location, f"may not be more than {ANNOTATIONS_MAX_BYTES} bytes (keys and values: {size})")
+        diags.error(_annotations_at(location),
+                    f"may not be more than {ANNOTATIONS_MAX_BYTES} bytes (keys and values: {size})")
+
+
+def _annotations_at(location: Location) -> Location:
+    return location.child("metadata").child("annotations")
 
 
 def parse_cidr(value: str, location: Location, diags: Diagnostics) -> IPNetwork | None:

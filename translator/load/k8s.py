@@ -68,8 +68,7 @@ def parse_network_policy(
     if meta.get("labels"):
         fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
     if meta.get("annotations"):
-        where = loc.child("metadata").child("annotations")
-        fields.validate_annotations(meta.get("annotations"), where, diags)
+        fields.validate_annotations(meta.get("annotations"), loc, diags)
     policy = network_policy_from_spec(namespace, name or "", body.get("spec"), loc.child("spec"), diags, loc)
     return policy if not diags.errors_since(mark) else None
 
@@ -241,8 +240,7 @@ def parse_namespace(
     name = fields.object_name(meta, loc, diags, dns1123_label_errors)
     labels = fields.labels(meta.get("labels"), loc.child("metadata").child("labels"), diags)
     if meta.get("annotations"):
-        where = loc.child("metadata").child("annotations")
-        fields.validate_annotations(meta.get("annotations"), where, diags)
+        fields.validate_annotations(meta.get("annotations"), loc, diags)
     written = labels.get(NAMESPACE_NAME_LABEL)
     if name and written is not None and written != name:
         diags.warning(
@@ -265,8 +263,7 @@ def parse_pod(body: Mapping[str, Any], loc: Location, diags: Diagnostics, ctx: L
     namespace = fields.object_namespace(meta, loc, diags, ctx, dns1123_label_errors)
     labels = fields.labels(meta.get("labels"), loc, diags, ("metadata", "labels"))
     if meta.get("annotations"):
-        where = loc.child("metadata").child("annotations")
-        fields.validate_annotations(meta.get("annotations"), where, diags)
+        fields.validate_annotations(meta.get("annotations"), loc, diags)
     spec = mapping(body.get("spec"))
     pod = Pod(
         namespace=namespace,
