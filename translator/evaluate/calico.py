@@ -171,9 +171,11 @@ class CalicoEvaluator:
     ) -> Decision | None:
         """The tier's decision, or None to go on with the next tier (after a Pass)."""
         tier = tier_policies.tier
+        selects, services = self._selects, self._services
+        source_ip, destination_ip = packet.source_ip, packet.destination_ip
         for policy in tier_policies.policies:
-            for rule in policy.candidate_rules(direction, packet.source_ip, packet.destination_ip):
-                if not _matches(policy, rule, packet, self._selects, self._services):
+            for rule in policy.candidate_rules(direction, source_ip, destination_ip):
+                if not _matches(policy, rule, packet, selects, services):
                     continue
                 if rule.action is calico.Action.LOG:
                     trail.append(_step(tier, policy, rule))

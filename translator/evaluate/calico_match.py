@@ -55,10 +55,32 @@ class Packet:
     destination_ip: IPAddress | None
     port: int | None  # destination port; None when a named port did not resolve
     source_port: int | None = None  # None: any source port (see the module docstring)
+    # The protocol's IANA number, computed once: every rule of every applicable policy compares it.
+    protocol_number: int = field(init=False, compare=False, repr=False)
 
-    @property
-    def protocol_number(self) -> int:
-        return self.protocol.number
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "protocol_number", self.protocol.number)
+
+
+@dataclass(frozen=True)
+class _PortSpecs:
+    """A rule side's `ports` (or `notPorts`): numeric ranges as (start, end) pairs, and names."""
+
+    ranges: tuple[tuple[int, int], ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, specs: tuple[calico.PortSpec, ...]) -> _PortSpecs:
+        return cls(tuple((s.start, s.end) for s in specs if isinstance(s, PortRange)),
+                   tuple(s for s in specs if not isinstance(s, PortRange)))
+
+    def hold(self, port: int, owner: EndpointView, protocol: Protocol) -> bool:
+        """Whether a range holds `port`, or a name does: any (IP, port, protocol) the endpoint
+        owning the port declares under that name."""
+        for start, end in self.ranges:
+            if start <= port <= end:
+                return True
+        return any(port in owner.named_ports(name, protocol) for name in self.names)
 
 
 @dataclass(frozen=True)
@@ -73,10 +95,18 @@ class ResolvedEntity:
     # The same nets as interval sets, for matching (hundreds of CIDRs are common).
     net_set: AddressSet = field(init=False, compare=False, repr=False)
     not_net_set: AddressSet = field(init=False, compare=False, repr=False)
+    # Whether any address field is present: most rules have none, and skip address matching.
+    has_nets: bool = field(init=False, compare=False, repr=False)
+    # `ports` and `notPorts` split once into numeric bounds and names, for matching.
+    port_specs: _PortSpecs = field(init=False, compare=False, repr=False)
+    not_port_specs: _PortSpecs = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "net_set", AddressSet(self.nets))
         object.__setattr__(self, "not_net_set", AddressSet(self.not_nets))
+        object.__setattr__(self, "has_nets", bool(self.nets or self.not_nets))
+        object.__setattr__(self, "port_specs", _PortSpecs.of(self.ports))
+        object.__setattr__(self, "not_port_specs", _PortSpecs.of(self.not_ports))
 
 
 @dataclass(frozen=True)
@@ -145,10 +175,12 @@ SelectorTest = Callable[[Selector, EndpointView], bool]
 
 
 def _address_matches(entity: ResolvedEntity, address: IPAddress | None) -> bool:
+    if not entity.has_nets:
+        return True
     if entity.nets and (address is None or address not in entity.net_set):
         return False
     # An unknown address is in no network, so notNets cannot exclude it.
-    return not (address is not None and address in entity.not_net_set)
+    return not (entity.not_nets and address is not None and address in entity.not_net_set)
 
 
 def _in_selector_set(selector: Selector, view: EndpointView, test: SelectorTest) -> bool:
@@ -168,22 +200,17 @@ def _endpoint_matches(entity: ResolvedEntity, view: EndpointView, test: Selector
     return negative is None or not _in_selector_set(negative, view, test)
 
 
-def _port_matches(spec: calico.PortSpec, port: int | None, owner: EndpointView, protocol: Protocol) -> bool:
-    if port is None:
-        return False
-    if isinstance(spec, PortRange):
-        return port in spec
-    # A named port: any (IP, port, protocol) the endpoint owning the port declares under that name.
-    return port in owner.named_ports(spec, protocol)
-
-
 def _ports_match(entity: ResolvedEntity, port: int | None, owner: EndpointView, protocol: Protocol) -> bool:
-    if entity.ports and not any(_port_matches(p, port, owner, protocol) for p in entity.ports):
+    # No port is in any spec: a port constraint then fails, and a notPorts one cannot exclude.
+    if entity.ports and (port is None or not entity.port_specs.hold(port, owner, protocol)):
         return False
-    return not any(_port_matches(p, port, owner, protocol) for p in entity.not_ports)
+    return not (entity.not_ports and port is not None
+                and entity.not_port_specs.hold(port, owner, protocol))
 
 
 def _destination_ports_match(entity: ResolvedEntity, packet: Packet) -> bool:
+    if not entity.ports and not entity.not_ports:
+        return True
     return _ports_match(entity, packet.port, packet.destination, packet.protocol)
 
 
