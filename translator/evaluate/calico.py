@@ -84,6 +84,9 @@ class CalicoEvaluator:
         self._selector_results: dict[tuple[int, str], bool] = {}
         self._applicable: dict[tuple[str, Direction], tuple[TierPolicies, ...]] = {}
         self._by_namespace = [_NamespaceIndex(tp.policies) for tp in self._tiers]
+        # Decisions without a trail, shared: a diff asks the same endpoint the same question for
+        # many peers, and a Decision is immutable. Keyed by id() of rules/tiers living in _tiers.
+        self._decisions: dict[tuple[object, ...], Decision] = {}
 
     @property
     def tiers(self) -> tuple[TierPolicies, ...]:
@@ -109,7 +112,8 @@ class CalicoEvaluator:
         destination = self._views.of(conn.destination, destination_ip)
         # Without any address the family cannot matter except for CIDR rules, which then cannot
         # match anyway; IPv4 is the arbitrary choice.
-        version = next((ip.version for ip in (source_ip, destination_ip) if ip is not None), 4)
+        version = (source_ip.version if source_ip is not None
+                   else destination_ip.version if destination_ip is not None else 4)
         port = conn.port_number()
         if port is None and isinstance(conn.port, str):
             port = destination.named_port(conn.port, conn.protocol)
@@ -152,7 +156,11 @@ class CalicoEvaluator:
 
     def _decide(self, direction: Direction, view: EndpointView, packet: Packet) -> Decision:
         if not view.is_judged:
-            return _not_judged(view, direction)
+            key = (None, direction, view.key)
+            found = self._decisions.get(key)
+            if found is None:
+                found = self._decisions[key] = _not_judged(view, direction)
+            return found
         trail: list[TrailStep] = []
         applicable = self._applicable_to(view, direction)
         for tier_policies in applicable:
@@ -183,15 +191,34 @@ class CalicoEvaluator:
                 if rule.action is calico.Action.PASS:
                     trail.append(_step(tier, policy, rule))
                     return None
-                return _rule_decision(tier, policy, rule, direction, view, trail,
-                                      self._service_note(rule, packet))
+                return self._rule_decision(tier, policy, rule, direction, view, trail, packet)
         if tier.default_action is calico.Action.PASS:
             trail.append(TrailStep(tier.name, calico.Action.PASS))
             return None
-        return _end_of_tier(tier_policies, direction, view, trail)
+        if trail:
+            return _end_of_tier(tier_policies, direction, view, trail)
+        key = (id(tier_policies), direction, view.key, view.kind)
+        found = self._decisions.get(key)
+        if found is None:
+            found = self._decisions[key] = _end_of_tier(tier_policies, direction, view, trail)
+        return found
+
+    def _rule_decision(self, tier: calico.Tier, policy: PreparedPolicy, rule: ResolvedRule,
+                       direction: Direction, view: EndpointView, trail: list[TrailStep],
+                       packet: Packet) -> Decision:
+        note = self._service_note(rule, packet)
+        if trail:
+            return _rule_decision(tier, policy, rule, direction, view, trail, note)
+        key = (id(policy), id(rule), direction, view.key, view.kind, note)
+        found = self._decisions.get(key)
+        if found is None:
+            found = self._decisions[key] = _rule_decision(tier, policy, rule, direction, view, trail, note)
+        return found
 
     def _service_note(self, rule: ResolvedRule, packet: Packet) -> str | None:
         """How a deciding `services` rule matched: which Service, endpoint and port."""
+        if rule.source.services is None and rule.destination.services is None:
+            return None
         found = rule_service_endpoints(rule, self._services)
         if not found:
             return None
