@@ -28,7 +28,6 @@ from typing import Any
 from translator.evaluate.calico_match import (
     Packet,
     ResolvedRule,
-    SelectorTest,
     SourcePortNeeded,
     rule_matches,
     rule_service_endpoints,
@@ -183,8 +182,11 @@ class CalicoEvaluator:
         source_ip, destination_ip = packet.source_ip, packet.destination_ip
         for policy in tier_policies.policies:
             for rule in policy.candidate_rules(direction, source_ip, destination_ip):
-                if not _matches(policy, rule, packet, selects, services):
-                    continue
+                try:
+                    if not rule_matches(rule, packet, selects, services):
+                        continue
+                except (SourcePortNeeded, ServiceEndpointsUnknown) as exc:
+                    raise _naming_policy(policy, exc) from None
                 if rule.action is calico.Action.LOG:
                     trail.append(_step(tier, policy, rule))
                     continue
@@ -231,14 +233,12 @@ class CalicoEvaluator:
         return f"{where} is an endpoint of svc {found[0].key} (from {found[0].how})"
 
 
-def _matches(policy: PreparedPolicy, rule: ResolvedRule, packet: Packet, test: SelectorTest,
-             services: ServiceIndex) -> bool:
-    try:
-        return rule_matches(rule, packet, test, services)
-    except SourcePortNeeded as exc:
-        raise SourcePortNeeded(f"{policy.key} {exc}") from None
-    except ServiceEndpointsUnknown as exc:
-        raise ServiceEndpointsUnknown(f"{policy.key} {exc}") from None
+def _naming_policy(policy: PreparedPolicy, exc: SourcePortNeeded | ServiceEndpointsUnknown) -> Exception:
+    """The refusal of a rule's match, naming its policy (a SourcePortNeeded or a
+    ServiceEndpointsUnknown, as raised)."""
+    if isinstance(exc, SourcePortNeeded):
+        return SourcePortNeeded(f"{policy.key} {exc}")
+    return ServiceEndpointsUnknown(f"{policy.key} {exc}")
 
 
 class _NamespaceIndex:

@@ -148,6 +148,11 @@ class EndpointViews:
         self._network_sets = _NetworkSetIndex(cluster) if cluster.network_sets else None
 
     def of(self, endpoint: Pod | HostEndpoint | IPAddress, address: IPAddress | None) -> EndpointView:
+        if self._network_sets is None and type(endpoint) is Pod and not endpoint.host_network:
+            # The common case first (a pod seen by its key alone), for the diff's many packets.
+            found = self._views.get(endpoint.key)
+            if found is not None:
+                return found
         cache_key: object = endpoint.key if isinstance(endpoint, (Pod, HostEndpoint)) else endpoint
         if (isinstance(endpoint, Pod) and endpoint.host_network) or self._network_sets is not None:
             # Seen through the address it uses: each of its IPs may belong to another owner, and
