@@ -163,9 +163,18 @@ def test_ctrl_c_is_one_line_and_exit_130() -> None:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_until_reading_stdin(proc.pid)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    # stdin stays open until the process ends: `communicate` would close it at once, and a child
+    # not yet scheduled could then read end-of-file before the interrupt (Linux's pipe read checks
+    # for EOF before a pending signal) and answer "no NetworkPolicy in stdin", exit 1.
+    try:
+        proc.wait(timeout=30)
+    finally:
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stdin.close()
+    with proc.stdout, proc.stderr:  # type: ignore[union-attr]
+        err = proc.stderr.read().decode()
     assert proc.returncode == 130
-    assert err.decode() == "np2calico: interrupted\n"
+    assert err == "np2calico: interrupted\n"
 
 
 def _kubeconfig(path: Path, context: str, server: str, current: bool = True) -> str:
