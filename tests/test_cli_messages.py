@@ -157,16 +157,20 @@ def _wait_until_reading_stdin(pid: int, limit: float = 60.0) -> None:
     raise AssertionError(f"process {pid} never blocked reading stdin")
 
 
+def _default_sigint() -> None:
+    """In the child before exec: a job started in the background by a non-interactive shell (as
+    `.ci/run &` is) inherits SIGINT ignored, and Python keeps an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_is_one_line_and_exit_130() -> None:
     # Reading stdin that never ends: the command is busy when the interrupt comes.
     proc = subprocess.Popen([sys.executable, "-m", "translator", "convert", "-"], cwd=ROOT,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint)
     _wait_until_reading_stdin(proc.pid)
     proc.send_signal(signal.SIGINT)
-    # stdin stays open until the process ends: `communicate` would close it at once, and a child
-    # not yet scheduled could then read end-of-file before the interrupt (Linux's pipe read checks
-    # for EOF before a pending signal) and answer "no NetworkPolicy in stdin", exit 1.
-    try:
+    try:  # stdin stays open until the process ends: only the interrupt can end it
         proc.wait(timeout=30)
     finally:
         assert proc.stdin is not None and proc.stderr is not None
