@@ -17,7 +17,7 @@ from translator.diff.report import DiffContext, DiffReport
 from translator.diff.result import Cause, Change, Endpoints, JudgedNamespace, Outcome, SemanticDiff
 from translator.evaluate.verdict import DecidedBy
 from translator.render.envelope import envelope
-from translator.render.indented_json import INDENT, Pieces, Raw, encode, encode_into
+from translator.render.indented_json import INDENT, Pieces, Raw, array_into, encode, encode_into
 from translator.render.verdicts import ending_text
 from translator.resource_diff import FieldChange, FieldChangeKind, ObjectChange, ResourceDiff
 
@@ -219,16 +219,7 @@ class _Fragments:
         """The array of `changes`, written in pieces where the document is."""
 
         def write(level: int, out: list[str]) -> None:
-            if not changes:
-                out.append("[]")
-                return
-            inner = "\n" + INDENT * (level + 1)
-            separator = "["
-            for change in changes:
-                out += (separator, inner)
-                self.change(change, level + 1, out)
-                separator = ","
-            out += ("\n", INDENT * level, "]")
+            array_into(changes, level, out, self.change)
 
         return Pieces(write)
 

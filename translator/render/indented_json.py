@@ -9,9 +9,11 @@ text for the depth they appear at and spliced in, and the rest is encoded by the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 INDENT = "  "
 
@@ -102,13 +104,19 @@ def _dict_into(value: dict[Any, Any], level: int, out: list[str]) -> None:
 
 
 def _list_into(value: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
-    if not value:
+    array_into(value, level, out, encode_into)
+
+
+def array_into(items: Sequence[T], level: int, out: list[str],
+               item_into: Callable[[T, int, list[str]], None]) -> None:
+    """A JSON array at depth `level`, each item written by `item_into` one level deeper."""
+    if not items:
         out.append("[]")
         return
     inner = "\n" + INDENT * (level + 1)
     separator = "["
-    for item in value:
+    for item in items:
         out.append(separator + inner)
-        encode_into(item, level + 1, out)
+        item_into(item, level + 1, out)
         separator = ","
     out.append("\n" + INDENT * level + "]")
