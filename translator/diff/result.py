@@ -4,7 +4,9 @@ A `Change` is a product: every source of `source` × every destination of `desti
 port of `ports` on `protocol` has verdict `before` on one side and `after` on the other. Sources
 and destinations are pods of one namespace (listed by name), one host endpoint or host-network
 pod, addresses outside the cluster (as CIDRs), or — in symbolic mode — any pod matching label
-conditions.
+conditions. With `group_namespaces` (`diff --group-namespaces`) one side may hold pods of several
+namespaces (`Endpoints.spans`) and several host endpoints: changes alike in every namespace are
+one product, where the per-namespace answer grows with the square of the namespaces.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from translator.model.common import Direction, PortRange, Protocol
 
 OUTSIDE = "(outside)"
 HOST = "(host)"
+SEVERAL = "(namespaces)"  # the group of a side holding pods of several namespaces
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class Endpoints:
 
     `names` are pod names, or `kind/name` for a workload (`deployment/color-api`); `services`
     pairs an entry of `names` with the Services of its namespace selecting it (by name).
+    `spans`: pods of several namespaces (kind PODS, no `namespace`, `names` or `services` of its
+    own), as one single-namespace side per namespace, sorted by namespace.
     """
 
     kind: EndpointKind
@@ -79,15 +84,27 @@ class Endpoints:
     networks: tuple[str, ...] = ()
     conditions: str = ""
     services: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    spans: tuple[Endpoints, ...] = ()
 
     @property
     def group(self) -> str:
-        """The namespace (or `(outside)`, `(host)`) this side is grouped under."""
+        """The namespace (or `(outside)`, `(host)`, `(namespaces)`) this side is grouped under."""
         if self.kind is EndpointKind.EXTERNAL:
             return OUTSIDE
         if self.kind is EndpointKind.HOST:
             return HOST
+        if self.spans:
+            return SEVERAL
         return self.namespace or HOST
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """The namespaces of its pods (one, or those of `spans`); none for other kinds."""
+        if self.spans:
+            return tuple(s.namespace for s in self.spans if s.namespace is not None)
+        if self.kind in (EndpointKind.PODS, EndpointKind.SYMBOLIC) and self.namespace is not None:
+            return (self.namespace,)
+        return ()
 
     def describe(self) -> str:
         if self.kind is EndpointKind.EXTERNAL:
@@ -97,6 +114,8 @@ class Endpoints:
             return self.conditions
         if self.kind is EndpointKind.HOST:
             return ", ".join(self.names)
+        if self.spans:
+            return ", ".join(span.describe() for span in self.spans)
         return ", ".join(self.member(n) for n in self.names)
 
     def member(self, name: str) -> str:
