@@ -29,6 +29,9 @@ def selecting_services(cluster: Cluster) -> dict[tuple[str, str], tuple[str, ...
 
 
 def _labelled(side: Endpoints, services: dict[tuple[str, str], tuple[str, ...]]) -> Endpoints:
+    if side.spans:  # pods of several namespaces: each span is one namespace's pods
+        spans = tuple(_labelled(span, services) for span in side.spans)
+        return replace(side, spans=spans) if spans != side.spans else side
     if side.kind is not EndpointKind.PODS or side.namespace is None:
         return side
     pairs = tuple((n, found) for n in side.names if (found := services.get((side.namespace, n))))

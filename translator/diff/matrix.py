@@ -2,16 +2,18 @@
 
 Rows are sources and columns destinations: every namespace (of the cluster and of the changes),
 then the host side if it appears, then "outside the cluster". A cell counts the changes (the
-entries of the JSON output) that are newly denied and newly allowed between its two groups.
+entries of the JSON output) that are newly denied and newly allowed between its two groups. A
+change whose side holds pods of several namespaces (`diff --group-namespaces`) counts in every cell
+it spans, as its part between the two namespaces of that cell (the pods of each).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from translator.diff.result import HOST, OUTSIDE, Change
+from translator.diff.result import HOST, OUTSIDE, Change, Endpoints
 
 
 class CellState(str, Enum):
@@ -55,6 +57,7 @@ class Matrix:
     def cell(self, source: str, destination: str) -> MatrixCell:
         return self.changed.get((source, destination)) or MatrixCell(source, destination)
 
+    # Summed over the cells: a change of several namespaces counts once per cell it spans.
     @property
     def newly_denied(self) -> int:
         return sum(c.newly_denied for c in self.changed.values())
@@ -64,11 +67,26 @@ class Matrix:
         return sum(c.newly_allowed for c in self.changed.values())
 
 
+def _parts(side: Endpoints) -> tuple[Endpoints, ...]:
+    """The side as parts of one group each: its namespaces' pods, or itself."""
+    return side.spans or (side,)
+
+
+def cell_parts(change: Change) -> list[Change]:
+    """The change once per cell it counts in, each restricted to the two groups of that cell (the
+    change itself unless a side holds pods of several namespaces)."""
+    if not change.source.spans and not change.destination.spans:
+        return [change]
+    return [replace(change, source=source, destination=destination)
+            for source in _parts(change.source) for destination in _parts(change.destination)]
+
+
 def matrix_groups(changes: Iterable[Change], namespaces: Iterable[str] = ()) -> tuple[str, ...]:
     """Namespaces sorted, then `(host)` when a change involves it, then `(outside)` always."""
     found = set(namespaces)
     for change in changes:
-        found.update((change.source.group, change.destination.group))
+        for side in (change.source, change.destination):
+            found.update(part.group for part in _parts(side))
     special = [g for g in (HOST,) if g in found]
     return (*sorted(found - {HOST, OUTSIDE}), *special, OUTSIDE)
 
@@ -77,6 +95,7 @@ def build_matrix(changes: Iterable[Change], namespaces: Iterable[str] = ()) -> M
     changes = tuple(changes)
     by_pair: dict[tuple[str, str], list[Change]] = {}
     for change in changes:
-        by_pair.setdefault((change.source.group, change.destination.group), []).append(change)
+        for part in cell_parts(change):
+            by_pair.setdefault((part.source.group, part.destination.group), []).append(part)
     cells = {pair: MatrixCell(*pair, tuple(found)) for pair, found in sorted(by_pair.items())}
     return Matrix(matrix_groups(changes, namespaces), cells)

@@ -115,7 +115,10 @@ class Endpoints:
         if self.kind is EndpointKind.HOST:
             return ", ".join(self.names)
         if self.spans:
-            return ", ".join(span.describe() for span in self.spans)
+            # Every pod is named `ns/pod`; the head says at once which namespaces the side spans.
+            spanned = self.namespaces
+            pods = ", ".join(span.describe() for span in self.spans)
+            return f"pods of {len(spanned)} namespaces ({', '.join(spanned)}): {pods}"
         return ", ".join(self.member(n) for n in self.names)
 
     def member(self, name: str) -> str:

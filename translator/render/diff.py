@@ -143,6 +143,9 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
 
 def _endpoints_json(side: Endpoints) -> dict[str, Any]:
     found: dict[str, Any] = {"kind": side.kind.value, "group": side.group}
+    if side.spans:  # pods of several namespaces: one single-namespace side each
+        found["namespaces"] = [_endpoints_json(span) for span in side.spans]
+        return found
     if side.namespace is not None and side.kind.value in ("pods", "symbolic"):
         found["namespace"] = side.namespace
     if side.names:

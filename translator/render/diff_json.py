@@ -122,14 +122,27 @@ def _change(value: Any, loc: Location) -> Change:
 
 def _endpoints(value: Any, loc: Location) -> Endpoints:
     body = _object(value, loc)
-    return Endpoints(
+    side = Endpoints(
         kind=_required(body, "kind", loc, lambda v, at: _enum(EndpointKind, v, at)),
         namespace=_optional(body, "namespace", loc, _string),
         names=tuple(_list(body, "names", loc, _string, required=False)),
         networks=tuple(_list(body, "networks", loc, _network, required=False)),
         conditions=_optional(body, "conditions", loc, _string) or "",
         services=_services(body.get("services"), loc.child("services")),
+        spans=tuple(_list(body, "namespaces", loc, _span, required=False)),
     )
+    if side.spans and (side.kind is not EndpointKind.PODS or side.namespace is not None or side.names):
+        raise InputError.at(loc.child("namespaces"), "pods of several namespaces are a side of kind "
+                                                     "'pods' without a namespace or names of its own")
+    return side
+
+
+def _span(value: Any, loc: Location) -> Endpoints:
+    """One namespace's pods within a side of several namespaces (`diff --group-namespaces`)."""
+    span = _endpoints(value, loc)
+    if span.kind is not EndpointKind.PODS or span.namespace is None or span.spans:
+        raise InputError.at(loc, "expected the pods of one namespace (kind 'pods' with a namespace)")
+    return span
 
 
 def _outcome(value: Any, loc: Location) -> Outcome:

@@ -60,13 +60,15 @@ class View:
     matrix: Matrix
     listing: tuple[ListedGroup, ...] | None
 
+    # The entries of the JSON output: a change of several namespaces counts once here, and in
+    # every cell of the matrix it spans.
     @property
     def newly_denied(self) -> int:
-        return self.matrix.newly_denied
+        return sum(1 for c in self.changes if not c.newly_allowed)
 
     @property
     def newly_allowed(self) -> int:
-        return self.matrix.newly_allowed
+        return sum(1 for c in self.changes if c.newly_allowed)
 
 
 @dataclass
@@ -154,4 +156,9 @@ def render_html_report(report: DiffReport) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(report=report, context=report.context, diff=report.diff, views=views,
                            data=page_data(views), directions=DIRECTIONS,
-                           listing_limit=LISTING_LIMIT)
+                           listing_limit=LISTING_LIMIT, grouped=_grouped(report.diff))
+
+
+def _grouped(diff: SemanticDiff) -> bool:
+    """Whether a change has a side of several namespaces (`diff --group-namespaces`)."""
+    return any(c.source.spans or c.destination.spans for c in (*diff.changes, *diff.symbolic_changes))

@@ -290,7 +290,8 @@
     if (notApplicable(view, r, c)) summary = "Traffic between two addresses outside the cluster is not the cluster's.";
     else if (!cell) summary = `No connection from ${src} to ${dst} changes its verdict.`;
     else summary = `${cell.denied} newly denied, ${cell.allowed} newly allowed ` +
-                   `(changes as the JSON output counts them; below, protocols with the same verdicts share an entry).`;
+                   `(changes as the JSON output counts them, one of several namespaces in each cell it spans; ` +
+                   `below, protocols with the same verdicts share an entry).`;
     els.detailBody.append(element("p", "detail-summary", summary));
     if (cell) showEntries(cell, cell.first, state.filters.query);
     els.detail.dataset.open = "true";
