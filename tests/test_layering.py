@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "translator"
 # → calico model, cluster model → loader, convert, evaluators → diff → render → cli). A module may
 # import its own area and any area of a *lower* layer; areas of one layer never import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("translator.errors", "translator.version", "translator.model.common"),
+    ("translator.errors", "translator.version", "translator.model.common", "translator.gc_pause"),
     ("translator.model.k8s", "translator.model.services", "translator.selectors"),
     ("translator.model.calico", "translator.model.cluster", "translator.model"),
     ("translator.load",),

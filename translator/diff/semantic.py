@@ -84,6 +84,7 @@ from translator.diff.space import (
 )
 from translator.evaluate.service_members import ServiceIndex
 from translator.evaluate.verdict import Decision, Subject, Verdict
+from translator.gc_pause import cycle_collector_paused
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Connection, Pod
 from translator.model.common import Direction, IPAddress, Protocol
@@ -202,8 +203,13 @@ def with_network_sets(atoms: Atoms, cluster: Cluster) -> Atoms:
 
 
 class DiffEngine:
-    """One diff run: the partitions, the memoised rows, and the collected changes."""
+    """One diff run: the partitions, the memoised rows, and the collected changes.
 
+    Both phases run with the cycle collector paused: they build hundreds of thousands of
+    long-lived memo entries and no cycles, and the collector's rescans of them were a fifth of
+    the CPU time of a 20,000-pod diff."""
+
+    @cycle_collector_paused()
     def __init__(self, before: PolicySet, after: PolicySet, cluster: Cluster,
                  make: Callable[[PolicySet, Cluster], Evaluate],
                  describe: Callable[[Sequence[Pod]], str] | None = None) -> None:
@@ -675,6 +681,7 @@ class DiffEngine:
             return starts[protocol]
         return destination_port_starts(starts[protocol], names, info.endpoint, protocol)
 
+    @cycle_collector_paused()
     def changes(self, tick: Tick | None = None) -> tuple[Change, ...]:
         """Every change; `tick(done, total)` hears of each block walked (twice: pairs, then outside)."""
         tick = tick or _no_tick

@@ -11,14 +11,13 @@ always gives the same result.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from translator.errors import Diagnostic, Diagnostics, InputError, Level, Location
+from translator.gc_pause import cycle_collector_paused
 from translator.load import calico as calico_parsers
 from translator.load import k8s as k8s_parsers
 from translator.load import services as service_parsers
@@ -98,24 +97,13 @@ def load(
 
     Each document is parsed as soon as it is read (a List's items one by one) and then dropped:
     the raw objects of a big snapshot never all sit in memory."""
-    with _no_collector_pauses():
+    # Loading builds millions of small objects without reference cycles: the cycle collector
+    # would rescan them again and again as they pile up, for nothing (about 15% of the load time
+    # of 10,000 policies).
+    with cycle_collector_paused():
         loaded = parse_documents(iter_documents(paths, stdin), context)
     loaded.raise_if_errors()
     return loaded
-
-
-@contextmanager
-def _no_collector_pauses() -> Iterator[None]:
-    """Loading builds millions of small objects without reference cycles; the cycle collector
-    would rescan them again and again as they pile up, for nothing (about 15% of the load time
-    of 10,000 policies). It runs again as usual afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_policies(
