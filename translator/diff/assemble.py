@@ -5,13 +5,15 @@ Changes are merged in steps, each exact (a `Change` never claims a connection th
 not change): adjacent ports with the same outcomes become ranges (`entries_of`); destinations
 with the same entries for one source are collected; then sources with the same destinations
 and entries are merged. Items only merge within one namespace (or "outside", or one host
-endpoint), so the report groups cleanly.
+endpoint), so the report groups cleanly; with `group_namespaces`, pods of any namespaces merge
+(and host endpoints with one another), so changes alike in many namespaces are one product.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
@@ -82,6 +84,10 @@ def entries_of(per_protocol: Iterable[tuple[NetProtocol, Iterable[Segment]]]) ->
     return tuple(sorted(entries, key=lambda e: (e.protocol.value, e.ports[0].start)))
 
 
+# Changes found from a source: destination scope and blocks, family, entries, the blocks' bucket.
+Hit = tuple[str | None, tuple[ClassItem, ...], int | None, tuple[Entry, ...], tuple[str, ...]]
+
+
 class ChangeKey(NamedTuple):
     """What changes must share to be merged: buckets of both ends, family and entries (by the
     number `Collector` gives each distinct tuple of entries)."""
@@ -95,9 +101,12 @@ class ChangeKey(NamedTuple):
 class Collector:
     """Accumulates changed products (sources × destinations × entries) and merges them."""
 
-    def __init__(self, classes: Sequence[Any]) -> None:
+    def __init__(self, classes: Sequence[Any], group_namespaces: bool = False) -> None:
         self._classes = classes
-        self._by_source: dict[ChangeKey, dict[Item, set[Item]]] = {}
+        self._group_namespaces = group_namespaces
+        self._by_source: dict[ChangeKey, dict[Item, AbstractSet[Item]]] = {}
+        # With `group_namespaces`: the sources of each shared walk, by the walk's list of hits.
+        self._walks: dict[int, tuple[list[Hit], list[tuple[Item, str | None]]]] = {}
         self._buckets: dict[Item, tuple[str, ...]] = {}
         # Entries are compared by value, but the engine hands out the same few tuples again and
         # again: hashing their outcomes at every addition cost more than finding the changes.
@@ -125,15 +134,61 @@ class Collector:
         if found is None:
             targets[source] = set(destinations)
         else:
-            found.update(destinations)
+            found.update(destinations)  # type: ignore[attr-defined]  # sets until `_fold_walks`
+
+    @property
+    def groups_namespaces(self) -> bool:
+        return self._group_namespaces
+
+    def add_walk(self, source: Item, own_scope: str | None, hits: list[Hit]) -> None:
+        """Every hit of a shared walk from `source`, but those towards `own_scope` (its namespace,
+        whose pairs the engine finds apart). Only with `group_namespaces`: the walk's sources
+        are then merged without visiting each pair (`_fold_walks`). `hits` may still grow."""
+        found = self._walks.get(id(hits))
+        if found is None:
+            found = self._walks[id(hits)] = (hits, [])
+        found[1].append((source, own_scope))
+
+    def _fold_walks(self) -> None:
+        """Each walk's hits as destination sets of its sources, built once per walk: a source
+        whose pairs in its own namespace changed exactly as the walk's hits there (same
+        destinations, same entries) gets the walk's whole set, shared (so hashed once), not a
+        copy; otherwise its own set. With many namespaces alike (no policies, under a global
+        default deny) this keeps the merge linear where pairs of namespaces are quadratic."""
+        for hits, sources in self._walks.values():
+            whole: dict[tuple[tuple[str, ...], int | None, int], set[Item]] = {}
+            scoped: dict[tuple[tuple[str, ...], int | None, int], dict[str | None, set[Item]]] = {}
+            for scope, targets, family, entries, bucket in hits:
+                kind = (bucket, family, self._number(entries))
+                whole.setdefault(kind, set()).update(targets)
+                scoped.setdefault(kind, {}).setdefault(scope, set()).update(targets)
+            shared = {key: frozenset(found) for key, found in whole.items()}
+            for source, own_scope in sources:
+                bucket = self.bucket(source)
+                for (destination_bucket, family, number), everything in shared.items():
+                    key = ChangeKey(bucket, destination_bucket, family, number)
+                    mine = scoped[(destination_bucket, family, number)].get(own_scope) \
+                        if own_scope is not None else None
+                    by_source = self._by_source.setdefault(key, {})
+                    alone = by_source.get(source)
+                    if mine and alone == mine:
+                        found = everything  # its own namespace changed as the others: shared
+                    elif not mine:
+                        found = everything | alone if alone else everything
+                    else:
+                        found = (everything - mine) | (alone or set())
+                    if found:
+                        by_source[source] = found
+        self._walks = {}
 
     def bucket(self, item: Item) -> tuple[str, ...]:
         found = self._buckets.get(item)
         if found is None:
-            found = self._buckets[item] = _bucket(item, self._classes)
+            found = self._buckets[item] = _bucket(item, self._classes, self._group_namespaces)
         return found
 
     def changes(self, describe: Callable[[Sequence[Pod]], str] | None) -> tuple[Change, ...]:
+        self._fold_walks()
         found: list[tuple[tuple[Any, ...], Change]] = []
         sides: dict[frozenset[Item], tuple[Endpoints, str]] = {}
 
@@ -160,14 +215,15 @@ class Collector:
         return tuple(change for _, change in found)
 
 
-def _bucket(item: Item, classes: Sequence[Any]) -> tuple[str, ...]:
-    """Items that may merge: pods of one namespace, one host-side endpoint, outside per family."""
+def _bucket(item: Item, classes: Sequence[Any], group_namespaces: bool) -> tuple[str, ...]:
+    """Items that may merge: pods of one namespace (of any, `group_namespaces`), one host-side
+    endpoint (any), outside per family."""
     if isinstance(item, ExternalItem):
         return ("external", str(item.family))
     info = classes[item.position].rep
     if info.identity is not None:
-        return ("host", info.identity)
-    return ("pods", info.scope)
+        return ("host",) if group_namespaces else ("host", info.identity)
+    return ("pods",) if group_namespaces else ("pods", info.scope)
 
 
 def _endpoints(items: frozenset[Item], classes: Sequence[Any],
@@ -182,8 +238,15 @@ def _endpoints(items: frozenset[Item], classes: Sequence[Any],
     if describe is not None:
         pods = [m.endpoint for m in members]
         return Endpoints(EndpointKind.SYMBOLIC, rep.scope, conditions=describe(pods))
-    names = sorted({_name(m.endpoint) for m in members if isinstance(m.endpoint, Pod)})
-    return Endpoints(EndpointKind.PODS, rep.scope, names=tuple(names))
+    by_scope: dict[str, set[str]] = defaultdict(set)
+    for member in members:
+        if isinstance(member.endpoint, Pod):
+            by_scope[member.scope].add(_name(member.endpoint))
+    if len(by_scope) > 1:  # pods of several namespaces: only with `group_namespaces`
+        return Endpoints(EndpointKind.PODS, spans=tuple(
+            Endpoints(EndpointKind.PODS, scope, names=tuple(sorted(names)))
+            for scope, names in sorted(by_scope.items())))
+    return Endpoints(EndpointKind.PODS, rep.scope, names=tuple(sorted(by_scope.get(rep.scope, ()))))
 
 
 def _name(pod: Pod) -> str:

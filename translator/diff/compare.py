@@ -34,12 +34,13 @@ def make_evaluator(policies: PolicySet, cluster: Cluster, *, semantics: Semantic
 def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
                   tie_break: TieBreak | str = DEFAULT_TIE_BREAK, preview_staged: bool = False,
                   semantics: Semantics | str = Semantics.CALICO, symbolic: bool = False,
-                  tick: Tick | None = None) -> SemanticDiff:
+                  tick: Tick | None = None, group_namespaces: bool = False) -> SemanticDiff:
     """Every connection of `cluster` whose verdict differs between `before` and `after`.
 
     With `symbolic` (implied when `cluster` is None) also every change for every possible pod,
     as regions described by labels (`translator.diff.symbolic`, exact, Calico semantics), in
     `SemanticDiff.symbolic_changes`. `tick(done, total)` hears how far the concrete diff is.
+    `group_namespaces`: changes alike in several namespaces are one (`Endpoints.spans`).
     """
 
     def make(policies: PolicySet, where: Cluster) -> Evaluate:
@@ -49,7 +50,7 @@ def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, 
     changes: tuple[Change, ...] = ()
     evaluated = 0
     if cluster is not None:
-        engine = DiffEngine(before, after, cluster, make)
+        engine = DiffEngine(before, after, cluster, make, group_namespaces=group_namespaces)
         changes, evaluated = engine.changes(tick), engine.evaluated
     if cluster is not None and not symbolic:
         return SemanticDiff(changes=changes, evaluated=evaluated)

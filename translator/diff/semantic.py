@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from translator.diff.assemble import ClassItem, Collector, Entry, ExternalItem, entries_of
+from translator.diff.assemble import ClassItem, Collector, Entry, ExternalItem, Hit, entries_of
 from translator.diff.atoms import (
     GLOBAL_SCOPE,
     PROTOCOLS,
@@ -176,10 +176,6 @@ def decision_row(number: int, cells: Row) -> DecisionRow:
                        any(s.before.allowed != s.after.allowed for s in segments))
 
 
-# Changes found from one source: destination scope and blocks, family, entries, the blocks' bucket.
-_Hit = tuple[str | None, tuple[ClassItem, ...], int | None, tuple[Entry, ...], tuple[str, ...]]
-
-
 @dataclass
 class _Walk:
     """The changes towards other namespaces of every block with one walk key (see
@@ -187,7 +183,7 @@ class _Walk:
     need a source outside it: they wait (`deferred`) for the first block of another namespace."""
 
     scope: str | None
-    hits: list[_Hit] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
     deferred: list[tuple[DestinationKey, list[int], int | None, DecisionRow]] = field(default_factory=list)
 
 
@@ -212,8 +208,10 @@ class DiffEngine:
     @cycle_collector_paused()
     def __init__(self, before: PolicySet, after: PolicySet, cluster: Cluster,
                  make: Callable[[PolicySet, Cluster], Evaluate],
-                 describe: Callable[[Sequence[Pod]], str] | None = None) -> None:
+                 describe: Callable[[Sequence[Pod]], str] | None = None,
+                 group_namespaces: bool = False) -> None:
         self._make = make
+        self._group_namespaces = group_namespaces
         self._cluster = cluster
         self._sides = (ScopeIndex(before), ScopeIndex(after))
         self._evaluators: dict[tuple[int, str | None], Evaluate] = {}
@@ -278,7 +276,7 @@ class DiffEngine:
         self._row_content: dict[int, int] = {}  # by row number
         self._walks: dict[tuple[Any, ...], _Walk] = {}
         self._same_groups: dict[tuple[str | None, Positions], list[dict[int, list[int]]]] = {}
-        self._collector = Collector(self._blocks)
+        self._collector = Collector(self._blocks, self._group_namespaces)
 
     def _scope_state(self, scope: str | None,
                      atoms: dict[tuple[str | None, Direction], Atoms]) -> ScopeState:
@@ -535,6 +533,9 @@ class DiffEngine:
                 self._hit(walk.hits, source, changed, destination, members, family, row)
             walk.deferred = []
         add, item = self._collector.add, ClassItem(block)
+        if self._collector.groups_namespaces:
+            self._collector.add_walk(item, None if scope is GLOBAL_SCOPE else scope, walk.hits)
+            return
         for destination_scope, targets, family, entries, bucket in walk.hits:
             if destination_scope != scope or scope is GLOBAL_SCOPE:
                 add(item, targets, family, entries, bucket)
@@ -557,7 +558,7 @@ class DiffEngine:
                 if not self._ingress_stable(self._block_class[members[0]])]
         return found
 
-    def _hit(self, hits: list[_Hit], source: int, changed: bool, destination: DestinationKey,
+    def _hit(self, hits: list[Hit], source: int, changed: bool, destination: DestinationKey,
              members: list[int], family: int | None, egress: DecisionRow) -> None:
         """The changes from class `source` (of another namespace) to the blocks `members`."""
         if not (changed or self._scopes[destination.scope].changed):
