@@ -190,3 +190,31 @@ def test_a_large_matrix_is_virtualised_and_reaches_every_cell(browser: Any, tmp_
     last.click()
     assert detail(browser)["title"] == "ns-148 → ns-149 (internal)"
     browser.save_screenshot(str(tmp_path / "wide-report.png"))
+
+
+def test_a_change_of_several_namespaces_is_in_every_cell_it_spans(browser: Any, tmp_path: Path) -> None:
+    """`diff --group-namespaces`: the matrix counts such a change in each (source, destination)
+    namespace pair it spans, and a cell's detail lists only that pair's pods."""
+    from tests.unit.test_diff_group_namespaces import DIFF, expanded_json_counts
+    from translator.render.diff import render_semantic_diff
+
+    page = tmp_path / "grouped.html"
+    page.write_text(render_html_report(DiffReport(DIFF, DiffContext(
+        cluster="generated", namespaces=("ns-a", "ns-b", "ns-c")))), encoding="utf-8")
+    open_report(browser, page)
+    drawn: Counter[tuple[str, str, str]] = Counter()
+    for cell in cells(browser):
+        for status, key in (("newly denied", "newlyDenied"), ("newly allowed", "newlyAllowed")):
+            if int(cell.get(key) or 0):
+                drawn[(cell["source"], cell["destination"], status)] += int(cell[key])
+    assert drawn == expanded_json_counts(render_semantic_diff(DIFF, "json"))
+    browser.find_element("css selector", 'td.cell[data-source="ns-b"][data-destination="ns-c"]').click()
+    shown = detail(browser)
+    assert shown["summary"].startswith("2 newly denied, 0 newly allowed")
+    (entry,) = shown["entries"]  # TCP and UDP with the same verdicts share an entry
+    assert (entry["source"], entry["destination"]) == ("ns-b/b-0, deployment ns-b/b-1", "ns-c/c-0")
+    assert entry["traffic"] == "TCP 1:65535; UDP 53"
+    counts = browser.execute_script(
+        "return Array.from(document.querySelectorAll('[data-count]'), e => e.textContent);")
+    assert counts == ["5", "1"]  # the JSON output's entries, each once
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]

@@ -144,7 +144,7 @@ def test_a_malformed_side_of_several_namespaces_is_refused(side: dict[str, Any],
     assert message in str(error.value)
 
 
-def _expanded_json_counts(text: str) -> Counter[tuple[str, str, str]]:
+def expanded_json_counts(text: str) -> Counter[tuple[str, str, str]]:
     """Per (source namespace or group, destination namespace or group, status): the JSON entries,
     an entry of several namespaces once for every pair of namespaces it spans."""
     def groups(side: dict[str, Any]) -> list[str]:
@@ -165,7 +165,7 @@ def test_matrix_counts_a_change_in_every_cell_it_spans() -> None:
     for (source, destination), cell in matrix.changed.items():
         found[(source, destination, "newly denied")] += cell.newly_denied
         found[(source, destination, "newly allowed")] += cell.newly_allowed
-    assert +found == _expanded_json_counts(render_semantic_diff(DIFF, "json"))
+    assert +found == expanded_json_counts(render_semantic_diff(DIFF, "json"))
     # each cell holds the part of the change between its two namespaces: only their pods
     cell = matrix.cell("ns-b", "ns-c")
     assert {(c.source, c.destination, c.protocol) for c in cell.changes} == {
@@ -200,7 +200,7 @@ def test_html_report_counts_and_details() -> None:
             assert "namespaces" not in source and "namespaces" not in destination
             if pair[0].startswith("ns-"):
                 assert source.startswith(f"{pair[0]}/") or source.startswith(f"deployment {pair[0]}/")
-    assert +drawn == _expanded_json_counts(render_semantic_diff(DIFF, "json"))
+    assert +drawn == expanded_json_counts(render_semantic_diff(DIFF, "json"))
     # the summary counts the JSON output's entries, each once
     assert re.search(r'data-count="newly-denied">5<', page)
     assert re.search(r'data-count="newly-allowed">1<', page)
