@@ -26,7 +26,8 @@ SIGNATURES = {
     "port: 'int | str', protocol: 'Protocol | str' = 'TCP', *, semantics: 'Semantics | str | None' = None, "
     "tie_break: 'TieBreak | str' = 'v3.32') -> 'Verdict'",
     "explain": "(verdict: 'Verdict') -> 'str'",
-    "diff_policies": "(before: 'PolicySet', after: 'PolicySet', cluster: 'Cluster | None') -> 'SemanticDiff'",
+    "diff_policies": "(before: 'PolicySet', after: 'PolicySet', cluster: 'Cluster | None', *, "
+                     "group_namespaces: 'bool' = False) -> 'SemanticDiff'",
     "verify_policies": "(a: 'PolicySet', b: 'PolicySet', *, honest_pods: 'bool' = False, "
                        "kubernetes_namespace_names: 'bool' = False) -> 'VerifyResult'",
 }

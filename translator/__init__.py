@@ -106,12 +106,14 @@ def explain(verdict: Verdict) -> str:
     return verdict_text(verdict)
 
 
-def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None) -> SemanticDiff:
+def diff_policies(before: PolicySet, after: PolicySet, cluster: Cluster | None, *,
+                  group_namespaces: bool = False) -> SemanticDiff:
     """Every connection of `cluster` whose verdict differs (Calico semantics); with no cluster,
-    the changes for pods described by labels."""
+    the changes for pods described by labels. `group_namespaces`: changes alike in several
+    namespaces are one, whose side lists the pods of each (`Endpoints.spans`)."""
     from translator.diff.compare import diff_policies as semantic_diff
 
-    return semantic_diff(before, after, cluster)
+    return semantic_diff(before, after, cluster, group_namespaces=group_namespaces)
 
 
 def verify_policies(a: PolicySet, b: PolicySet, *, honest_pods: bool = False,

@@ -61,6 +61,9 @@ Examples (from the repository root):
       --cluster samples/lab/cluster.yaml -o markdown
   # For pods that do not exist yet, described by labels:
   np2calico diff samples/lab/policies --migrate --default-deny global --symbolic
+  # Many namespaces without policies: changes alike in each of them reported once:
+  np2calico diff samples/lab/policies --cluster samples/lab/cluster.yaml \\
+      --migrate --default-deny global --group-namespaces
   # The migration as an HTML report (open it in a browser, attach it to a pull request):
   np2calico diff samples/lab/policies --cluster samples/lab/cluster.yaml \\
       --migrate --default-deny global -o html --output-file report.html
@@ -94,6 +97,12 @@ def diff(
     ] = False,
     migrate: Annotated[
         bool, typer.Option("--migrate", help="Compare the policies with their conversion.")
+    ] = False,
+    group_namespaces: Annotated[
+        bool, typer.Option("--group-namespaces",
+                           help="Report changes alike in every namespace once: one change may then "
+                                "list pods of several namespaces (exact, far shorter when many "
+                                "namespaces have no policies).")
     ] = False,
     target: Target = TargetChoice.NAMESPACED,
     tier: Tier = None,
@@ -136,6 +145,9 @@ def diff(
         if output is OutputFormat.HTML:
             raise UsageError("-o html shows connections (a semantic diff); --resources prints "
                              "text, json or markdown")
+        if group_namespaces:
+            raise UsageError("--group-namespaces groups connections (a semantic diff); --resources "
+                             "compares objects")
         result = _resource_diff(paths or [], resources, against)
         write_output(render_resource_diff(result, output.value, color), output_file)
         raise typer.Exit(EXIT_NO if result.has_changes else EXIT_OK)
@@ -148,13 +160,17 @@ def diff(
         before, after = _sides(paths or [], migration, namespace, _state_policies(loaded, live is not None))
         cidrs = pod_cidrs(pod_cidr)
         state = state_cluster(loaded, cidrs) if loaded is not None else None
+        if group_namespaces and state is None:
+            raise UsageError("--group-namespaces groups the changes of a cluster's pods: give "
+                             "--cluster STATE or --from-cluster")
         if state is not None:
             warn(emptiness_warnings(state, before.merged(after)))
     from translator.diff import diff_policies
 
     with step("comparing verdicts") as tick:
         semantic = diff_policies(before, after, state, tie_break=model_tie_break(tie_break),
-                                 preview_staged=preview_staged, symbolic=symbolic, tick=tick)
+                                 preview_staged=preview_staged, symbolic=symbolic, tick=tick,
+                                 group_namespaces=group_namespaces)
         if loaded is not None and state is not None:
             from translator.diff.labels import with_judged, with_services
 
