@@ -63,12 +63,35 @@ class Job:
     quick: bool = False
 
 
-def _migration(pods: int, namespaces: int, policies: int,
-               ungoverned_every: int = 10) -> Callable[[Path], list[str]]:
+def _migration(pods: int, namespaces: int, policies: int, ungoverned_every: int = 10,
+               grouped: bool = False) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         cluster = write_list(folder / "cluster.yaml", shapes.migration_cluster(pods, namespaces))
         found = write_stream(folder / "policies.yaml",
                              shapes.migration_policies(namespaces, policies, ungoverned_every))
+        extra = ["--group-namespaces"] if grouped else []
+        return [PY, "-m", "translator", "diff", "--migrate", str(found), "--cluster", str(cluster),
+                "--default-deny", "global", "-o", "json", *extra]
+    return build
+
+
+def _selecting_services(pods: int, services: int) -> list[dict[str, Any]]:
+    """Services selecting each namespace's web pods by their named port (one namespace per 10 pods)."""
+    namespaces = pods // 10
+    return [{"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": f"svc-{i}", "namespace": f"ns-{i % namespaces}"},
+             "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}
+            for i in range(services)]
+
+
+def _migration_services(pods: int, policies: int, services: int) -> Callable[[Path], list[str]]:
+    """The governed migration shape with Services: the report names each pod group's Services."""
+    def build(folder: Path) -> list[str]:
+        namespaces = pods // 10
+        cluster = write_list(folder / "cluster.yaml", shapes.migration_cluster(pods, namespaces)
+                             + _selecting_services(pods, services))
+        found = write_stream(folder / "policies.yaml",
+                             shapes.migration_policies(namespaces, policies, ungoverned_every=0))
         return [PY, "-m", "translator", "diff", "--migrate", str(found), "--cluster", str(cluster),
                 "--default-deny", "global", "-o", "json"]
     return build
@@ -151,11 +174,8 @@ def _load_services(pods: int, services: int) -> Callable[[Path], list[str]]:
     on Services without endpoints."""
     def build(folder: Path) -> list[str]:
         namespaces = pods // 10
-        selecting = [{"apiVersion": "v1", "kind": "Service",
-                      "metadata": {"name": f"svc-{i}", "namespace": f"ns-{i % namespaces}"},
-                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}
-                     for i in range(services)]
-        cluster = write_list(folder / "cluster.yaml", shapes.migration_cluster(pods, namespaces) + selecting)
+        cluster = write_list(folder / "cluster.yaml", shapes.migration_cluster(pods, namespaces)
+                             + _selecting_services(pods, services))
         code = ("import sys; from translator.load import load\n"
                 "c, notes = load([sys.argv[1]]).cluster_with_notes(); print(len(c.services), 'services')")
         return [PY, "-c", code, str(cluster)]
@@ -212,6 +232,16 @@ JOBS = [
     # every namespace has policies: the same cluster, and the engine's cost at that scale.
     Job("diff-150k-governed", "the same, every namespace with policies", "< 90 s, < 4 GB",
         _migration(150000, 15000, 27000, ungoverned_every=0)),
+    # The same ungoverned shapes with --group-namespaces: changes alike in many namespaces are
+    # one change, so the answer grows with the pods, not with pairs of namespaces.
+    Job("diff-20k-grouped", "diff-20k with --group-namespaces", "< 15 s",
+        _migration(20000, 2000, 8000, grouped=True)),
+    Job("diff-50k-grouped", "diff-50k with --group-namespaces", "< 30 s",
+        _migration(50000, 5000, 20000, grouped=True)),
+    Job("diff-150k-grouped", "diff-150k with --group-namespaces", "< 90 s, < 4 GB",
+        _migration(150000, 15000, 27000, grouped=True)),
+    Job("diff-20k-services", "diff-20k-governed with 4,000 Services", "~ diff-20k-governed",
+        _migration_services(20000, 8000, 4000)),
     Job("label-1k", "label-rich, 1,000 pods / 200 apps", "-", _label_rich(1000), True),
     Job("label-2k", "label-rich, 2,000 pods / 400 apps", "-", _label_rich(2000)),
     Job("label-5k", "label-rich, 5,000 pods / 1,000 apps", "< 10 s, ~n log n", _label_rich(5000)),

@@ -90,7 +90,7 @@ class ServiceIndex:
 def service_endpoints(cluster: Cluster, namespace: str, name: str) -> ServiceEndpoints:
     key = f"{namespace}/{name}"
     service = cluster.service(namespace, name)
-    slices = tuple(e for e in cluster.endpoint_slices if e.namespace == namespace and e.service == name)
+    slices = cluster.slices_of_service(namespace, name)
     if slices:
         return _from_slices(key, slices)
     if service is None:
@@ -98,7 +98,7 @@ def service_endpoints(cluster: Cluster, namespace: str, name: str) -> ServiceEnd
     if service.external_name or service.type == "ExternalName":
         return ServiceEndpoints(key, True, "an ExternalName Service: no endpoints")
     if service.selector:
-        return _from_selector(key, service, cluster.pods)
+        return _from_selector(key, service, cluster.pods_in(namespace))
     return ServiceEndpoints(key, False, f"holds no EndpointSlice of svc {key}, which has no selector")
 
 

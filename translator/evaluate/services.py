@@ -102,7 +102,7 @@ def service_targets(
 def _selected(
     service: Service, port: ServicePort, cluster: Cluster, location: Location
 ) -> list[ServiceTarget]:
-    backing = [p for p in cluster.pods if p.namespace == service.namespace and service.selects(p.labels)]
+    backing = [p for p in cluster.pods_in(service.namespace) if service.selects(p.labels)]
     targets = []
     for pod in backing:
         number = _target_number(pod, port)

@@ -188,14 +188,11 @@ def service_notes(cluster: Cluster) -> list[Diagnostic]:
     """Warnings for Services the state cannot back: no pod selected, a target port name no
     selected pod declares (the endpoints controller then leaves those pods out of that port)."""
     notes: list[Diagnostic] = []
-    pods_in: dict[str, list[Pod]] = {}  # a scan of every pod per Service would be quadratic
-    for pod in cluster.pods:
-        pods_in.setdefault(pod.namespace, []).append(pod)
     for service in cluster.services:
         where = service.origin or Location(f"Service {service.key}")
         if not service.selector:
             continue
-        backing = [p for p in pods_in.get(service.namespace, ()) if service.selects(p.labels)]
+        backing = [p for p in cluster.pods_in(service.namespace) if service.selects(p.labels)]
         if not backing:
             notes.append(Diagnostic(where.child("spec").child("selector"), Level.WARNING,
                                     f"{service.label} selects no pod or workload of the cluster state"))

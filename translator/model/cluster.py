@@ -262,15 +262,52 @@ class Cluster:
                    tuple(endpoint_slices), tuple(network_sets))
 
     def service(self, namespace: str, name: str) -> Service | None:
-        return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
+        return self._services_by_key.get((namespace, name))
 
     def slices_of(self, service: Service) -> tuple[EndpointSlice, ...]:
-        return tuple(e for e in self.endpoint_slices
-                     if e.namespace == service.namespace and e.service == service.name)
+        return self.slices_of_service(service.namespace, service.name)
+
+    def slices_of_service(self, namespace: str, name: str) -> tuple[EndpointSlice, ...]:
+        """The EndpointSlices of Service `namespace/name` (whether the state holds it or not)."""
+        return self._slices_by_service.get((namespace, name), ())
 
     def services_selecting(self, pod: Pod) -> tuple[Service, ...]:
         """The Services whose selector picks `pod` (same namespace)."""
-        return tuple(s for s in self.services if s.namespace == pod.namespace and s.selects(pod.labels))
+        return tuple(s for s in self._services_by_namespace.get(pod.namespace, ()) if s.selects(pod.labels))
+
+    def pods_in(self, namespace: str) -> tuple[Pod, ...]:
+        """The pods of `namespace`, in the state's order."""
+        return self._pods_by_namespace.get(namespace, ())
+
+    # Indexes, built on first use: a scan of every Service or slice per pod or per Service was
+    # quadratic (150,000 pods and 15,000 Services: 2.25 G selector tests to name pods' Services).
+    @cached_property
+    def _pods_by_namespace(self) -> dict[str, tuple[Pod, ...]]:
+        found: dict[str, list[Pod]] = {}
+        for pod in self.pods:
+            found.setdefault(pod.namespace, []).append(pod)
+        return {namespace: tuple(members) for namespace, members in found.items()}
+
+    @cached_property
+    def _services_by_key(self) -> dict[tuple[str, str], Service]:
+        found: dict[tuple[str, str], Service] = {}
+        for service in self.services:
+            found.setdefault((service.namespace, service.name), service)  # the first, as listed
+        return found
+
+    @cached_property
+    def _services_by_namespace(self) -> dict[str, tuple[Service, ...]]:
+        found: dict[str, list[Service]] = {}
+        for service in self.services:
+            found.setdefault(service.namespace, []).append(service)
+        return {namespace: tuple(members) for namespace, members in found.items()}
+
+    @cached_property
+    def _slices_by_service(self) -> dict[tuple[str, str], tuple[EndpointSlice, ...]]:
+        found: dict[tuple[str, str], list[EndpointSlice]] = {}
+        for endpoint_slice in self.endpoint_slices:
+            found.setdefault((endpoint_slice.namespace, endpoint_slice.service), []).append(endpoint_slice)
+        return {key: tuple(members) for key, members in found.items()}
 
     def namespace(self, name: str) -> Namespace:
         """The namespace called `name`; one absent from the state has only its automatic label."""
