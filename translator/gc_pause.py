@@ -23,4 +23,15 @@ def cycle_collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            _promote_survivors()
             gc.enable()
+
+
+def _promote_survivors() -> None:
+    """Move what the block built into the oldest generation without scanning it: else the first
+    collection after the pause scans all of it at once as young objects (seconds for a big diff)
+    only to find it alive. Later full collections still see it. Left alone when the process
+    keeps objects frozen itself (`gc.freeze`): unfreezing would release its objects too."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
