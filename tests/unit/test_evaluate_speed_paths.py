@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.strategies import Scenario, scenarios
 from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions, Target
-from translator.evaluate.calico import CalicoEvaluator, required_value
+from translator.diff.atoms import scope_policy_set
+from translator.evaluate.calico import CalicoEvaluator, EvaluatorShare, required_value
 from translator.evaluate.calico_match import _address_matches, resolve_rule
 from translator.evaluate.calico_policies import TierPolicies
 from translator.evaluate.rule_index import INDEXED_FROM, RuleIndex
-from translator.model.calico import Action, EntityRule, PolicySet, Rule
+from translator.model.calico import (
+    Action,
+    EntityRule,
+    GlobalNetworkPolicy,
+    Metadata,
+    PolicySet,
+    PolicySpec,
+    Rule,
+)
+from translator.model.cluster import Cluster
 from translator.model.common import Direction, parse_ip, parse_network
 from translator.selectors import ENDPOINT_NAMESPACE_LABEL, parse
 
@@ -71,3 +82,33 @@ def test_rule_index_leaves_out_only_rules_whose_nets_exclude_the_packet(
     found = RuleIndex(rules).candidates(source_ip, destination_ip)
     assert [r.index for r in found] == sorted(r.index for r in found)
     assert set(expected) <= set(found)
+
+
+@settings(max_examples=60)
+@given(scenarios(), st.sampled_from(list(Target)))
+def test_evaluators_sharing_caches_decide_as_alone(scenario: Scenario, target: Target) -> None:
+    """The diff's evaluators (one per namespace's policies, one share) give the verdicts that
+    evaluators of their own would, whichever evaluated first."""
+    options = ConvertOptions(target=target, default_deny=DefaultDenyOptions(), staged=True)
+    k8s = PolicySet(k8s_policies=scenario.policies)
+    converted = convert(scenario.policies, options).policy_set
+    namespaces = sorted({p.namespace for p in scenario.cluster.pods})
+    parts = [k8s, converted, k8s.merged(converted),
+             *(scope_policy_set(side, ns) for side in (k8s, converted) for ns in namespaces)]
+    share = EvaluatorShare(scenario.cluster)
+    shared = [CalicoEvaluator(p, scenario.cluster, preview_staged=True, share=share) for p in parts]
+    alone = [CalicoEvaluator(p, scenario.cluster, preview_staged=True) for p in parts]
+    for conn in scenario.connections:
+        for with_share, without in zip(shared, alone, strict=True):
+            assert with_share.evaluate(conn) == without.evaluate(conn)
+
+
+def test_an_evaluator_share_serves_one_cluster_and_prepares_a_policy_once() -> None:
+    one, other = Cluster(), Cluster()
+    share = EvaluatorShare(one)
+    with pytest.raises(ValueError, match="its own cluster"):
+        CalicoEvaluator(PolicySet(), other, share=share)
+    policy = GlobalNetworkPolicy(Metadata("deny"), PolicySpec(ingress=(Rule(Action.DENY),)))
+    first = CalicoEvaluator(PolicySet(calico_policies=(policy,)), one, share=share)
+    second = CalicoEvaluator(PolicySet(calico_policies=(policy,)), one, share=share)
+    assert first.tiers[0].policies[0] is second.tiers[0].policies[0]

@@ -34,6 +34,7 @@ from translator.evaluate.calico_match import (
 )
 from translator.evaluate.calico_policies import (
     DEFAULT_TIE_BREAK,
+    PreparedPolicies,
     PreparedPolicy,
     TierPolicies,
     ordered_tiers,
@@ -61,11 +62,26 @@ from translator.selectors import ENDPOINT_NAMESPACE_LABEL, And, Selector
 from translator.selectors import Equals as EqualsSelector
 
 
+class EvaluatorShare:
+    """What evaluators of one cluster can share: endpoint views, Services' endpoints, prepared
+    policies and selector results. The diff builds an evaluator per namespace and side; each one
+    rebuilt the views of the pods it met and prepared the global policies again."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.views = EndpointViews(cluster)
+        self.services = ServiceIndex(cluster)
+        self.prepared = PreparedPolicies()
+        # Keyed by id(): every selector lives in a policy `prepared` holds as long as this does.
+        self.selector_results: dict[tuple[int, str], bool] = {}
+
+
 class CalicoEvaluator:
     """Evaluates connections under Calico semantics; build once, evaluate many times.
 
     Endpoint label sets, selector results and the policies applying to each endpoint are cached,
     so repeated calls (the diff engine's) cost a few dictionary lookups plus rule matching.
+    Evaluators of one cluster may share those caches (`share`).
     """
 
     def __init__(
@@ -75,12 +91,16 @@ class CalicoEvaluator:
         *,
         tie_break: TieBreak | str = DEFAULT_TIE_BREAK,
         preview_staged: bool = False,
+        share: EvaluatorShare | None = None,
     ) -> None:
-        self._tiers = ordered_tiers(policies, tie_break, preview_staged)
-        self._views = EndpointViews(cluster)
-        self._services = ServiceIndex(cluster)
-        # Keyed by id(): every selector lives in self._tiers for the evaluator's lifetime.
-        self._selector_results: dict[tuple[int, str], bool] = {}
+        if share is None:
+            share = EvaluatorShare(cluster)
+        elif share.cluster is not cluster:
+            raise ValueError("an EvaluatorShare serves the evaluators of its own cluster only")
+        self._tiers = ordered_tiers(policies, tie_break, preview_staged, share.prepared)
+        self._views = share.views
+        self._services = share.services
+        self._selector_results = share.selector_results
         self._applicable: dict[tuple[str, Direction], tuple[TierPolicies, ...]] = {}
         self._by_namespace = [_NamespaceIndex(tp.policies) for tp in self._tiers]
         # Decisions without a trail, shared: a diff asks the same endpoint the same question for

@@ -186,23 +186,47 @@ def _is_previewed(staged_action: calico.StagedAction | None, preview_staged: boo
     return preview_staged and staged_action is calico.StagedAction.SET
 
 
+class PreparedPolicies:
+    """Policies prepared once each, found again by identity: evaluators built over parts of one
+    policy set (the diff's, one per namespace and side) share the policies they have in common,
+    such as the global ones, instead of preparing them once per part. Holds each policy, so an
+    identity is never reused while its entry lives."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, TieBreak, bool], tuple[object, PreparedPolicy]] = {}
+
+    def of(self, policy: k8s.NetworkPolicy | calico.CalicoPolicy, tie_break: TieBreak,
+           staged: bool = False) -> PreparedPolicy:
+        """`policy` prepared (`staged`: a Kubernetes policy as a StagedKubernetesNetworkPolicy)."""
+        key = (id(policy), tie_break, staged)
+        found = self._found.get(key)
+        if found is None:
+            prepared = (_prepare_k8s(policy, tie_break, staged) if isinstance(policy, k8s.NetworkPolicy)
+                        else _prepare_calico(policy, tie_break))
+            found = self._found[key] = (policy, prepared)
+        return found[1]
+
+
 def enforced_policies(
-    policies: calico.PolicySet, tie_break: TieBreak | str, preview_staged: bool
+    policies: calico.PolicySet, tie_break: TieBreak | str, preview_staged: bool,
+    prepared: PreparedPolicies | None = None,
 ) -> list[PreparedPolicy]:
-    """Every policy Felix would evaluate, Kubernetes ones converted as Calico converts them."""
+    """Every policy Felix would evaluate, Kubernetes ones converted as Calico converts them
+    (taken from `prepared` when it holds them already)."""
     tie_break = as_tie_break(tie_break)
-    prepared = [_prepare_k8s(p, tie_break, staged=False) for p in policies.k8s_policies]
-    prepared += [
-        _prepare_calico(p, tie_break)
+    cache = prepared if prepared is not None else PreparedPolicies()
+    found = [cache.of(p, tie_break) for p in policies.k8s_policies]
+    found += [
+        cache.of(p, tie_break)
         for p in policies.calico_policies
         if _is_previewed(p.staged_action, preview_staged)
     ]
-    prepared += [
-        _prepare_k8s(s.policy, tie_break, staged=True)
+    found += [
+        cache.of(s.policy, tie_break, staged=True)
         for s in policies.staged_k8s_policies
         if _is_previewed(s.staged_action, preview_staged)
     ]
-    return prepared
+    return found
 
 
 def known_tiers(tiers: Iterable[calico.Tier]) -> dict[str, calico.Tier]:
@@ -229,13 +253,14 @@ def check_tiers(policies: calico.PolicySet, tiers: dict[str, calico.Tier]) -> No
 
 
 def ordered_tiers(
-    policies: calico.PolicySet, tie_break: TieBreak | str, preview_staged: bool
+    policies: calico.PolicySet, tie_break: TieBreak | str, preview_staged: bool,
+    prepared_policies: PreparedPolicies | None = None,
 ) -> tuple[TierPolicies, ...]:
     """Tiers by (order, name), each with its policies by (order, tie key); empty tiers omitted."""
     tiers = known_tiers(policies.tiers)
     check_tiers(policies, tiers)
     by_tier: dict[str, list[PreparedPolicy]] = {}
-    for prepared in enforced_policies(policies, tie_break, preview_staged):
+    for prepared in enforced_policies(policies, tie_break, preview_staged, prepared_policies):
         by_tier.setdefault(prepared.tier, []).append(prepared)
     ordered = sorted((tiers[name] for name in by_tier), key=lambda t: (t.effective_order, t.name))
     return tuple(
