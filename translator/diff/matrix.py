@@ -10,7 +10,7 @@ it spans, as its part between the two namespaces of that cell (the pods of each)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 
 from translator.diff.result import HOST, OUTSIDE, Change, Endpoints
@@ -77,7 +77,8 @@ def cell_parts(change: Change) -> list[Change]:
     change itself unless a side holds pods of several namespaces)."""
     if not change.source.spans and not change.destination.spans:
         return [change]
-    return [replace(change, source=source, destination=destination)
+    return [Change(source, destination, change.protocol, change.ports, change.before, change.after,
+                   change.family)
             for source in _parts(change.source) for destination in _parts(change.destination)]
 
 

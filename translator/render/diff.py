@@ -1,8 +1,8 @@
 """Diffs as text (coloured on a terminal), JSON and Markdown (for a pull-request comment).
 
 Public: `render_semantic_diff(diff, fmt, color=False, context=None)`, `render_resource_diff(diff,
-fmt, color=False)`, and `FORMATS`; `outcome_text` and `merge_protocols` are the sentences the
-HTML report shows too (translator/render/html.py). Changes that differ only in protocol and
+fmt, color=False)`, and `FORMATS`; `outcome_text`, `merge_protocols` and `Texts` are the sentences
+the HTML report shows too (translator/render/html.py). Changes that differ only in protocol and
 ports are shown on one line ("TCP 1:65535; UDP 53").
 """
 
@@ -69,7 +69,7 @@ def family_text(change: Change) -> str:
     return " (IPv6)" if change.family == 6 else ""
 
 
-class _Texts:
+class Texts:
     """`describe()` and `outcome_text` once per value: big diffs repeat them in many changes."""
 
     def __init__(self) -> None:
@@ -83,7 +83,7 @@ class _Texts:
         return found
 
 
-def _text_change(change: Change, traffic: str, color: bool, texts: _Texts) -> list[str]:
+def _text_change(change: Change, traffic: str, color: bool, texts: Texts) -> list[str]:
     status = _paint(change.status, "green" if change.newly_allowed else "red", color)
     return [
         f"  {status}: {texts.of(change.source)} -> {texts.of(change.destination)}",
@@ -100,7 +100,7 @@ def _summary(changes: Sequence[Change]) -> str:
 
 def _text_groups(diff: SemanticDiff, symbolic: bool, color: bool) -> list[str]:
     lines: list[str] = []
-    texts = _Texts()
+    texts = Texts()
     for (source, destination, direction), changes in diff.groups(symbolic).items():
         lines.append(_paint(f"== {source} -> {destination} ({direction}) ==", "bold", color))
         for change, traffic in merge_protocols(changes):
@@ -280,7 +280,7 @@ def _md_escape(text: str) -> str:
 
 def _markdown_groups(diff: SemanticDiff, symbolic: bool) -> list[str]:
     lines: list[str] = []
-    texts = _Texts()
+    texts = Texts()
     for (source, destination, direction), changes in diff.groups(symbolic).items():
         lines += [f"#### `{source}` → `{destination}` ({direction})", "",
                   "| change | from | to | traffic | before | after |",

@@ -20,7 +20,7 @@ import jinja2
 from translator.diff.matrix import Matrix, build_matrix
 from translator.diff.report import DiffReport
 from translator.diff.result import Change, SemanticDiff
-from translator.render.diff import family_text, merge_protocols, outcome_text
+from translator.render.diff import Texts, family_text, merge_protocols
 
 # Above this many entries the printable list of every change is left out (the matrix stays).
 LISTING_LIMIT = 2000
@@ -85,10 +85,11 @@ class StringTable:
         return self.index[text]
 
 
-def entry_texts(changes: Sequence[Change]) -> list[EntryText]:
-    return [EntryText(change.status, change.source.describe(), change.destination.describe(),
-                      traffic + family_text(change), outcome_text(change.before),
-                      outcome_text(change.after))
+def entry_texts(changes: Sequence[Change], texts: Texts | None = None) -> list[EntryText]:
+    """`texts`: sentences already made (a page repeats the same sides and outcomes in many cells)."""
+    texts = texts or Texts()
+    return [EntryText(change.status, texts.of(change.source), texts.of(change.destination),
+                      traffic + family_text(change), texts.of(change.before), texts.of(change.after))
             for change, traffic in merge_protocols(changes)]
 
 
@@ -96,7 +97,8 @@ def _listing(diff: SemanticDiff, symbolic: bool) -> tuple[ListedGroup, ...] | No
     """Every change grouped as the text output groups them; None above `LISTING_LIMIT`."""
     if len(diff.symbolic_changes if symbolic else diff.changes) > LISTING_LIMIT:
         return None
-    return tuple(ListedGroup(f"{source} -> {destination} ({direction})", tuple(entry_texts(found)))
+    texts = Texts()
+    return tuple(ListedGroup(f"{source} -> {destination} ({direction})", tuple(entry_texts(found, texts)))
                  for (source, destination, direction), found in diff.groups(symbolic).items())
 
 
@@ -118,9 +120,10 @@ def _view_data(view: View, table: StringTable, entries: list[list[int]]) -> dict
     """A view for the page's script: groups, and per changed cell its counts and entries."""
     position = {group: i for i, group in enumerate(view.matrix.groups)}
     cells = []
+    texts = Texts()
     for (source, destination), cell in view.matrix.changed.items():
         first = len(entries)
-        for entry in entry_texts(cell.changes):
+        for entry in entry_texts(cell.changes, texts):
             entries.append([int(entry.newly_allowed), *(table.ref(t) for t in (
                 entry.source, entry.destination, entry.traffic, entry.before, entry.after))])
         cells.append([position[source], position[destination], cell.newly_denied,
