@@ -188,3 +188,22 @@ def test_the_library_groups_on_request(inputs: list[str], tmp_path: Path) -> Non
     grouped = translator.diff_policies(PolicySet(), after, cluster, group_namespaces=True)
     assert any(c.source.spans for c in grouped.changes) and len(grouped.changes) < len(exact.changes)
     assert all(not c.source.spans and not c.destination.spans for c in exact.changes)
+
+
+def test_a_big_answer_points_at_the_flag(inputs: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import translator.cli.diff as diff_command
+
+    def stderr(*extra: str) -> str:
+        result = CliRunner().invoke(app, [*inputs, "-o", "json", *extra])
+        assert result.exit_code == 1, result.output
+        return result.stderr
+
+    # Thresholds lowered to this answer's size (more than 2 changes and pairs of namespaces).
+    monkeypatch.setattr(diff_command, "MANY_CHANGES", 2)
+    monkeypatch.setattr(diff_command, "MANY_PAIRS", 2)
+    assert "--group-namespaces reports the changes alike in every namespace once" in stderr()
+    assert "--group-namespaces" not in stderr("--group-namespaces")
+    monkeypatch.setattr(diff_command, "MANY_CHANGES", 10_000)
+    assert "--group-namespaces" not in stderr()
