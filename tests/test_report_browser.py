@@ -108,7 +108,8 @@ def test_clicking_a_cell_shows_what_the_text_output_says(browser: Any, lab: dict
     browser.find_element("css selector", 'td.cell[data-source="dev"][data-destination="kube-system"]').click()
     shown = detail(browser)
     assert shown["title"] == "dev → kube-system (internal)"
-    assert shown["summary"].startswith("3 newly denied, 0 newly allowed")
+    assert shown["summary"].startswith("3 newly denied, 0 newly allowed (changes as the JSON output "
+                                       "counts them;")
     assert shown["entries"]
     for entry in shown["entries"]:
         block = (f"  {entry['status']}: {entry['source']} -> {entry['destination']}\n    {entry['traffic']}\n"
@@ -210,7 +211,8 @@ def test_a_change_of_several_namespaces_is_in_every_cell_it_spans(browser: Any, 
     assert drawn == expanded_json_counts(render_semantic_diff(DIFF, "json"))
     browser.find_element("css selector", 'td.cell[data-source="ns-b"][data-destination="ns-c"]').click()
     shown = detail(browser)
-    assert shown["summary"].startswith("2 newly denied, 0 newly allowed")
+    assert shown["summary"].startswith("2 newly denied, 0 newly allowed (changes as the JSON output counts "
+                                       "them, one listing pods of several namespaces in each cell it spans;")
     (entry,) = shown["entries"]  # TCP and UDP with the same verdicts share an entry
     assert (entry["source"], entry["destination"]) == ("ns-b/b-0, deployment ns-b/b-1", "ns-c/c-0")
     assert entry["traffic"] == "TCP 1:65535; UDP 53"

@@ -131,11 +131,13 @@ def _view_data(view: View, table: StringTable, entries: list[list[int]]) -> dict
     return {"key": view.key, "title": view.title, "groups": list(view.matrix.groups), "cells": cells}
 
 
-def page_data(views: Sequence[View]) -> dict[str, Any]:
+def page_data(views: Sequence[View], grouped: bool = False) -> dict[str, Any]:
+    """`grouped`: a change has a side of several namespaces (the detail then says how it counts)."""
     table = StringTable()
     entries: list[list[int]] = []
     data = [_view_data(view, table, entries) for view in views]
-    return {"views": data, "entries": entries, "strings": table.strings}
+    found = {"views": data, "entries": entries, "strings": table.strings}
+    return {**found, "grouped": True} if grouped else found
 
 
 @cache
@@ -156,10 +158,11 @@ def _environment() -> jinja2.Environment:
 def render_html_report(report: DiffReport) -> str:
     """The whole page; the same report always gives the same bytes."""
     views = build_views(report)
+    grouped = _grouped(report.diff)
     template = _environment().get_template("report.html.j2")
     return template.render(report=report, context=report.context, diff=report.diff, views=views,
-                           data=page_data(views), directions=DIRECTIONS,
-                           listing_limit=LISTING_LIMIT, grouped=_grouped(report.diff))
+                           data=page_data(views, grouped), directions=DIRECTIONS,
+                           listing_limit=LISTING_LIMIT, grouped=grouped)
 
 
 def _grouped(diff: SemanticDiff) -> bool:

@@ -9,6 +9,7 @@
   const lowered = strings.map((s) => s.toLowerCase());
   const entries = data.entries;
   const OUTSIDE = "(outside)";
+  const SPANNED = ", one listing pods of several namespaces in each cell it spans";
   const CELL_W = 46, CELL_H = 30, ROW_HEAD_W = 190;
   const VIRTUAL_ABOVE = 60;  // rows or columns: above this, draw only what is in view
   const OVERSCAN = 6;
@@ -290,7 +291,7 @@
     if (notApplicable(view, r, c)) summary = "Traffic between two addresses outside the cluster is not the cluster's.";
     else if (!cell) summary = `No connection from ${src} to ${dst} changes its verdict.`;
     else summary = `${cell.denied} newly denied, ${cell.allowed} newly allowed ` +
-                   `(changes as the JSON output counts them, one of several namespaces in each cell it spans; ` +
+                   `(changes as the JSON output counts them${data.grouped ? SPANNED : ""}; ` +
                    `below, protocols with the same verdicts share an entry).`;
     els.detailBody.append(element("p", "detail-summary", summary));
     if (cell) showEntries(cell, cell.first, state.filters.query);
