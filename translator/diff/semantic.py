@@ -51,7 +51,6 @@ from translator.diff.atoms import (
     may_select,
     merged_atoms,
     policy_atoms,
-    scope_atoms,
     scope_policy_list,
 )
 from translator.diff.blocks import DestinationKey, PeerTypes, merge_blocks
@@ -220,15 +219,19 @@ class DiffEngine:
         self.evaluated = 0
         scopes = {GLOBAL_SCOPE, *(p.namespace for p in cluster.pods)}
         services = self._services = ServiceIndex(cluster)
-        atoms = {(s, d): with_services(with_network_sets(scope_atoms(self._sides, s, d), cluster),
-                                       cluster, services)
+        self._scope_policies = {s: scope_policy_list(self._sides, s) for s in scopes}
+        # By policy identity: every policy lives in `_scope_policies` as long as the engine.
+        self._policy_atoms: dict[tuple[int, Direction], Atoms] = {}
+        # A scope's atoms are its policies' (`scope_atoms`), merged from the per-policy atoms the
+        # subjects need later anyway: each policy is read once.
+        atoms = {(s, d): with_services(with_network_sets(
+                     merged_atoms(self._atoms_of(p, d) for p in self._scope_policies[s]), cluster),
+                     cluster, services)
                  for s in scopes for d in DIRECTIONS}
         self._index = atom_index(atoms.values())
         self._catalog = EndpointCatalog(cluster, self._index)
         self._classes = endpoint_classes(self._catalog.infos)
         self._scopes = {s: self._scope_state(s, atoms) for s in scopes}
-        self._scope_policies = {s: scope_policy_list(self._sides, s) for s in scopes}
-        self._policy_atoms: dict[tuple[ScopePolicy, Direction], Atoms] = {}
         self._subjects: dict[tuple[Direction, str | None, int], SubjectState] = {}
         self._by_scope: dict[str | None, list[int]] = defaultdict(list)
         for index, cls in enumerate(self._classes):
@@ -365,7 +368,7 @@ class DiffEngine:
                             position(atoms.other_namespace_leaves, atoms.cidrs, names))
 
     def _atoms_of(self, policy: ScopePolicy, direction: Direction) -> Atoms:
-        key = (policy, direction)
+        key = (id(policy), direction)
         found = self._policy_atoms.get(key)
         if found is None:
             found = self._policy_atoms[key] = policy_atoms(policy, direction)
