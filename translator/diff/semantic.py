@@ -654,26 +654,34 @@ class DiffEngine:
             entries = alike.get(holders)
             if entries is None:
                 entries = alike[holders] = self._external_entries(
-                    info, state, address, (starts, names), family, direction)
+                    info, state, address, (starts, names), family, direction, mine.atoms.protocols)
             if entries:
                 found.append((cell, entries))
         return found
 
     def _external_entries(self, info: EndpointInfo, state: ScopeState, address: IPAddress,
                           ports: tuple[PortStarts, set[tuple[str, Protocol]]], family: int,
-                          direction: Direction) -> tuple[Entry, ...]:
-        """What changes between the endpoint and one outside address, per protocol and port cell."""
+                          direction: Direction, told_apart: set[Protocol]) -> tuple[Entry, ...]:
+        """What changes between the endpoint and one outside address, per protocol and port cell.
+        Protocols no rule selecting the endpoint tells apart decide alike on the same port
+        cells (as in `_compute_row`): one of them is evaluated."""
         starts, names = ports
         per_protocol = []
+        alike: dict[tuple[tuple[int, int], ...], tuple[Segment, ...]] = {}
         for protocol in PROTOCOLS:
-            segments: list[Segment] = []
-            for first, last in port_cells(self._external_starts(starts, names, info, protocol,
-                                                                direction)):
-                conn = external_connection(info, address, protocol, first, family, direction)
-                before, after = self._outcomes(conn, info.scope, state.changed)
-                if before.allowed != after.allowed:
-                    append_segment(segments, first, last, before, after)
-            per_protocol.append((protocol, segments))
+            cells = port_cells(self._external_starts(starts, names, info, protocol, direction))
+            found = None if protocol in told_apart else alike.get(cells)
+            if found is None:
+                segments: list[Segment] = []
+                for first, last in cells:
+                    conn = external_connection(info, address, protocol, first, family, direction)
+                    before, after = self._outcomes(conn, info.scope, state.changed)
+                    if before.allowed != after.allowed:
+                        append_segment(segments, first, last, before, after)
+                found = tuple(segments)
+                if protocol not in told_apart:
+                    alike[cells] = found
+            per_protocol.append((protocol, found))
         return entries_of(per_protocol)
 
     @staticmethod
