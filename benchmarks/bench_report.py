@@ -5,6 +5,7 @@ draws its matrix in under 2 s. Run from the repository root:
 
     python benchmarks/bench_report.py               # render, size, and load in headless Chromium
     python benchmarks/bench_report.py --no-browser  # render and size only
+    python benchmarks/bench_report.py --group-namespaces  # the same diff, grouped across namespaces
 
 The diff is the one of benchmarks/bench_diff.py (generated cluster, `--migrate --default-deny
 global`); its time is not counted here. Printed: the time to render the page from the result
@@ -40,10 +41,10 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_LOAD_SECONDS = 2.0
 
 
-def migration_report(pods: int, namespaces: int, policies: int) -> DiffReport:
+def migration_report(pods: int, namespaces: int, policies: int, grouped: bool = False) -> DiffReport:
     before, cluster = generate(pods, namespaces, policies)
     after = convert(before.k8s_policies, ConvertOptions(default_deny=DefaultDenyOptions())).policy_set
-    diff = diff_policies(before, after, cluster)
+    diff = diff_policies(before, after, cluster, group_namespaces=grouped)
     context = DiffContext(Comparison("migrate", "generated policies", "their conversion",
                                      ("--default-deny global",)),
                           cluster="generated cluster", namespaces=tuple(cluster.namespaces))
@@ -75,8 +76,10 @@ def browser_load(page: Path) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-browser", action="store_true", help="skip the load in headless Chromium")
+    parser.add_argument("--group-namespaces", action="store_true",
+                        help="the diff with changes alike across namespaces grouped (a change in many cells)")
     args = parser.parse_args()
-    report, diff_seconds = timed(lambda: migration_report(5000, 500, 2000))
+    report, diff_seconds = timed(lambda: migration_report(5000, 500, 2000, args.group_namespaces))
     page, render_seconds = timed(lambda: render_html_report(report))
     stored = render_semantic_diff(report.diff, "json", context=report.context)
     again, from_json_seconds = timed(lambda: render_html_report(read_diff_json(stored, "diff.json")))
