@@ -10,9 +10,10 @@ import re
 from collections import Counter
 from typing import Any
 
+import jsonschema
 import pytest
 
-from tests.schema_helper import validate_output
+from tests.schema_helper import validate_document, validate_output
 from translator.diff.labels import with_services
 from translator.diff.matrix import build_matrix, cell_parts
 from translator.diff.report import DiffContext, DiffReport
@@ -93,6 +94,10 @@ def test_json_shape_schema_and_the_fast_encoder() -> None:
         {"kind": "pods", "group": "ns-b", "namespace": "ns-b", "names": ["b-0", "deployment/b-1"]}]}
     assert document["changes"][4]["source"] == {"kind": "host", "group": "(host)",
                                                 "names": ["hep:node-0", "hep:node-1"]}
+    # a side of several namespaces holds single-namespace sides, never another such side
+    source["namespaces"].append({"kind": "pods", "group": "(namespaces)", "namespaces": []})
+    with pytest.raises(jsonschema.ValidationError):
+        validate_document(document)
 
 
 def test_json_reads_back_to_the_same_changes() -> None:
