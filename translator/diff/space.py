@@ -24,6 +24,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from translator.diff.atoms import Leaf
+from translator.evaluate.calico_scope import NAMESPACE_LABEL_PREFIX
 from translator.evaluate.verdict import Subject
 from translator.model.cluster import Cluster, HostEndpoint, Pod
 from translator.model.common import (
@@ -105,7 +106,10 @@ class EndpointInfo:
 
 HEADER = 3  # kind, identity, address families: the first entries of every dense vector
 HEADER_POSITIONS = Positions(tuple(range(HEADER)), frozenset())  # what every view reads
-LABEL_SETS = 3  # a leaf is read on the own labels, the Calico labels and the namespace labels
+# A leaf is read on the own labels, the Calico labels, the namespace labels and the namespace
+# labels as Calico's namespaceSelectors see them on the endpoint: its `pcns.` labels, where the
+# pod's own `pcns.` labels beat the inherited ones (a pod can pass for one of another namespace).
+LABEL_SETS = 4
 
 
 class LeafVector:
@@ -171,7 +175,8 @@ class AtomIndex:
     """Where every atom sits in an `AtomVector`.
 
     Dense: the header (kind, identity, families), one entry per CIDR, one per named port.
-    Leaves: `LABEL_SETS * leaf + k` for label set k (own labels, Calico labels, namespace labels).
+    Leaves: `LABEL_SETS * leaf + k` for label set k (own labels, Calico labels, namespace labels,
+    namespace labels as `pcns.` ones show them).
     """
 
     def __init__(self, leaves: Iterable[Leaf], cidrs: Iterable[IPNetwork],
@@ -216,7 +221,9 @@ class EndpointCatalog:
     def _leaf_bits(self, own: Mapping[str, str], full: Mapping[str, str],
                    namespace: Mapping[str, str]) -> frozenset[int]:
         vector = self._index.leaf_vector
-        return frozenset(LABEL_SETS * leaf + k for k, labels in enumerate((own, full, namespace))
+        seen = {k[len(NAMESPACE_LABEL_PREFIX):]: v for k, v in full.items()
+                if k.startswith(NAMESPACE_LABEL_PREFIX)}
+        return frozenset(LABEL_SETS * leaf + k for k, labels in enumerate((own, full, namespace, seen))
                          for leaf in vector.flipped(labels))
 
     def _cached_leaf_bits(
