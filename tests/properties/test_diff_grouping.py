@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.examples import examples
+from tests.properties.test_diff_properties import _merged
 from tests.strategies import clusters, policy_sets
 from translator.convert import convert
 from translator.convert.options import ConvertOptions, DefaultDenyOptions
@@ -34,26 +35,17 @@ def _members(side: Endpoints) -> list[str]:
 
 def _expanded(changes: tuple[Change, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
     """Every (source, destination, protocol, family, before, after) with its ports and networks."""
-    ports: dict[tuple[object, ...], set[tuple[int, int]]] = {}
+    ports: dict[tuple[object, ...], list[tuple[int, int]]] = {}
     nets: dict[tuple[object, ...], list[object]] = {}
     for c in changes:
         for src in _members(c.source):
             for dst in _members(c.destination):
                 key = (src, dst, c.protocol, c.family, c.before, c.after)
-                ports.setdefault(key, set()).update((r.start, r.end) for r in c.ports)
+                ports.setdefault(key, []).extend((r.start, r.end) for r in c.ports)
                 nets.setdefault(key, []).extend(
                     ipaddress.ip_network(n) for n in (*c.source.networks, *c.destination.networks))
     return {k: (_merged(v), tuple(ipaddress.collapse_addresses(nets[k]))) for k, v in ports.items()}
 
-
-def _merged(ranges: set[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    merged: list[list[int]] = []
-    for start, end in sorted(ranges):
-        if merged and merged[-1][1] + 1 >= start:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return tuple((a, b) for a, b in merged)
 
 
 after_kinds = st.sampled_from(["k8s", "default-deny"])
