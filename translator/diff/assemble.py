@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
-from translator.diff.result import Change, EndpointKind, Endpoints, Outcome
+from translator.diff.result import Change, EndpointKind, Endpoints, Outcome, direction_between
 from translator.diff.space import range_networks
 from translator.model.cluster import Pod
 from translator.model.common import PortRange
@@ -190,13 +190,13 @@ class Collector:
     def changes(self, describe: Callable[[Sequence[Pod]], str] | None) -> tuple[Change, ...]:
         self._fold_walks()
         found: list[tuple[tuple[Any, ...], Change]] = []
-        sides: dict[frozenset[Item], tuple[Endpoints, str]] = {}
+        sides: dict[frozenset[Item], tuple[Endpoints, str, str]] = {}
 
-        def side(items: frozenset[Item]) -> tuple[Endpoints, str]:
+        def side(items: frozenset[Item]) -> tuple[Endpoints, str, str]:
             known = sides.get(items)
             if known is None:
                 endpoints = _endpoints(items, self._classes, describe)
-                known = sides[items] = (endpoints, endpoints.describe())
+                known = sides[items] = (endpoints, endpoints.describe(), endpoints.group)
             return known
 
         for key, targets in self._by_source.items():
@@ -204,13 +204,15 @@ class Collector:
             for source, destinations in targets.items():
                 by_targets[frozenset(destinations)].add(source)
             for shared, sources in by_targets.items():
-                (src, src_text), (dst, dst_text) = side(frozenset(sources)), side(shared)
+                src, src_text, src_group = side(frozenset(sources))
+                dst, dst_text, dst_group = side(shared)
+                direction = direction_between(src, dst)
                 for e in self._entries[key.entries]:
                     change = Change(src, dst, e.protocol, e.ports, e.before, e.after, key.family)
                     # `change_sort_key`, with each side described once
-                    found.append(((src.group, dst.group, change.direction, src_text, dst_text,
-                                   e.protocol.value, key.family or 0,
-                                   e.ports[0].start if e.ports else 0, change.status), change))
+                    found.append(((src_group, dst_group, direction, src_text, dst_text,
+                                   e.protocol.value, key.family or 0, e.ports[0].start if e.ports else 0,
+                                   change.status), change))
         found.sort(key=itemgetter(0))
         return tuple(change for _, change in found)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from translator.diff.result import Change, EndpointKind, Endpoints, JudgedNamespace, SemanticDiff
+from translator.diff.result import EndpointKind, Endpoints, JudgedNamespace, SemanticDiff
 from translator.model.calico import PolicySet
 from translator.model.cluster import Cluster, Pod
 
@@ -38,17 +38,23 @@ def _labelled(side: Endpoints, services: dict[tuple[str, str], tuple[str, ...]])
     return replace(side, services=pairs) if pairs else side
 
 
-def _change(change: Change, services: dict[tuple[str, str], tuple[str, ...]]) -> Change:
-    return replace(change, source=_labelled(change.source, services),
-                   destination=_labelled(change.destination, services))
-
-
 def with_services(diff: SemanticDiff, cluster: Cluster) -> SemanticDiff:
     """Every group of pods names the Services selecting its pods and workloads."""
     services = selecting_services(cluster)
     if not services:
         return diff
-    return replace(diff, changes=tuple(_change(c, services) for c in diff.changes))
+    # Changes share their sides: each is labelled once, and stays shared (the JSON renderer
+    # finds a side's text by identity first).
+    labelled: dict[int, tuple[Endpoints, Endpoints]] = {}
+
+    def side(found: Endpoints) -> Endpoints:
+        known = labelled.get(id(found))
+        if known is None or known[0] is not found:
+            known = labelled[id(found)] = (found, _labelled(found, services))
+        return known[1]
+
+    return replace(diff, changes=tuple(
+        replace(c, source=side(c.source), destination=side(c.destination)) for c in diff.changes))
 
 
 def _policy_namespaces(policy_sets: Iterable[PolicySet]) -> set[str]:

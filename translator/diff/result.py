@@ -171,6 +171,15 @@ def describe_networks(networks: Sequence[str]) -> str:
     return f"{full} except {', '.join(missing)}"
 
 
+def direction_between(source: Endpoints, destination: Endpoints) -> str:
+    """`egress` (to outside the cluster), `ingress` (from outside) or `internal`."""
+    if destination.kind is EndpointKind.EXTERNAL:
+        return "egress"
+    if source.kind is EndpointKind.EXTERNAL:
+        return "ingress"
+    return "internal"
+
+
 @dataclass(frozen=True)
 class Change:
     source: Endpoints
@@ -201,12 +210,7 @@ class Change:
 
     @property
     def direction(self) -> str:
-        """`egress` (to outside the cluster), `ingress` (from outside) or `internal`."""
-        if self.destination.kind is EndpointKind.EXTERNAL:
-            return "egress"
-        if self.source.kind is EndpointKind.EXTERNAL:
-            return "ingress"
-        return "internal"
+        return direction_between(self.source, self.destination)
 
     def ports_text(self) -> str:
         return ",".join(str(p) for p in self.ports)

@@ -16,6 +16,7 @@ from typing import Any
 from translator.diff.report import DiffContext, DiffReport
 from translator.diff.result import Cause, Change, Endpoints, JudgedNamespace, Outcome, SemanticDiff
 from translator.evaluate.verdict import DecidedBy
+from translator.model.common import PortRange
 from translator.render.envelope import envelope
 from translator.render.indented_json import INDENT, Pieces, Raw, array_into, encode, encode_into
 from translator.render.verdicts import ending_text
@@ -181,25 +182,47 @@ class _Fragments:
     def __init__(self) -> None:
         self._found: dict[tuple[Outcome | Endpoints, int], Raw] = {}
         self._verdicts: dict[tuple[Outcome, Outcome, int], str] = {}
+        # The same objects come back change after change: found by identity first, since hashing
+        # a side (its pod names) or an outcome (its causes) at every change cost more than the
+        # rest of the change. Each entry holds its objects, so their ids stay theirs.
+        self._of_id: dict[tuple[int, int], tuple[Outcome | Endpoints, Raw]] = {}
+        self._verdict_id: dict[tuple[int, int, int], tuple[Outcome, Outcome, str]] = {}
+        self._ports: dict[tuple[tuple[PortRange, ...], int], str] = {}
 
     def of(self, value: Outcome | Endpoints, level: int) -> Raw:
+        known = self._of_id.get((id(value), level))
+        if known is not None and known[0] is value:
+            return known[1]
         key = (value, level)
         found = self._found.get(key)
         if found is None:
             data = _outcome_json(value) if isinstance(value, Outcome) else _endpoints_json(value)
             found = self._found[key] = Raw(encode(data, level))
+        self._of_id[(id(value), level)] = (value, found)
         return found
 
     def _verdict(self, change: Change, level: int) -> str:
         """The fields `after`, `before` and `changed_at` (a function of the two outcomes)."""
-        key = (change.before, change.after, level)
+        before, after = change.before, change.after
+        known = self._verdict_id.get((id(before), id(after), level))
+        if known is not None and known[0] is before and known[1] is after:
+            return known[2]
+        key = (before, after, level)
         found = self._verdicts.get(key)
         if found is None:
             separator = ",\n" + INDENT * level
             found = self._verdicts[key] = separator.join((
-                f'"after": {self.of(change.after, level)}',
-                f'"before": {self.of(change.before, level)}',
+                f'"after": {self.of(after, level)}',
+                f'"before": {self.of(before, level)}',
                 f'"changed_at": {encode([d.value.lower() for d in change.changed_at], level)}'))
+        self._verdict_id[(id(before), id(after), level)] = (before, after, found)
+        return found
+
+    def _ports_text(self, ports: tuple[PortRange, ...], level: int) -> str:
+        key = (ports, level)
+        found = self._ports.get(key)
+        if found is None:
+            found = self._ports[key] = encode([str(p) for p in ports], level)
         return found
 
     def change(self, change: Change, level: int, out: list[str]) -> None:
@@ -212,7 +235,7 @@ class _Fragments:
                 separator, '"destination": ', self.of(change.destination, inner),
                 separator, '"direction": ', encode_basestring_ascii(change.direction),
                 separator, '"family": ', family,
-                separator, '"ports": ', encode([str(p) for p in change.ports], inner),
+                separator, '"ports": ', self._ports_text(change.ports, inner),
                 separator, '"protocol": ', encode_basestring_ascii(change.protocol.value),
                 separator, '"source": ', self.of(change.source, inner),
                 separator, '"status": ', encode_basestring_ascii(change.status),
