@@ -11,6 +11,8 @@ endpoint), so the report groups cleanly; with `group_namespaces`, pods of any na
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -181,6 +183,19 @@ class Collector:
                         by_source[source] = found
         self._walks = {}
 
+    def _common_address_cells(self) -> None:
+        """Outside addresses of one product on one partition. The engine cuts address cells per
+        namespace (`_compute_external`), so with `group_namespaces` one product may hold cells of
+        several namespaces that overlap (10.0.0.0/24 from one, 10.0.0.8-10.0.0.255 from another):
+        as items they differ, and what changed alike for both namespaces was split into separate
+        changes. Each cell is cut at every boundary of the others (exact: a cell's changes hold
+        for each of its parts); without overlaps nothing changes."""
+        for key, targets in self._by_source.items():
+            if key.source_bucket[0] == "external":
+                self._by_source[key] = _refined_sources(targets)
+            elif key.destination_bucket[0] == "external":
+                self._by_source[key] = _refined_destinations(targets)
+
     def bucket(self, item: Item) -> tuple[str, ...]:
         found = self._buckets.get(item)
         if found is None:
@@ -189,6 +204,8 @@ class Collector:
 
     def changes(self, describe: Callable[[Sequence[Pod]], str] | None) -> tuple[Change, ...]:
         self._fold_walks()
+        if self._group_namespaces:
+            self._common_address_cells()
         found: list[tuple[tuple[Any, ...], Change]] = []
         sides: dict[frozenset[Item], tuple[Endpoints, str, str]] = {}
 
@@ -215,6 +232,46 @@ class Collector:
                                    change.status), change))
         found.sort(key=itemgetter(0))
         return tuple(change for _, change in found)
+
+
+Cell = tuple[int, int]
+
+
+def _cell_parts(cells: Iterable[Cell]) -> dict[Cell, tuple[Cell, ...]] | None:
+    """Each cell cut at every boundary of the others; None when no two cells overlap."""
+    distinct = sorted(set(cells))
+    if all(a[1] < b[0] for a, b in itertools.pairwise(distinct)):
+        return None
+    bounds = sorted({edge for first, last in distinct for edge in (first, last + 1)})
+    parts = {}
+    for first, last in distinct:
+        at = bisect.bisect_left(bounds, first)
+        stop = bisect.bisect_left(bounds, last + 1)
+        parts[(first, last)] = tuple((bounds[i], bounds[i + 1] - 1) for i in range(at, stop))
+    return parts
+
+
+def _refined_sources(targets: dict[Item, AbstractSet[Item]]) -> dict[Item, AbstractSet[Item]]:
+    """Outside sources on one partition, each part with the destinations of every cell holding it."""
+    parts = _cell_parts(item.cell for item in targets if isinstance(item, ExternalItem))
+    if parts is None:
+        return targets
+    refined: dict[Item, set[Item]] = defaultdict(set)
+    for item, destinations in targets.items():
+        assert isinstance(item, ExternalItem)
+        for part in parts[item.cell]:
+            refined[ExternalItem(item.family, part)].update(destinations)
+    return dict(refined.items())
+
+
+def _refined_destinations(targets: dict[Item, AbstractSet[Item]]) -> dict[Item, AbstractSet[Item]]:
+    """Outside destinations on one partition (shared by every source of the product)."""
+    parts = _cell_parts(d.cell for found in targets.values() for d in found if isinstance(d, ExternalItem))
+    if parts is None:
+        return targets
+    return {source: {ExternalItem(d.family, part) for d in found if isinstance(d, ExternalItem)
+                     for part in parts[d.cell]}
+            for source, found in targets.items()}
 
 
 def _bucket(item: Item, classes: Sequence[Any], group_namespaces: bool) -> tuple[str, ...]:
