@@ -1,4 +1,5 @@
-"""Hypothesis profiles: `ci` (CI=true) runs many examples deterministically; `dev` is quick.
+"""Hypothesis profiles: `ci` (CI=true) runs many examples deterministically; `dev` is quick;
+`hunt` runs the CI budget on random examples.
 Fixtures more than one test file needs."""
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ settings.register_profile(
     max_examples=500,
     deadline=None,
     derandomize=True,  # CI must be reproducible: the same commit gives the same examples
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# The CI budget on fresh random examples (`HYPOTHESIS_PROFILE=hunt pytest tests/properties`):
+# CI's derandomised run always sees the same examples; a hunt looks for what they miss.
+settings.register_profile(
+    "hunt",
+    max_examples=500,
+    deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

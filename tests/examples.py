@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-IN_CI = bool(os.environ.get("CI")) or os.environ.get("HYPOTHESIS_PROFILE") == "ci"
+IN_CI = bool(os.environ.get("CI")) or os.environ.get("HYPOTHESIS_PROFILE") in ("ci", "hunt")
 
 
 def examples(ci: int, dev: int = 100) -> int:
