@@ -88,8 +88,15 @@ def test_diff_against_the_conversion_is_empty(cluster: Cluster, policies, target
     # defeats a namespaceSelector; the conversion names namespaces on a label the pod cannot set
     # (issue 9). Those pods differ by design (verify --no-pcns-labels asks the same question).
     pods = tuple(p for p in cluster.pods if not any(k.startswith("pcns.") for k in p.labels))
+    # Calico resolves a rule's named port on host endpoints too (HostEndpoint spec.ports), so the
+    # input as Calico enforces it opens a host endpoint's `http` to a `ports: [{port: http}]` rule;
+    # Kubernetes resolves named ports on pods only, and so does the conversion (a real upstream
+    # difference, pinned in tests/unit/test_diff_named_port_host_endpoint.py): host endpoints'
+    # port names are dropped here, their numbers kept.
+    heps = tuple(replace(h, ports=tuple(replace(p, name=None) for p in h.ports))
+                 for h in cluster.host_endpoints)
     # Its workloads, Services and EndpointSlices kept; network sets left out, as before.
-    cluster = replace(cluster, pods=pods, network_sets=())
+    cluster = replace(cluster, pods=pods, host_endpoints=heps, network_sets=())
     result = convert(policies, ConvertOptions(target=target))
     diff = diff_policies(PolicySet(k8s_policies=policies), result.policy_set, cluster)
     assert diff.is_empty, [str(c) for c in diff.changes]
