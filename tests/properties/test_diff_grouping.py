@@ -59,5 +59,7 @@ def test_grouped_changes_are_the_changes(cluster: Cluster, first, second, kind: 
              convert(second, ConvertOptions(default_deny=DefaultDenyOptions())).policy_set)
     apart = diff_policies(before, after, cluster)
     grouped = diff_policies(before, after, cluster, group_namespaces=True)
-    assert len(grouped.changes) <= len(apart.changes)
+    # Not asserted: fewer changes. Sources are merged by their whole set of destinations, so
+    # sources differing independently in two namespaces (3 x 3 combinations) can give more
+    # grouped changes than the 3 + 3 of the per-pair answer; what matters is that it is exact.
     assert _expanded(grouped.changes) == _expanded(apart.changes)
