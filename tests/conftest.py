@@ -13,30 +13,15 @@ from hypothesis import HealthCheck, settings
 
 from tests.fake_apiserver import FakeApiServer, ToolCalls, lab_state, serve, use_stand_in_tools
 
-settings.register_profile(
-    "ci",
-    max_examples=500,
-    deadline=None,
-    derandomize=True,  # CI must be reproducible: the same commit gives the same examples
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# What every profile shares: no deadline (CI machines are slow and shared), blobs to replay.
+_COMMON = {"deadline": None, "print_blob": True,
+           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+# CI must be reproducible: the same commit gives the same examples.
+settings.register_profile("ci", max_examples=500, derandomize=True, **_COMMON)
 # The CI budget on fresh random examples (`HYPOTHESIS_PROFILE=hunt pytest tests/properties`):
 # CI's derandomised run always sees the same examples; a hunt looks for what they miss.
-settings.register_profile(
-    "hunt",
-    max_examples=500,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "dev",
-    max_examples=100,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+settings.register_profile("hunt", max_examples=500, **_COMMON)
+settings.register_profile("dev", max_examples=100, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
